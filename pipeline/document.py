@@ -1,0 +1,73 @@
+"""The one record that flows through every step."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+# Query parameters that only track a visit; they never change the article.
+_TRACKING_PREFIXES = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid", "ocid")
+
+
+def canonical_url(url: str) -> str:
+    """Normalise a URL so that the same article gets the same id however it was linked.
+
+    Lower-cases scheme and host, drops the fragment, default ports, tracking parameters and a
+    trailing slash on the path.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if parts.port and not (
+        (scheme == "http" and parts.port == 80) or (scheme == "https" and parts.port == 443)
+    ):
+        host = f"{host}:{parts.port}"
+    query = "&".join(
+        sorted(
+            p
+            for p in parts.query.split("&")
+            if p and not p.split("=", 1)[0].lower().startswith(_TRACKING_PREFIXES)
+        )
+    )
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/")
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def make_id(url: str | None, content: bytes | str = b"") -> str:
+    """A stable id: from the canonical URL when there is one, else from the content."""
+    if url:
+        key = b"url:" + canonical_url(url).encode("utf-8")
+    else:
+        raw = content.encode("utf-8") if isinstance(content, str) else content
+        key = b"content:" + raw
+    return hashlib.sha1(key).hexdigest()[:16]
+
+
+@dataclass(slots=True)
+class Document:
+    """One input page on its way to becoming a cleaned, grouped article.
+
+    Big fields are kept out of ``repr`` so a log line never prints a whole page.
+    """
+
+    id: str
+    source: str
+    url: str | None = None
+    html: str | None = field(default=None, repr=False)
+    text: str = field(default="", repr=False)
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None  # ISO 8601 date or datetime, UTC when a zone is known
+    language: str | None = None
+    sitename: str | None = None
+    # Set by grouping.
+    cluster_id: str | None = None
+    relation: str | None = None
+    duplicate_of: str | None = None
+
+    @property
+    def is_html(self) -> bool:
+        return self.html is not None
