@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class NewsdedupError(Exception):
     """A problem the user can fix (bad argument, unreadable path, locked state).
@@ -29,3 +31,19 @@ class Drop(Exception):
         where = f" {self.source}" if self.source else ""
         more = f" ({self.detail})" if self.detail else ""
         return f"dropped/{self.reason}{where}{more}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A drop travelling as a Scrapy item (exceptions cannot be items), so the item pipeline
+    counts it like every other input."""
+
+    reason: str
+    source: str
+
+    @classmethod
+    def of(cls, drop: Drop) -> Rejected:
+        return cls(drop.reason, drop.source)
+
+    def to_drop(self) -> Drop:
+        return Drop(self.reason, source=self.source)

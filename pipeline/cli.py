@@ -1,0 +1,186 @@
+"""Command line: parse, call the library, turn its errors into one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from tqdm import tqdm
+
+from pipeline import __version__
+from pipeline.config import CleanConfig, Config, GroupConfig
+from pipeline.errors import NewsdedupError
+from pipeline.group import explain, open_index
+from pipeline.loaders import expand_inputs, iter_documents
+from pipeline.run import Run, RunSummary, process_all
+
+DEFAULT_OUT = "output"
+DEFAULT_STATE = os.path.join("output", "state")
+
+RUN_EXAMPLES = """\
+examples:
+  newsdedup run seeds                         clean and group the two seed articles into output/
+  newsdedup run crawl/*.warc.gz --workers 2   read WARC files with two worker processes
+  newsdedup run pages/ --out today --state state/   write to today/, remember groups in state/
+  newsdedup run dump.jsonl --window 3         wire overlap only within 3 days of each other
+"""
+
+EXPLAIN_EXAMPLES = """\
+examples:
+  newsdedup explain 1a2b3c4d5e6f7a8b 9f8e7d6c5b4a3f2e
+  newsdedup explain ID_A ID_B --state state/
+"""
+
+MAIN_EXAMPLES = """\
+examples:
+  newsdedup run seeds
+  newsdedup explain ID_A ID_B
+  newsdedup run --help
+"""
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {value}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdedup",
+        description="Collect news articles, clean them to text, and group the ones that come "
+        "from the same source.",
+        epilog=MAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"newsdedup {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every drop at INFO")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser(
+        "run",
+        help="load, clean and group inputs; write output/articles.jsonl and clusters.jsonl",
+        description="Load inputs (files, directories, globs: .html, .txt, .warc(.gz), .jsonl, "
+        "any of them gzipped), clean them to article text, group them with everything the "
+        "state has seen, and write the new articles.",
+        epilog=RUN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("inputs", nargs="+", metavar="INPUT", help="file, directory or glob")
+    run.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: %(default)s)")
+    run.add_argument(
+        "--state",
+        default=DEFAULT_STATE,
+        help="grouping state: a directory, or redis://HOST:PORT/DB (default: %(default)s)",
+    )
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="processes for extraction and cleaning (default: all cores, %(default)s)",
+    )
+    run.add_argument(
+        "--window",
+        type=_positive_float,
+        metavar="DAYS",
+        help="link wire overlaps only between articles published within DAYS of each other",
+    )
+    run.add_argument(
+        "--min-words",
+        type=_positive_int,
+        default=CleanConfig().min_words,
+        help="drop pages shorter than this after cleaning (default: %(default)s)",
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    exp = sub.add_parser(
+        "explain",
+        help="show why two articles are, or are not, grouped",
+        description="Print the passages two articles share, side by side, and the decision.",
+        epilog=EXPLAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    exp.add_argument("id_a", metavar="ID_A")
+    exp.add_argument("id_b", metavar="ID_B")
+    exp.add_argument("--state", default=DEFAULT_STATE, help="(default: %(default)s)")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    cfg = Config(
+        out_dir=Path(args.out),
+        state=args.state,
+        workers=args.workers,
+        clean=replace(CleanConfig(), min_words=args.min_words),
+        group=replace(GroupConfig(), window_days=args.window),
+    )
+    files = expand_inputs(args.inputs)  # fails early, with one line, on a path that names nothing
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    with Run(cfg) as run:
+        items = process_all(iter_documents(files), cfg.clean, cfg.workers)
+        for item in tqdm(items, disable=not show, unit="doc", desc="cleaning", file=sys.stderr):
+            run.add(item)
+        summary: RunSummary = run.finish()
+    if args.json:
+        print(json.dumps(summary.as_dict(), sort_keys=True))
+    else:
+        print(summary.render())
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    gcfg = GroupConfig()
+    if not args.state.startswith("redis") and not Path(args.state).is_dir():
+        raise NewsdedupError(f"no state at {args.state}: run `newsdedup run` first")
+    index = open_index(args.state, gcfg)
+    try:
+        print(explain(index, args.id_a, args.id_b, gcfg).render())
+    finally:
+        index.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _explain(args)
+    except NewsdedupError as err:
+        print(f"newsdedup: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsdedup: interrupted; nothing was committed", file=sys.stderr)
+        return 130

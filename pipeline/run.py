@@ -1,0 +1,203 @@
+"""One run: accept processed documents and drops, group the new ones, write, account for all.
+
+The CLI and the Scrapy item pipeline both drive a ``Run``, so they write the same outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pipeline.config import CleanConfig, Config
+from pipeline.document import Document
+from pipeline.errors import Drop, NewsdedupError
+from pipeline.group import Index, group, open_index
+from pipeline.lock import StateLock
+from pipeline.output import write_outputs
+from pipeline.process import process
+
+log = logging.getLogger(__name__)
+
+
+def is_remote_state(state: str) -> bool:
+    return state.startswith(("redis://", "rediss://", "unix://"))
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What happened to every input. ``seen == written + known + sum(dropped)`` always."""
+
+    seen: int = 0
+    written: int = 0
+    known: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    relations: Counter[str] = field(default_factory=Counter)
+    clusters: int = 0
+    run_id: str | None = None
+
+    @property
+    def balanced(self) -> bool:
+        return self.seen == self.written + self.known + sum(self.dropped.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seen": self.seen,
+            "written": self.written,
+            "known": self.known,
+            "dropped": dict(sorted(self.dropped.items())),
+            "relations": dict(sorted(self.relations.items())),
+            "clusters": self.clusters,
+            "run_id": self.run_id,
+        }
+
+    def render(self) -> str:
+        lines = [
+            f"seen      {self.seen}",
+            f"written   {self.written}",
+            f"known     {self.known}  (already written by an earlier run)",
+            f"dropped   {sum(self.dropped.values())}",
+        ]
+        lines += [f"  dropped/{reason}  {n}" for reason, n in sorted(self.dropped.items())]
+        lines.append(f"clusters  {self.clusters}  (gained a member in this run)")
+        lines += [f"  {relation}  {n}" for relation, n in sorted(self.relations.items())]
+        if self.run_id:
+            lines.append(f"run       {self.run_id}")
+        elif self.seen:
+            lines.append("nothing new: outputs left as they were")
+        return "\n".join(lines)
+
+
+def _process_or_drop(item: Document | Drop, cfg: CleanConfig) -> Document | Drop:
+    if isinstance(item, Drop):
+        return item
+    try:
+        return process(item, cfg)
+    except Drop as drop:
+        drop.source = drop.source or item.source
+        return drop
+
+
+class _Worker:
+    """Picklable callable for the process pool (a lambda or closure would not be)."""
+
+    def __init__(self, cfg: CleanConfig) -> None:
+        self.cfg = cfg
+
+    def __call__(self, item: Document | Drop) -> Document | Drop:
+        return _process_or_drop(item, self.cfg)
+
+
+def process_all(
+    items: Iterable[Document | Drop], cfg: CleanConfig, workers: int = 1
+) -> Iterator[Document | Drop]:
+    """Run the per-document steps, in ``workers`` processes when more than one.
+
+    Results come back in input order either way, so the run does not depend on scheduling.
+    """
+    worker = _Worker(cfg)
+    if workers <= 1:
+        yield from map(worker, items)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        yield from pool.imap(worker, items, chunksize=8)
+
+
+class Run:
+    """Collect a run's documents, then group and write them in one step at ``finish``.
+
+    Grouping sees the whole batch at once, which is what makes the output independent of input
+    order. Holding the state lock for the whole run refuses an overlapping run of the same job.
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.summary = RunSummary()
+        self._docs: dict[str, Document] = {}
+        self._lock: StateLock | None = None
+        self._index: Index | None = None
+        self.on_written: list[Callable[[list[Document]], None]] = []
+
+    def open(self) -> Run:
+        if not is_remote_state(self.cfg.state):
+            self._lock = StateLock(Path(self.cfg.state))
+            self._lock.acquire()
+        try:
+            self._index = open_index(self.cfg.state, self.cfg.group)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Run:
+        return self.open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def drop(self, drop: Drop) -> None:
+        self.summary.seen += 1
+        self.summary.dropped[drop.reason] += 1
+        log.info("%s", drop)
+
+    def add(self, item: Document | Drop) -> None:
+        """Account for one processed input."""
+        if isinstance(item, Drop):
+            self.drop(item)
+            return
+        self.summary.seen += 1
+        earlier = self._docs.get(item.id)
+        if earlier is not None:
+            # The same article twice in one run (same canonical URL, or same content): keep the
+            # one whose source sorts first so the choice does not depend on input order.
+            keep, other = sorted((earlier, item), key=lambda d: d.source)
+            self._docs[item.id] = keep
+            self.summary.dropped["duplicate_input"] += 1
+            log.info("dropped/duplicate_input %s (same id as %s)", other.source, keep.source)
+            return
+        self._docs[item.id] = item
+
+    def finish(self) -> RunSummary:
+        """Group the new documents with the state, write outputs, then commit the state.
+
+        Outputs are written before the state is committed: a run killed in between is redone
+        in full by the next run (whose run folder, named after the same content, is reused)
+        rather than losing articles.
+        """
+        if self._index is None:
+            raise NewsdedupError("run is not open")
+        docs = sorted(self._docs.values(), key=lambda d: d.id)
+        known = self._index.known(d.id for d in docs)
+        new = [d for d in docs if d.id not in known]
+        self.summary.known += len(docs) - len(new)
+        result = group(new, self._index, self.cfg.group)
+        self.summary.run_id = write_outputs(self.cfg.out_dir, new, result.clusters)
+        self._index.commit()
+        self.summary.written = len(new)
+        self.summary.relations.update(result.relations)
+        self.summary.clusters = len(result.clusters)
+        for callback in self.on_written:
+            callback(new)
+        self._docs.clear()
+        if not self.summary.balanced:
+            raise AssertionError(f"run summary does not add up: {self.summary.as_dict()}")
+        return self.summary

@@ -1,0 +1,116 @@
+"""The one Scrapy item pipeline: the same steps and the same outputs as ``newsdedup run``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from pipeline.config import CleanConfig, Config, GroupConfig
+from pipeline.document import Document
+from pipeline.errors import Drop, NewsdedupError, Rejected
+from pipeline.process import process
+from pipeline.run import Run, is_remote_state
+from pipeline.seen import SeenStore
+
+log = logging.getLogger(__name__)
+
+
+def config_from_settings(settings: Any) -> Config:
+    """Build the run config from Scrapy settings (``-s NEWSDEDUP_OUT=DIR`` and friends)."""
+    window = settings.get("NEWSDEDUP_WINDOW")
+    return Config(
+        out_dir=Path(settings.get("NEWSDEDUP_OUT", "output")),
+        state=str(settings.get("NEWSDEDUP_STATE", "output/state")),
+        workers=1,
+        clean=replace(
+            CleanConfig(), min_words=settings.getint("NEWSDEDUP_MIN_WORDS", CleanConfig().min_words)
+        ),
+        group=replace(GroupConfig(), window_days=float(window) if window else None),
+    )
+
+
+def _remember(seen: SeenStore, docs: list[Document]) -> None:
+    """Record written articles' fetch and canonical URLs: a rerun does not download them again.
+
+    Called only after the outputs are on disk, so a killed crawl records nothing it lost.
+    """
+    urls = [u for d in docs for u in (d.source, d.url) if u and u.startswith(("http://", "https://"))]
+    seen.add(urls)
+
+
+class NewsdedupPipeline:
+    """Cleans each item as it arrives; groups and writes everything when the spider closes.
+
+    Grouping once at the end keeps the output independent of download order, and a crawl
+    killed before the end commits nothing, so its rerun loses and duplicates nothing.
+    """
+
+    def __init__(self, crawler: Crawler, cfg: Config) -> None:
+        self.crawler = crawler
+        self.cfg = cfg
+        self.run: Run | None = None
+        self._seen: SeenStore | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NewsdedupPipeline:
+        return cls(crawler, config_from_settings(crawler.settings))
+
+    def _stats_inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"newsdedup/{key}", count)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        run = Run(self.cfg)
+        try:
+            run.open()
+        except NewsdedupError as err:
+            # One clear line, then stop the crawl before it requests anything.
+            log.error("newsdedup: %s", err)
+            raise
+        if not is_remote_state(self.cfg.state):
+            seen = SeenStore.open(Path(self.cfg.state))
+            run.on_written.append(lambda docs: _remember(seen, docs))
+            self._seen = seen
+        self.run = run
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        assert self.run is not None
+        if isinstance(item, Rejected):
+            self._drop(item.to_drop())
+        if not isinstance(item, Document):
+            return item
+        try:
+            doc = process(item, self.cfg.clean)
+        except Drop as drop:
+            drop.source = drop.source or item.source
+            self._drop(drop)
+        self.run.add(doc)
+        return doc
+
+    def _drop(self, drop: Drop) -> NoReturn:
+        assert self.run is not None
+        self.run.drop(drop)
+        self._stats_inc(f"dropped/{drop.reason}")
+        raise DropItem(str(drop), log_level="INFO")
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.run is None:
+            return
+        try:
+            summary = self.run.finish()
+        finally:
+            self.run.close()
+            self.run = None
+            if self._seen is not None:
+                self._seen.close()
+                self._seen = None
+        for key, value in (("seen", summary.seen), ("written", summary.written),
+                           ("known", summary.known), ("clusters", summary.clusters)):
+            self._stats_inc(key, value)
+        log.info("newsdedup run summary:\n%s", summary.render())
