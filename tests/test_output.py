@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.document import Document
+from pipeline.output import ARTICLES, CLUSTERS, RUNS, dumps_jsonl, write_atomic, write_outputs
+
+
+def _doc(i: str) -> Document:
+    return Document(id=i * 16, source=f"f{i}.txt", text=f"text {i}", cluster_id=i * 16)
+
+
+def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "x.jsonl"
+    write_atomic(target, b"one\n")
+    write_atomic(target, b"two\n")
+    assert target.read_bytes() == b"two\n"
+    assert os.listdir(tmp_path) == ["x.jsonl"]
+
+
+def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    target = tmp_path / "x.jsonl"
+    write_atomic(target, b"old\n")
+
+    with pytest.raises(TypeError):
+        write_atomic(target, "text, not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old\n"
+    assert os.listdir(tmp_path) == ["x.jsonl"]
+
+
+def test_jsonl_is_canonical_utf8() -> None:
+    assert dumps_jsonl([{"b": "é", "a": 1}]) == '{"b":"é","a":1}\n'.encode()
+
+
+def test_outputs_sorted_by_id_and_recorded_per_run(tmp_path: Path) -> None:
+    rid = write_outputs(tmp_path, [_doc("b"), _doc("a")], [])
+    assert rid is not None
+    lines = (tmp_path / ARTICLES).read_text().splitlines()
+    assert [line[:25] for line in lines] == ['{"id":"aaaaaaaaaaaaaaaa"', '{"id":"bbbbbbbbbbbbbbbb"']
+    assert (tmp_path / RUNS / rid / ARTICLES).read_bytes() == (tmp_path / ARTICLES).read_bytes()
+    assert (tmp_path / CLUSTERS).read_bytes() == b""
+
+
+def test_nothing_new_writes_nothing(tmp_path: Path) -> None:
+    assert write_outputs(tmp_path, [], []) is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_redone_run_reuses_its_folder(tmp_path: Path) -> None:
+    first = write_outputs(tmp_path, [_doc("a")], [])
+    again = write_outputs(tmp_path, [_doc("a")], [])
+    assert first == again
+    assert len(list((tmp_path / RUNS).iterdir())) == 1
