@@ -1,0 +1,583 @@
+"""Read local inputs (files, directories, globs) into Documents.
+
+What is read, by extension (a trailing ``.gz`` is looked through, and gzip is recognised by its
+magic bytes whatever the name):
+
+- ``.html .htm .xhtml .shtml``: one HTML Document per file.
+- ``.txt``: one plain-text Document per file.
+- ``.jsonl .ndjson``: one item per non-blank line, an object with ``html`` or ``text`` (``html``
+  wins when both are there) and optional ``url``, ``title``, ``published``, ``author``.
+- ``.warc``: one item per ``response`` or ``resource`` record. Other records (request, metadata,
+  warcinfo, revisit, ...) are not inputs and yield nothing.
+- Any other extension, or none: read as HTML when the content starts like an HTML page (saved
+  pages are often called ``article.php`` or ``index``), as WARC when it starts with ``WARC/``,
+  and otherwise dropped as ``unsupported_type``. Plain text under an unknown extension is not
+  read: a directory tree holds many text files (code, CSV, logs, notes) that are not articles.
+
+Every input unit yields exactly one item, a Document or a ``Drop`` (yielded, never raised), and
+every file yields at least one, so no input disappears from the run summary. Drop reasons:
+
+- ``empty``: 0 bytes or only whitespace (a JSONL file: no non-blank line).
+- ``binary``: a known binary signature (image, PDF, zip, ...), NUL bytes outside UTF-16, or bytes
+  that are text in no plausible encoding.
+- ``unsupported_type``: an extension we do not read whose content is not HTML or WARC.
+- ``bad_gzip``: truncated or corrupt gzip (the lines or records before the damage still load).
+- ``bad_json``: a JSONL line that is not a JSON object.
+- ``no_content``: a JSONL object without a non-blank ``html`` or ``text`` string, or a WARC file
+  without a single response or resource record.
+- ``bad_warc``: not a WARC file, or a record cut short or unparseable (records before it load).
+- ``not_html``: a WARC response whose content type is not HTML.
+- ``http_status``: a WARC response with a non-2xx status (a redirect or error page, not the
+  article).
+
+Decoding (``decode_html``, also used for plain text without the ``<meta>`` scan): a BOM; then
+UTF-16 without a BOM when NUL bytes fall in its rhythm; then UTF-8 when the bytes are valid UTF-8
+with multi-byte sequences, or mostly so (stray bytes are read as cp1252, the usual way pages mix
+encodings); then the declared charset (HTTP header), then ``<meta charset>``/http-equiv/XML
+declaration, each only when it decodes cleanly; then charset-normalizer. Valid multi-byte UTF-8
+comes before the declarations on purpose: legacy-encoded text is practically never valid UTF-8,
+so a legacy label on such bytes is stale (a page re-encoded without updating its ``<meta>``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import gzip
+import io
+import json
+import os
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import charset_normalizer
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.limitreader import LimitReader
+from warcio.statusandheaders import StatusAndHeadersParserException
+
+from pipeline.document import Document, make_id
+from pipeline.errors import Drop, NewsdedupError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+_KINDS = {
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".shtml": "html",
+    ".txt": "text",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".warc": "warc",
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+_BINARY_MAGIC = (
+    b"%PDF-", b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"PK\x03\x04", b"PK\x05\x06",
+    b"\xd0\xcf\x11\xe0", b"\x7fELF", b"RIFF", b"OggS", b"\x1a\x45\xdf\xa3", b"7z\xbc\xaf\x27\x1c",
+    b"Rar!", b"\xfd7zXZ", b"\x28\xb5\x2f\xfd", b"wOFF", b"wOF2",
+)  # fmt: skip
+_HTML_START = re.compile(
+    rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]",
+    re.IGNORECASE | re.DOTALL,
+)
+_SNIFF_BYTES = 4096
+# Browsers only look at the start for a charset declaration; saved pages put long scripts first.
+_META_SCAN_BYTES = 16384
+_META_CHARSET = re.compile(rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""\s*<\?xml\s[^>]*?encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
+_CONTENT_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_BOMS = (
+    # UTF-32 LE first: its BOM starts with the UTF-16 LE one.
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Labels that browsers read as a larger encoding (WHATWG Encoding Standard): pages declared
+# latin-1 routinely carry cp1252 quotes and dashes.
+_LABEL_ALIASES = {"x-sjis": "shift_jis", "windows-874": "cp874", "iso-8859-8-i": "iso8859-8"}
+_CODEC_SUPERSETS = {
+    "iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254", "tis-620": "cp874",
+    "iso8859-11": "cp874", "gb2312": "gb18030", "gbk": "gb18030", "shift_jis": "cp932",
+    "euc_kr": "cp949", "big5": "big5hkscs",
+}  # fmt: skip
+_CP1252_FALLBACK = "newsdedup.cp1252"
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252", "replace"), exc.end
+
+
+# An error handler, not a loop over the bad spans: the codec calls it from C, so a long page
+# with stray bytes is still decoded in one pass.
+codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
+
+
+# --- finding the files -------------------------------------------------------------------------
+
+
+def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+    """Files, directories (recursive) and globs to a sorted list of unique files.
+
+    Hidden files and directories are skipped inside a directory or glob (as the shell does), but
+    read when named. The order depends only on the paths, never on the order of ``inputs``.
+    """
+    found: dict[Path, Path] = {}
+    for name in inputs:
+        for path in _expand_one(str(name)):
+            key = path.resolve()
+            if key not in found or path.parts < found[key].parts:
+                found[key] = path
+    return sorted(found.values(), key=lambda p: p.parts)
+
+
+def _expand_one(name: str) -> list[Path]:
+    path = Path(name)
+    try:
+        if path.is_dir():
+            under = _files_under(path)
+            if not under:
+                raise NewsdedupError(f"no files under: {name}")
+            return under
+        if path.exists():
+            return [_checked_file(path)]
+        if not any(c in name for c in "*?["):
+            raise NewsdedupError(f"no such file or directory: {name}")
+        files: list[Path] = []
+        for match in sorted(glob.glob(name, recursive=True)):
+            hit = Path(match)
+            if hit.is_dir():
+                files.extend(_files_under(hit))
+            elif hit.is_file():
+                files.append(_checked_file(hit))
+    except PermissionError as exc:
+        raise NewsdedupError(f"permission denied: {exc.filename or name}") from exc
+    if not files:
+        raise NewsdedupError(f"no files match: {name}")
+    return files
+
+
+def _checked_file(path: Path) -> Path:
+    if not path.is_file():
+        raise NewsdedupError(f"not a regular file: {path}")
+    if not os.access(path, os.R_OK):
+        raise NewsdedupError(f"permission denied: {path}")
+    return path
+
+
+def _walk_error(exc: OSError) -> None:
+    if isinstance(exc, PermissionError):
+        raise NewsdedupError(f"permission denied: {exc.filename}") from exc
+    raise NewsdedupError(f"cannot read directory {exc.filename}: {exc.strerror}") from exc
+
+
+def _files_under(directory: Path) -> list[Path]:
+    if not os.access(directory, os.R_OK | os.X_OK):
+        raise NewsdedupError(f"permission denied: {directory}")
+    files = []
+    for root, dirs, names in os.walk(directory, onerror=_walk_error):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            path = Path(root, name)
+            # sockets, FIFOs and dangling links in a tree are not inputs
+            if not name.startswith(".") and path.is_file():
+                files.append(_checked_file(path))
+    return files
+
+
+# --- reading them ------------------------------------------------------------------------------
+
+
+def iter_documents(inputs: Sequence[str | Path]) -> Iterator[Document | Drop]:
+    """Every Document or Drop from ``inputs``, file by file in ``expand_inputs`` order.
+
+    The inputs are expanded at once, so a bad argument raises before anything is read.
+    """
+    paths = expand_inputs(inputs)
+    return (item for path in paths for item in load_path(path))
+
+
+def load_path(path: Path) -> Iterator[Document | Drop]:
+    """The items of one file: one for HTML or text, one per line or record for JSONL or WARC."""
+    name = path.name.lower().removesuffix(".gz")
+    kind = _KINDS.get(os.path.splitext(name)[1]) or _sniff_kind(path)
+    if kind is None:
+        yield Drop("unsupported_type", str(path), os.path.splitext(name)[1] or "no extension")
+    elif kind == "jsonl":
+        yield from _load_jsonl(path)
+    elif kind == "warc":
+        yield from _load_warc(path)
+    else:
+        yield _load_file(path, html=kind == "html")
+
+
+def _read_error(path: Path, exc: OSError) -> NewsdedupError:
+    return NewsdedupError(f"cannot read {path}: {exc.strerror or exc}")
+
+
+def _sniff_kind(path: Path) -> str | None:
+    with _open_stream(path) as (stream, _gz):
+        head = stream.read(_SNIFF_BYTES)
+    if head.startswith(b"WARC/"):
+        return "warc"
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :].decode(codec, "ignore").encode("utf-8")
+            break
+    return "html" if _HTML_START.match(head) else None
+
+
+def _load_file(path: Path, *, html: bool) -> Document | Drop:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _read_error(path, exc) from exc
+    if data.startswith(_GZIP_MAGIC):
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            return Drop("bad_gzip", str(path), str(exc))
+    return _document_from_bytes(data, source=str(path), url=None, html=html)
+
+
+def _document_from_bytes(
+    data: bytes, *, source: str, url: str | None, html: bool, declared: str | None = None
+) -> Document | Drop:
+    if not data or data.isspace():
+        return Drop("empty", source)
+    if data.startswith(_BINARY_MAGIC):
+        return Drop("binary", source, "binary file signature")
+    text = _decode(data, declared, html=html)
+    if text is None:
+        return Drop("binary", source, "not text in any plausible encoding")
+    if not text or text.isspace():
+        return Drop("empty", source)
+    if html:
+        return document_from_html(text, source=source, url=url)
+    return document_from_text(text, source=source, url=url)
+
+
+def _normalise(text: str) -> str:
+    text = text.removeprefix("\ufeff")
+    if "\r" in text:  # the scan is much cheaper than a replace that finds nothing
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def document_from_html(html: str, *, source: str, url: str | None) -> Document:
+    """An HTML Document; the id comes from the URL, or from the page when there is none."""
+    html = _normalise(html)
+    return Document(id=make_id(url, html), source=source, url=url, html=html)
+
+
+def document_from_text(text: str, *, source: str, url: str | None = None) -> Document:
+    """A plain-text Document (``html`` stays None, so extraction leaves it alone)."""
+    text = _normalise(text)
+    return Document(id=make_id(url, text), source=source, url=url, text=text)
+
+
+# --- gzip streams ------------------------------------------------------------------------------
+
+
+class _GzipReader(io.RawIOBase):
+    """Decompressed gzip that ends quietly where the data is cut or corrupt, noting why.
+
+    warcio takes an EOFError for the normal end of an archive, so a truncated ``.warc.gz`` would
+    otherwise lose its last records without a word; the callers check ``error`` at the end.
+    """
+
+    def __init__(self, fileobj: IO[bytes]) -> None:
+        super().__init__()
+        self._gz = gzip.GzipFile(fileobj=fileobj, mode="rb")
+        self.error: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        if self.error is not None:
+            return 0
+        view = memoryview(buffer)
+        try:
+            # read1, not readinto: a read that fills the buffer would lose what it had
+            # decompressed when the damage turns up before the buffer is full
+            data = self._gz.read1(len(view))
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            self.error = str(exc) or type(exc).__name__
+            return 0
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._gz.close()
+        super().close()
+
+
+@contextmanager
+def _open_stream(path: Path) -> Iterator[tuple[io.BufferedReader[Any], _GzipReader | None]]:
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise _read_error(path, exc) from exc
+    with raw:
+        if raw.peek(2)[:2] != _GZIP_MAGIC:
+            yield raw, None
+            return
+        gz = _GzipReader(raw)
+        with io.BufferedReader(gz, 1 << 16) as stream:
+            yield stream, gz
+
+
+# --- JSONL -------------------------------------------------------------------------------------
+
+
+def _load_jsonl(path: Path) -> Iterator[Document | Drop]:
+    lineno = 0
+    cut_at: int | None = None
+    seen = False
+    with _open_stream(path) as (stream, gz):
+        lines: Iterator[bytes | str] = iter(stream)
+        head = stream.peek(4)[:4]
+        for bom, codec in _BOMS:
+            if head.startswith(bom) and codec != "utf-8":
+                # the plain codec name, so that the BOM is consumed rather than kept as text
+                lines = iter(io.TextIOWrapper(stream, encoding=codec[:6]))
+                break
+        for lineno, line in enumerate(lines, 1):
+            if gz is not None and gz.error is not None and not _ends_line(line):
+                cut_at = lineno  # the line the damage cut short: reported once, below
+                break
+            if line.strip():
+                seen = True
+                yield _jsonl_item(line, f"{path}:{lineno}")
+        if gz is not None and gz.error is not None:
+            yield Drop("bad_gzip", f"{path}:{cut_at or lineno + 1}", gz.error)
+            return
+    if not seen:
+        yield Drop("empty", str(path))
+
+
+def _ends_line(line: bytes | str) -> bool:
+    return line.endswith(b"\n") if isinstance(line, bytes) else line.endswith("\n")
+
+
+def _jsonl_item(line: bytes | str, source: str) -> Document | Drop:
+    if isinstance(line, bytes):
+        # JSON is UTF-8 by rule, but cp1252 exports exist; NUL bytes make it None
+        decoded = _decode(line, None, html=False)
+        if decoded is None:
+            return Drop("bad_json", source, "not text")
+        line = decoded
+    try:
+        obj = json.loads(line.removeprefix("\ufeff"))
+    except json.JSONDecodeError as exc:
+        return Drop("bad_json", source, exc.msg)
+    if not isinstance(obj, dict):
+        return Drop("bad_json", source, f"a JSON {type(obj).__name__}, not an object")
+    url = _str_field(obj, "url")
+    html, text = _str_field(obj, "html"), _str_field(obj, "text")
+    if html is not None:
+        doc = document_from_html(html, source=source, url=url)
+    elif text is not None:
+        doc = document_from_text(text, source=source, url=url)
+    else:
+        return Drop("no_content", source, "no html or text field")
+    doc.title = _str_field(obj, "title")
+    doc.published = _str_field(obj, "published")
+    doc.author = _str_field(obj, "author")
+    return doc
+
+
+def _str_field(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+# --- WARC --------------------------------------------------------------------------------------
+
+# warcio raises AttributeError on a record cut inside its HTTP headers.
+_WARC_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, ValueError, AttributeError)
+
+
+class _BadWarc(Exception):
+    pass
+
+
+def _load_warc(path: Path) -> Iterator[Document | Drop]:
+    seen = False
+    with _open_stream(path) as (stream, gz):
+        if not stream.peek(1):
+            yield Drop("empty", str(path))
+            return
+        archive = ArchiveIterator(stream)
+        records = iter(archive)
+        while True:
+            try:
+                record = next(records)
+                # archive.offset is where this record starts (in the uncompressed stream);
+                # get_record_offset() would read the record to its end first
+                item = _warc_item(record, path, archive.offset)
+            except StopIteration:
+                break
+            except (_BadWarc, *_WARC_ERRORS) as exc:
+                yield _warc_damage(path, archive.offset, gz, str(exc) or type(exc).__name__)
+                return
+            if item is not None:
+                seen = True
+                yield item
+        if gz is not None and gz.error is not None:
+            yield _warc_damage(path, archive.offset, gz, gz.error)
+            return
+    if not seen:
+        yield Drop("no_content", str(path), "no response or resource records")
+
+
+def _warc_damage(path: Path, offset: int, gz: _GzipReader | None, detail: str) -> Drop:
+    if gz is not None and gz.error is not None:
+        return Drop("bad_gzip", f"{path}#{offset}", gz.error)
+    return Drop("bad_warc", f"{path}#{offset}", detail)
+
+
+def _warc_item(record: Any, path: Path, offset: int) -> Document | Drop | None:
+    """One response or resource record as an item; None for records that are not inputs."""
+    if record.format != "warc" or not record.rec_type:
+        raise _BadWarc("not a WARC record")
+    if record.rec_type not in ("response", "resource"):
+        return None
+    headers = record.rec_headers
+    record_id = str(headers.get_header("WARC-Record-ID") or "").strip("<>")
+    source = f"{path}#{record_id or offset}"
+    url = headers.get_header("WARC-Target-URI") or None
+    payload = record.content_stream().read()
+    record.raw_stream.read()  # to the end, so that a record cut short shows as a shortfall
+    if isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0:
+        raise _BadWarc(f"record {record_id} cut short")
+    http = record.http_headers
+    if http is not None:
+        status = str(http.get_statuscode() or "")
+        if not status.startswith("2"):
+            return Drop("http_status", source, status or "no status")
+        content_type = http.get_header("Content-Type")
+    else:
+        content_type = record.content_type
+    mime, charset = _parse_content_type(content_type)
+    if mime is None and _HTML_START.match(payload[:_SNIFF_BYTES]):
+        mime = "text/html"
+    if mime not in _HTML_TYPES:
+        return Drop("not_html", source, mime or "no content type")
+    return _document_from_bytes(payload, source=source, url=url, html=True, declared=charset)
+
+
+def _parse_content_type(value: str | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    mime = value.split(";", 1)[0].strip().lower() or None
+    match = _CONTENT_CHARSET.search(value)
+    return mime, match.group(1) if match else None
+
+
+# --- decoding ----------------------------------------------------------------------------------
+
+
+def decode_html(data: bytes, declared: str | None = None) -> str:
+    """Decode an HTML page; ``declared`` is the charset from the HTTP header, if any.
+
+    The order is in the module docstring. Bytes that are text in no plausible encoding still
+    give a string (the declared charset or UTF-8, with replacement characters).
+    """
+    text = _decode(data, declared, html=True)
+    if text is None:
+        text = data.decode(_codec(declared) or "utf-8", "replace")
+    return text.removeprefix("\ufeff")
+
+
+def _decode(data: bytes, declared: str | None, *, html: bool) -> str | None:
+    """``data`` as text, or None when it is text in no plausible encoding."""
+    for bom, bom_codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(bom_codec, "replace")
+    if b"\x00" in data:
+        utf16 = _utf16_without_bom(data[:_SNIFF_BYTES])
+        try:
+            return data.decode(utf16) if utf16 else None
+        except UnicodeDecodeError:
+            return None
+    labels = (declared, _declared_in_html(data) if html else None)
+    codecs_named = [c for c in map(_codec, labels) if c is not None]
+    if data.isascii():
+        # 7-bit encodings (ISO-2022) are ASCII bytes too: their declaration still counts
+        seven_bit = [c for c in codecs_named if c.startswith("iso2022")]
+        return data.decode(seven_bit[0], "replace") if seven_bit else data.decode("ascii")
+    utf8 = _utf8(data)
+    if utf8 is not None:
+        return utf8
+    for codec in codecs_named:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    best = charset_normalizer.from_bytes(data).best()
+    return None if best is None else str(best)
+
+
+def _utf8(data: bytes) -> str | None:
+    """UTF-8, tolerating stray single bytes when valid multi-byte sequences are the majority."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    lenient = data.decode("utf-8", "replace")
+    bad = lenient.count("\ufffd") - data.count("\ufffd".encode())
+    good = len(lenient) - len(lenient.encode("ascii", "ignore")) - bad
+    # A chance valid sequence in legacy text (cp1251 "С»") is rare next to the invalid bytes
+    # around it; in real mixed pages the UTF-8 sequences outnumber the stray bytes.
+    if good < max(bad, 1):
+        return None
+    return data.decode("utf-8", _CP1252_FALLBACK)
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """UTF-16 LE/BE when NUL bytes keep its rhythm (Latin script puts one in every other byte)."""
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if half == 0 or len(sample) % 2:
+        return None
+    if odd > 0.3 * half and even < 0.02 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd < 0.02 * half:
+        return "utf-16-be"
+    return None
+
+
+def _declared_in_html(data: bytes) -> str | None:
+    head = data[:_META_SCAN_BYTES]
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    """Python's codec for a charset label, or None when unknown or useless here.
+
+    UTF-16/32 labels are ignored: those encodings were handled by the BOM and NUL checks, and a
+    page whose declaration could be read as ASCII is not UTF-16 (the WHATWG rule).
+    """
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    try:
+        name = codecs.lookup(_LABEL_ALIASES.get(label, label)).name
+    except LookupError:
+        return None
+    if name.startswith(("utf-16", "utf-32")):
+        return None
+    return _CODEC_SUPERSETS.get(name, name)

@@ -1,0 +1,528 @@
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipeline.document import Document, make_id
+from pipeline.errors import Drop, NewsdedupError
+from pipeline.loaders import (
+    decode_html,
+    document_from_html,
+    document_from_text,
+    expand_inputs,
+    iter_documents,
+    load_path,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+FRENCH = (
+    "Le président a déclaré jeudi que l’économie française était « solide », malgré la hausse "
+    "des prix. Les syndicats ont répondu qu’ils manifesteraient à nouveau — dès la semaine "
+    "prochaine, a précisé leur porte-parole."
+)
+RUSSIAN = (
+    "Президент заявил в четверг, что экономика страны остаётся устойчивой, несмотря на рост "
+    "цен. Профсоюзы ответили, что снова выйдут на улицы уже на следующей неделе."
+)
+HTTP_EQUIV = "text/html; charset=windows-1251"
+ENGLISH = "The minister said on Thursday that the “recovery” was on track — despite rising prices."
+
+
+def page(body: str, head: str = "") -> str:
+    return (
+        f"<!DOCTYPE html>\r\n<html><head>{head}<title>t</title></head>\r\n"
+        f"<body><p>{body}</p></body></html>\r\n"
+    )
+
+
+def one(path: Path) -> Document | Drop:
+    items = list(load_path(path))
+    assert len(items) == 1, items
+    return items[0]
+
+
+def doc(path: Path) -> Document:
+    item = one(path)
+    assert isinstance(item, Document), item
+    return item
+
+
+def drop(path: Path) -> Drop:
+    item = one(path)
+    assert isinstance(item, Drop), item
+    return item
+
+
+def reasons(items: list[Document | Drop]) -> list[str]:
+    return [i.reason if isinstance(i, Drop) else "doc" for i in items]
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".html", ".htm", ".HTML"])
+def test_html_file_is_one_html_document(tmp_path: Path, suffix: str) -> None:
+    raw = page(ENGLISH)
+    path = tmp_path / f"a{suffix}"
+    path.write_bytes(raw.encode("utf-8"))
+    d = doc(path)
+    assert d.html == raw.replace("\r\n", "\n")
+    assert d.text == "" and d.url is None and d.source == str(path)
+    assert d.id == make_id(None, d.html)
+
+
+def test_text_file_is_one_text_document(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(f"Title\r\n\r\n{ENGLISH}\rmore\n".encode())
+    d = doc(path)
+    assert d.html is None and not d.is_html
+    assert d.text == f"Title\n\n{ENGLISH}\nmore\n"
+    assert d.id == make_id(None, d.text)
+
+
+@pytest.mark.parametrize("name", ["a.html", "a.txt", "a.jsonl"])
+def test_gzip_variants_load_like_the_plain_file(tmp_path: Path, name: str) -> None:
+    content = (
+        json.dumps({"url": "https://ex.example/a", "text": FRENCH}).encode() + b"\n"
+        if name.endswith(".jsonl")
+        else page(FRENCH).encode("utf-8")
+    )
+    plain, gz, by_magic = tmp_path / name, tmp_path / f"{name}.gz", tmp_path / "m" / name
+    plain.write_bytes(content)
+    gz.write_bytes(gzip.compress(content))
+    by_magic.parent.mkdir()
+    by_magic.write_bytes(gzip.compress(content))  # no .gz in the name: found by magic bytes
+    expected = doc(plain)
+    for path in (gz, by_magic):
+        got = doc(path)
+        assert (got.id, got.html, got.text, got.url) == (
+            expected.id, expected.html, expected.text, expected.url,
+        )  # fmt: skip
+
+
+def test_jsonl_lines_become_documents_with_their_fields(tmp_path: Path) -> None:
+    lines = [
+        {"url": "https://ex.example/a", "html": page(ENGLISH), "title": "A", "author": "Ann",
+         "published": "2024-05-01T10:00:00Z", "id": "ignored"},
+        {"text": FRENCH},
+        {"url": "https://ex.example/b", "html": page(FRENCH), "text": "also here"},
+    ]  # fmt: skip
+    path = tmp_path / "docs.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) for x in lines[:1])
+        + "\n\n  \n"
+        + "\n".join(json.dumps(x) for x in lines[1:])
+        + "\n",
+        encoding="utf-8",
+    )
+    a, b, c = list(load_path(path))
+    assert isinstance(a, Document) and isinstance(b, Document) and isinstance(c, Document)
+    assert (a.source, b.source, c.source) == (f"{path}:1", f"{path}:4", f"{path}:5")
+    assert a.html == page(ENGLISH).replace("\r\n", "\n") and a.text == ""
+    assert (a.url, a.title, a.author, a.published) == (
+        "https://ex.example/a", "A", "Ann", "2024-05-01T10:00:00Z",
+    )  # fmt: skip
+    assert a.id == make_id("https://ex.example/a") and a.id != "ignored"
+    assert b.html is None and b.text == FRENCH and b.id == make_id(None, FRENCH)
+    assert c.html is not None and c.text == ""  # html wins when both are given
+
+
+def test_jsonl_bad_lines_are_dropped_and_the_good_ones_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    path.write_text(
+        "\n".join([
+            json.dumps({"text": "first"}),
+            '{"text": "cut off',
+            json.dumps(["a", "list"]),
+            json.dumps({"url": "https://ex.example/x", "title": "no body"}),
+            json.dumps({"text": "   "}),
+            json.dumps({"html": 42}),
+            json.dumps({"text": "last"}),
+        ]),
+        encoding="utf-8",
+    )  # fmt: skip
+    items = list(load_path(path))
+    assert reasons(items) == ["doc", "bad_json", "bad_json", "no_content", "no_content",
+                              "no_content", "doc"]  # fmt: skip
+    assert [i.source for i in items] == [f"{path}:{n}" for n in range(1, 8)]
+    assert [i.text for i in items if isinstance(i, Document)] == ["first", "last"]
+
+
+def test_jsonl_in_cp1252_and_utf16_still_loads(tmp_path: Path) -> None:
+    line = json.dumps({"text": FRENCH}, ensure_ascii=False)
+    cp = tmp_path / "cp.jsonl"
+    cp.write_bytes(line.encode("cp1252") + b"\n")
+    u16 = tmp_path / "u16.jsonl"
+    u16.write_bytes((line + "\n" + line + "\n").encode("utf-16"))
+    assert doc(cp).text == FRENCH
+    assert [d.text for d in load_path(u16) if isinstance(d, Document)] == [FRENCH, FRENCH]
+
+
+def test_truncated_jsonl_gzip_keeps_the_complete_lines(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    lines = [
+        json.dumps(
+            {"text": f"{i} " + " ".join(rng.choice(["alpha", "beta", "gamma"]) for _ in range(200))}
+        )
+        for i in range(300)
+    ]
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "docs.jsonl.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    items = list(load_path(path))
+    good = [i for i in items if isinstance(i, Document)]
+    assert 0 < len(good) < len(lines)
+    assert [d.text for d in good] == [json.loads(x)["text"] for x in lines[: len(good)]]
+    assert reasons(items)[len(good) :] == ["bad_gzip"]
+    assert items[-1].source == f"{path}:{len(good) + 1}"
+
+
+# --- WARC --------------------------------------------------------------------------------------
+
+
+def _warc(path: Path, *, gz: bool) -> None:
+    with path.open("wb") as out:
+        w = WARCWriter(out, gzip=gz)
+        w.write_record(w.create_warcinfo_record(path.name, {"software": "test"}))
+
+        def response(url: str, status: str, ctype: str, body: bytes) -> None:
+            http = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
+            w.write_record(
+                w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http)
+            )
+
+        # the charset is only in the HTTP header: the page has no <meta>
+        response(
+            "https://ru.example/a",
+            "200 OK",
+            "text/html; charset=windows-1251",
+            page(RUSSIAN).encode("cp1251"),
+        )
+        request = StatusAndHeaders(
+            "GET /a HTTP/1.1", [("Host", "ru.example")], is_http_request=True
+        )
+        w.write_record(
+            w.create_warc_record(
+                "https://ru.example/a", "request", payload=io.BytesIO(b""), http_headers=request
+            )
+        )
+        response("https://ru.example/logo.png", "200 OK", "image/png", b"\x89PNG\r\n\x1a\n....")
+        response("https://ru.example/gone", "404 Not Found", "text/html", page("gone").encode())
+        response("https://fr.example/b", "200 OK", "text/html", page(FRENCH).encode("utf-8"))
+
+
+@pytest.mark.parametrize("name", ["a.warc", "a.warc.gz"])
+def test_warc_response_records_are_the_inputs(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    _warc(path, gz=name.endswith(".gz"))
+    items = list(load_path(path))
+    assert reasons(items) == ["doc", "not_html", "http_status", "doc"]
+    ru, fr = items[0], items[3]
+    assert isinstance(ru, Document) and isinstance(fr, Document)
+    assert ru.url == "https://ru.example/a" and ru.id == make_id("https://ru.example/a")
+    assert ru.html is not None and RUSSIAN in ru.html
+    assert fr.html is not None and FRENCH in fr.html
+    assert all(i.source.startswith(f"{path}#urn:uuid:") for i in items)
+    assert len({i.source for i in items}) == 4
+
+
+@pytest.mark.parametrize("name", ["a.warc", "a.warc.gz"])
+def test_truncated_warc_keeps_the_complete_records(tmp_path: Path, name: str) -> None:
+    whole = tmp_path / f"whole-{name}"
+    _warc(whole, gz=name.endswith(".gz"))
+    data = whole.read_bytes()
+    path = tmp_path / name
+    path.write_bytes(data[: len(data) - 40])  # inside the last response
+    items = list(load_path(path))
+    assert reasons(items)[:3] == ["doc", "not_html", "http_status"]
+    assert reasons(items)[3:] == ["bad_gzip" if name.endswith(".gz") else "bad_warc"]
+
+
+def test_bad_and_empty_warcs(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.warc"
+    garbage.write_bytes(b"this is not an archive at all\r\n" * 5)
+    only_request = tmp_path / "request.warc"
+    with only_request.open("wb") as out:
+        w = WARCWriter(out, gzip=False)
+        request = StatusAndHeaders("GET / HTTP/1.1", [("Host", "x.example")], is_http_request=True)
+        w.write_record(
+            w.create_warc_record(
+                "https://x.example/", "request", payload=io.BytesIO(b""), http_headers=request
+            )
+        )
+    empty = tmp_path / "empty.warc.gz"
+    empty.write_bytes(gzip.compress(b""))
+    assert drop(garbage).reason == "bad_warc"
+    assert drop(only_request).reason == "no_content"
+    assert drop(empty).reason == "empty"
+
+
+# --- encodings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "head"),
+    [
+        (FRENCH, "cp1252", '<meta charset="windows-1252">'),
+        (FRENCH, "cp1252", ""),
+        (RUSSIAN, "cp1251", f'<meta http-equiv="Content-Type" content="{HTTP_EQUIV}">'),
+        (RUSSIAN, "cp1251", ""),
+        (RUSSIAN, "koi8-r", "<meta charset='KOI8-R'>"),
+        (FRENCH, "latin-1", "<meta charset=iso-8859-1>"),
+    ],
+)  # fmt: skip
+def test_legacy_encoded_pages_decode(tmp_path: Path, text: str, encoding: str, head: str) -> None:
+    body = text if encoding != "latin-1" else text.replace("’", "'").replace("—", "-")
+    path = tmp_path / "p.html"
+    path.write_bytes(page(body, head).encode(encoding))
+    assert doc(path).html == page(body, head).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_bom_and_utf16_files_decode_without_the_bom(tmp_path: Path, encoding: str) -> None:
+    raw = f"{RUSSIAN}\r\n{FRENCH}\n"
+    data = raw.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):
+        data = codecs_bom(encoding) + data
+    path = tmp_path / "a.txt"
+    path.write_bytes(data)
+    assert doc(path).text == raw.replace("\r\n", "\n")
+    html = tmp_path / "a.html"
+    html.write_bytes(page(FRENCH).encode(encoding))
+    assert doc(html).html == page(FRENCH).replace("\r\n", "\n")
+
+
+def codecs_bom(encoding: str) -> bytes:
+    return "\ufeff".encode(encoding)
+
+
+def test_utf16_without_bom_is_recognised(tmp_path: Path) -> None:
+    path = tmp_path / "a.html"
+    path.write_bytes(page(ENGLISH).encode("utf-16-le"))
+    assert doc(path).html == page(ENGLISH).replace("\r\n", "\n")
+
+
+def test_invalid_utf8_that_is_plausible_cp1252_is_decoded_not_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(f"{FRENCH}\n\n{ENGLISH}\n".encode("cp1252"))
+    assert doc(path).text == f"{FRENCH}\n\n{ENGLISH}\n"
+
+
+def test_utf8_page_with_stray_cp1252_quotes_is_repaired() -> None:
+    data = page(RUSSIAN + " " + FRENCH).encode("utf-8") + "“quoted” – here".encode("cp1252")
+    assert decode_html(data) == page(RUSSIAN + " " + FRENCH) + "“quoted” – here"
+
+
+def test_stale_legacy_meta_on_a_utf8_page_loses_to_the_bytes() -> None:
+    html = page(FRENCH, '<meta charset="iso-8859-1">')
+    assert decode_html(html.encode("utf-8")) == html
+
+
+def test_declared_charset_comes_before_meta() -> None:
+    data = page(RUSSIAN, '<meta charset="windows-1252">').encode("cp1251")
+    assert decode_html(data, "windows-1251") == page(RUSSIAN, '<meta charset="windows-1252">')
+    # the meta alone is honoured even though it is wrong here: no valid UTF-8 to say otherwise
+    assert decode_html(data) == data.decode("cp1252")
+
+
+def test_seven_bit_declared_encodings_are_honoured() -> None:
+    text = "東京で会議が開かれた。"
+    html = page(text, '<meta charset="iso-2022-jp">')
+    assert decode_html(html.encode("iso-2022-jp")) == html
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufeff")))
+def test_utf8_and_bom_text_round_trips(text: str) -> None:
+    assert decode_html(text.encode("utf-8")) == text
+    assert decode_html(text.encode("utf-16")) == text
+    assert decode_html(codecs_bom("utf-8") + text.encode("utf-8")) == text
+
+
+def test_document_constructors_normalise() -> None:
+    h = document_from_html(
+        "\ufeff<p>a</p>\r\n", source="s", url="https://ex.example/a?utm_source=x"
+    )
+    assert h.html == "<p>a</p>\n" and h.id == make_id("https://ex.example/a")
+    t = document_from_text("\ufeffa\r\nb\rc", source="s")
+    assert t.text == "a\nb\nc" and t.html is None and t.id == make_id(None, "a\nb\nc")
+
+
+# --- bad files ---------------------------------------------------------------------------------
+
+
+def _bad_files(root: Path) -> dict[str, str]:
+    """Each bad file and the reason it must be dropped for."""
+    rng = random.Random(11)
+    noise = bytes(rng.randrange(1, 256) for _ in range(4000))  # no NUL: only detection rejects it
+    whole = gzip.compress(page(FRENCH * 40).encode())
+    files = {
+        "empty.html": (b"", "empty"),
+        "blank.txt": (b" \r\n\t \n", "empty"),
+        "blank.html.gz": (gzip.compress(b"\n\n  "), "empty"),
+        "nul.txt": (b"abc\x00\x01\x02\x03def" * 50, "binary"),
+        "image.html": (b"\x89PNG\r\n\x1a\n" + noise, "binary"),
+        "noise.txt": (noise, "binary"),
+        "report.pdf": (b"%PDF-1.7\n" + noise, "unsupported_type"),
+        "photo.png": (b"\x89PNG\r\n\x1a\n" + noise, "unsupported_type"),
+        "letter.docx": (b"PK\x03\x04" + noise, "unsupported_type"),
+        "notes.md": (b"# Notes\n\nSome plain text, not an article.\n", "unsupported_type"),
+        "cut.html.gz": (whole[: len(whole) // 2], "bad_gzip"),
+        "corrupt.txt.gz": (whole[:10] + bytes(200) + whole[210:], "bad_gzip"),
+        "blank.jsonl": (b"\n \n", "empty"),
+    }
+    for name, (data, _) in files.items():
+        (root / name).write_bytes(data)
+    return {name: reason for name, (_, reason) in files.items()}
+
+
+def test_every_bad_file_is_exactly_one_drop_with_its_reason(tmp_path: Path) -> None:
+    expected = _bad_files(tmp_path)
+    for name, reason in expected.items():
+        assert drop(tmp_path / name).reason == reason, name
+    items = list(iter_documents([tmp_path]))
+    assert len(items) == len(expected)
+    assert Counter(reasons(items)) == Counter(expected.values())
+    assert {i.source for i in items} == {str(tmp_path / n) for n in expected}
+
+
+def test_unknown_extension_is_read_when_it_is_html(tmp_path: Path) -> None:
+    saved = tmp_path / "article.php"
+    saved.write_text("<!-- saved from url=(0022)https://ex.example/ -->\n" + page(ENGLISH))
+    bare = tmp_path / "index"
+    bare.write_bytes(gzip.compress(page(FRENCH).encode("cp1252")))
+    assert doc(saved).html is not None
+    assert FRENCH in (doc(bare).html or "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.binary(max_size=3000), st.sampled_from([".html", ".txt", ".jsonl", ".warc", ".bin", ".gz"])
+)
+def test_any_bytes_give_items_not_exceptions(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "f" + suffix)
+        path.write_bytes(data)
+        items = list(load_path(path))
+    assert items and all(isinstance(i, Document | Drop) for i in items)
+    assert all(i.source.startswith(str(path)) for i in items)
+
+
+# --- finding files -----------------------------------------------------------------------------
+
+
+def _tree(root: Path) -> None:
+    for rel in ["b/2.html", "b/sub/3.txt", "a/1.html", "a-z.txt", ".hidden/x.html", "b/.dot.html"]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(page(rel))
+
+
+def test_directories_are_walked_recursively_in_a_fixed_order(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    got = expand_inputs([tmp_path])
+    assert got == [tmp_path / "a" / "1.html", tmp_path / "a-z.txt", tmp_path / "b" / "2.html",
+                   tmp_path / "b" / "sub" / "3.txt"]  # fmt: skip
+    inputs = [tmp_path / "b", str(tmp_path / "a" / "1.html"), tmp_path, f"{tmp_path}/b/**/*.txt"]
+    for _ in range(5):
+        random.shuffle(inputs)
+        assert expand_inputs(inputs) == got
+    # a hidden file is read when it is named
+    assert expand_inputs([tmp_path / "b" / ".dot.html"]) == [tmp_path / "b" / ".dot.html"]
+
+
+def test_globs(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    assert expand_inputs([f"{tmp_path}/**/*.html"]) == [tmp_path / "a" / "1.html",
+                                                       tmp_path / "b" / "2.html"]  # fmt: skip
+    assert expand_inputs([f"{tmp_path}/[ab]"]) == [tmp_path / "a" / "1.html",
+                                                  tmp_path / "b" / "2.html",
+                                                  tmp_path / "b" / "sub" / "3.txt"]  # fmt: skip
+
+
+def test_paths_that_name_nothing_raise(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text(page("x"))
+    with pytest.raises(NewsdedupError, match=r"^no such file or directory: .*missing\.html$"):
+        expand_inputs([tmp_path / "a.html", tmp_path / "missing.html"])
+    with pytest.raises(NewsdedupError, match=r"^no files match: .*\*\.warc$"):
+        expand_inputs([f"{tmp_path}/*.warc"])
+    with pytest.raises(NewsdedupError, match="no such file or directory"):
+        iter_documents([tmp_path / "missing"])  # raises at the call, before any reading
+    (tmp_path / "void" / ".git").mkdir(parents=True)
+    (tmp_path / "void" / ".git" / "x.html").write_text(page("x"))
+    with pytest.raises(NewsdedupError, match=r"^no files under: .*void$"):
+        expand_inputs([tmp_path / "void"])  # hidden files only: nothing to read
+    assert expand_inputs([]) == []
+
+
+def test_unreadable_paths_raise(tmp_path: Path) -> None:
+    # Without the permission to bypass file modes (as root has), in a child process.
+    base = Path(tempfile.mkdtemp(prefix="newsdedup-perm-"))
+    try:
+        (base / "secret.html").write_text(page("x"))
+        (base / "secret.html").chmod(0)
+        (base / "locked").mkdir()
+        (base / "locked" / "a.html").write_text(page("x"))
+        (base / "locked").chmod(0)
+        prefix: list[str] = []
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                pytest.skip("running as root without setpriv to drop the override")
+            caps = "-dac_override,-dac_read_search"
+            prefix = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+        code = (
+            "import sys\nfrom pipeline.loaders import expand_inputs\n"
+            "from pipeline.errors import NewsdedupError\n"
+            "try:\n    expand_inputs(sys.argv[1:])\n"
+            "except NewsdedupError as e:\n    print(e)\nelse:\n    print('no error')\n"
+        )
+        for target in (base / "secret.html", base / "locked", base / "locked" / "a.html", base):
+            out = subprocess.run(
+                [*prefix, sys.executable, "-c", code, str(target)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+            assert out.stdout.startswith("permission denied: "), (target, out.stdout, out.stderr)
+    finally:
+        (base / "locked").chmod(0o755)
+        shutil.rmtree(base)
+
+
+# --- seeds -------------------------------------------------------------------------------------
+
+
+def test_seeds_are_two_text_documents_with_stable_ids(tmp_path: Path) -> None:
+    items = list(iter_documents([SEEDS]))
+    assert len(items) == 2 and all(isinstance(i, Document) for i in items)
+    docs = [i for i in items if isinstance(i, Document)]
+    assert all(d.html is None and len(d.text.split()) > 200 for d in docs)
+    assert [d.id for d in docs] == [
+        make_id(None, p.read_text("utf-8")) for p in sorted(SEEDS.iterdir())
+    ]
+    # the same content elsewhere, with CRLF line ends and compressed, keeps its id
+    for p in sorted(SEEDS.iterdir()):
+        (tmp_path / f"copy-{p.name}.gz").write_bytes(
+            gzip.compress(p.read_bytes().replace(b"\n", b"\r\n"))
+        )
+    copies = [i for i in iter_documents([tmp_path]) if isinstance(i, Document)]
+    assert [d.id for d in copies] == [d.id for d in docs]
+    assert len({d.id for d in docs}) == 2
