@@ -1,0 +1,306 @@
+"""Crawl hygiene as Scrapy middlewares: where a crawl may go, what it skips, what it counts.
+
+Enabled in ``pipeline.settings``. Each one counts what it turns away under ``newsdedup/...`` in
+``crawler.stats`` so that the end-of-crawl stats say why a page was never fetched:
+
+- ``CrawlScope`` (spider middleware): marks the operator's start requests, and drops links
+  whose scheme is not http(s) (``file:``, ``data:``, ``ftp:`` ...): ``filtered/scheme``.
+- ``AddressGuard`` (downloader middleware): refuses requests to loopback, private, link-local
+  and other non-public addresses (``blocked/private_address``) and non-http(s) requests
+  (``blocked/scheme``), including redirects, unless ``NEWSDEDUP_ALLOW_PRIVATE`` is set.
+  A start request is exempt, since the operator named it; its redirects and links are not.
+- ``SeenSkip`` (downloader middleware): does not download an article page that an earlier run
+  already emitted (``skipped/seen``); start requests are always fetched.
+- ``OversizeDrop`` (downloader middleware): a page over ``DOWNLOAD_MAXSIZE`` is a counted
+  drop (``dropped/too_large``) with an INFO line instead of a download error.
+- ``ValidatingPolicy`` and ``StateDirCacheStorage``: Scrapy's HTTP cache, revalidating pages
+  instead of guessing they are still fresh, kept inside the state directory and written so
+  that a killed crawl never leaves a half-written entry behind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from pipeline.seen import SeenStore
+
+log = logging.getLogger(__name__)
+
+START = "newsdedup_start"  # request meta: the operator named this URL
+HTTP_SCHEMES = frozenset({"http", "https"})
+_DECLARED = "_newsdedup_declared_size"
+_RECEIVED = "_newsdedup_received_size"
+
+
+def is_start(request: Request) -> bool:
+    """A start request as the operator gave it (a redirect from it is no longer one)."""
+    return bool(request.meta.get(START)) and not request.meta.get("redirect_urls")
+
+
+def _inc(crawler: Crawler, key: str) -> None:
+    if crawler.stats is not None:
+        crawler.stats.inc_value(f"newsdedup/{key}")
+
+
+class CrawlScope:
+    """Marks start requests and drops links that are not http(s)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlScope:
+        return cls(crawler)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for item in start:
+            if isinstance(item, Request):
+                item.meta[START] = True
+            yield item
+
+    def _keep(self, item: Any) -> bool:
+        if not isinstance(item, Request) or urlsplit(item.url).scheme in HTTP_SCHEMES:
+            return True
+        _inc(self.crawler, "filtered/scheme")
+        log.debug("not following non-http link %s", item.url[:200])
+        return False
+
+    def process_spider_output(
+        self, response: Response, result: Iterable[Any], spider: Spider | None = None
+    ) -> Iterable[Any]:
+        return (item for item in result if self._keep(item))
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any], spider: Spider | None = None
+    ) -> AsyncIterator[Any]:
+        async for item in result:
+            if self._keep(item):
+                yield item
+
+
+def is_public(address: str) -> bool:
+    """True for an address on the public internet (not loopback, private, link-local, ...)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class AddressGuard:
+    """Keeps a crawl of public sites from reaching private or loopback addresses.
+
+    The host is resolved before the request is sent (a hostname that resolves to any
+    non-public address is refused), and the address actually connected to is checked again
+    on the response, which covers DNS answers that change between the two lookups.
+    """
+
+    def __init__(self, crawler: Crawler, allow_private: bool) -> None:
+        self.crawler = crawler
+        self.allow_private = allow_private
+        self._public: dict[str, bool] = {}  # host -> every address public
+        self._start_origins: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AddressGuard:
+        return cls(crawler, crawler.settings.getbool("NEWSDEDUP_ALLOW_PRIVATE"))
+
+    def _exempt(self, request: Request) -> bool:
+        parts = urlsplit(request.url)
+        origin = (parts.scheme, parts.netloc.lower())
+        if is_start(request):
+            self._start_origins.add(origin)
+            return True
+        # The robots.txt of a start URL's server belongs with the start URL.
+        return parts.path == "/robots.txt" and origin in self._start_origins
+
+    async def process_request(
+        self, request: Request, spider: Spider | None = None
+    ) -> Response | None:
+        if self._exempt(request):
+            return None
+        parts = urlsplit(request.url)
+        if parts.scheme not in HTTP_SCHEMES:
+            self._refuse(request, "blocked/scheme")
+        if self.allow_private:
+            return None
+        host = parts.hostname or ""
+        public = self._public.get(host)
+        if public is None:
+            public = await self._resolve(host, parts.port or 0)
+            self._public[host] = public
+        if not public:
+            self._refuse(request, "blocked/private_address")
+        return None
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        address = response.ip_address
+        if (
+            address is not None
+            and not self.allow_private
+            and not self._exempt(request)
+            and not is_public(str(address))
+        ):
+            self._refuse(request, "blocked/private_address")
+        return response
+
+    @staticmethod
+    async def _resolve(host: str, port: int) -> bool:
+        try:
+            return is_public(host)
+        except ValueError:
+            pass  # a name, not an address literal
+        try:
+            infos = await maybe_deferred_to_future(
+                deferToThread(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+            )
+        except (OSError, UnicodeError):
+            return True  # unresolvable: the download fails on its own, with Scrapy's error
+        return all(is_public(str(info[4][0])) for info in infos)
+
+    def _refuse(self, request: Request, key: str) -> None:
+        _inc(self.crawler, key)
+        log.info("%s %s", key, request.url[:200])
+        raise IgnoreRequest(f"{key}: {request.url[:200]}")
+
+
+class SeenSkip:
+    """Skips downloading pages whose URL an earlier run emitted as an article.
+
+    Only emitted articles are in the store, so listing, feed and sitemap pages are always
+    fetched again and new articles are found on them.
+    """
+
+    def __init__(self, crawler: Crawler, store: SeenStore) -> None:
+        self.crawler = crawler
+        self.store = store
+        crawler.signals.connect(self._close, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeenSkip:
+        state = str(crawler.settings.get("NEWSDEDUP_STATE") or "")
+        if not state or "://" in state:  # a Redis state keeps its own seen set
+            raise NotConfigured("seen-URL store needs a state directory")
+        return cls(crawler, SeenStore.open(Path(state)))
+
+    def _close(self) -> None:
+        self.store.close()
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if is_start(request) or not self.store.contains(request.url):
+            return
+        _inc(self.crawler, "skipped/seen")
+        log.debug("already emitted, not downloading %s", request.url)
+        raise IgnoreRequest(f"already emitted: {request.url}")
+
+
+class OversizeDrop:
+    """Turns a download cancelled for ``DOWNLOAD_MAXSIZE`` into a counted, logged drop.
+
+    Scrapy cancels such a download either up front (a Content-Length over the limit) or
+    part-way (a body that grows past it); the bytes counted here tell the second case apart
+    from other cancellations.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        crawler.signals.connect(self._headers, signal=signals.headers_received)
+        crawler.signals.connect(self._bytes, signal=signals.bytes_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OversizeDrop:
+        return cls(crawler)
+
+    def _limit(self, request: Request) -> int:
+        return int(request.meta.get("download_maxsize", self.maxsize))
+
+    def _headers(self, headers: Any, body_length: Any, request: Request, spider: Spider) -> None:
+        if isinstance(body_length, int):  # not Twisted's UNKNOWN_LENGTH
+            request.meta[_DECLARED] = body_length
+
+    def _bytes(self, data: bytes, request: Request, spider: Spider) -> None:
+        request.meta[_RECEIVED] = request.meta.get(_RECEIVED, 0) + len(data)
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> None:
+        limit = self._limit(request)
+        if not limit or not isinstance(exception, DownloadCancelledError):
+            return
+        size = max(request.meta.get(_DECLARED, 0), request.meta.get(_RECEIVED, 0))
+        if size <= limit:
+            return
+        _inc(self.crawler, "dropped/too_large")
+        log.info("dropped/too_large %s (over %d bytes)", request.url, limit)
+        raise IgnoreRequest(f"too large: {request.url}")
+
+
+class ValidatingPolicy(RFC2616Policy):
+    """RFC 2616 caching without heuristic freshness: a cached page is reused without asking
+    only when its server gave it a lifetime (``max-age``, ``Expires``); otherwise it is
+    revalidated (``If-None-Match``/``If-Modified-Since``).
+
+    The heuristic (a tenth of the time since ``Last-Modified``) would keep a yesterday-modified
+    front page "fresh" for hours and hide the new articles on it from a scheduled crawl.
+    """
+
+    def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        cc = self._parse_cachecontrol(cachedresponse)
+        if b"max-age" in cc or b"s-maxage" in cc or b"Expires" in cachedresponse.headers:
+            return bool(super().is_cached_response_fresh(cachedresponse, request))
+        self._set_conditional_validators(request, cachedresponse)
+        return False
+
+
+class StateDirCacheStorage(FilesystemCacheStorage):
+    """Scrapy's filesystem HTTP cache, kept in the state directory and written atomically.
+
+    ``HTTPCACHE_DIR`` relative to ``NEWSDEDUP_STATE`` (absolute paths are used as they are).
+    Each entry is written to a temporary folder and renamed into place: Scrapy's own storage
+    writes its files one by one, and a crawl killed between two of them would leave an entry
+    that fails every later read.
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        cache = Path(settings.get("HTTPCACHE_DIR") or "httpcache")
+        state = Path(settings.get("NEWSDEDUP_STATE") or "output/state")
+        self.cachedir = str(cache if cache.is_absolute() else state / cache)
+        self._writing_to: str | None = None
+
+    def _get_request_path(self, spider: Spider, request: Request) -> str:
+        if self._writing_to is not None:
+            return self._writing_to
+        return super()._get_request_path(spider, request)
+
+    def store_response(self, spider: Spider, request: Request, response: Response) -> None:
+        final = Path(self._get_request_path(spider, request))
+        tmp = final.with_name(f"{final.name}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        self._writing_to = str(tmp)
+        try:
+            super().store_response(spider, request, response)
+        finally:
+            self._writing_to = None
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)

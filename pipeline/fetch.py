@@ -1,0 +1,125 @@
+"""What the web spiders share: their URL arguments, sites, dates, and the Document they yield."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import tldextract
+from scrapy.http import Response
+
+from pipeline.document import Document, make_id
+from pipeline.errors import NewsdedupError
+from pipeline.loaders import decode_html
+
+_CHARSET = re.compile(rb"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+# The public suffix list shipped with tldextract: looking it up never touches the network.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def url_list(arg: str, spider: str) -> list[str]:
+    """The ``-a url=URL[,URL...]`` argument as a list; each must be an absolute http(s) URL."""
+    urls = [u.strip() for u in arg.split(",") if u.strip()]
+    if not urls:
+        raise NewsdedupError(f"the {spider} spider needs -a url=URL[,URL...]")
+    for url in urls:
+        if urlsplit(url).scheme not in {"http", "https"}:
+            raise NewsdedupError(f"not an http(s) URL: {url!r}")
+    return urls
+
+
+def since_date(arg: str | None) -> date | None:
+    """The ``-a since=YYYY-MM-DD`` argument."""
+    if not arg:
+        return None
+    try:
+        return date.fromisoformat(arg)
+    except ValueError:
+        raise NewsdedupError(f"since must be YYYY-MM-DD, not {arg!r}") from None
+
+
+def parse_when(text: str | None) -> datetime | date | None:
+    """A W3C/ISO 8601 date or datetime (sitemaps, Atom) or an RFC 822 one (RSS), else None."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def day_of(when: datetime | date) -> date:
+    """The calendar day, in UTC when the time zone is known."""
+    if isinstance(when, datetime):
+        return when.astimezone(UTC).date() if when.tzinfo else when.date()
+    return when
+
+
+def iso(when: datetime | date | None) -> str | None:
+    """ISO 8601 for ``Document.published``: UTC when the zone is known, a bare date for a date."""
+    if when is None:
+        return None
+    if isinstance(when, datetime) and when.tzinfo:
+        return when.astimezone(UTC).isoformat()
+    return when.isoformat()
+
+
+def is_older(when: datetime | date | None, since: date | None) -> bool:
+    """True when ``when`` is known and before ``since``; an undated entry is never too old."""
+    return since is not None and when is not None and day_of(when) < since
+
+
+@lru_cache(maxsize=4096)
+def site_of(url: str) -> str:
+    """The site a URL belongs to: its registered domain (``news.example.co.uk`` ->
+    ``example.co.uk``), so that ``www.`` and other subdomains count as the same site.
+
+    A host with no registered domain (an IP address, ``localhost``, an intranet name) is its
+    own site together with its port: two servers on one machine are two sites.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    found = _EXTRACT(host)
+    if found.domain and found.suffix:
+        return f"{found.domain}.{found.suffix}"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def declared_charset(response: Response) -> str | None:
+    content_type = response.headers.get(b"Content-Type") or b""
+    match = _CHARSET.search(content_type)
+    return match.group(1).decode("ascii") if match else None
+
+
+def page_html(response: Response) -> str:
+    return decode_html(response.body, declared_charset(response))
+
+
+def document(
+    response: Response,
+    html: str | None = None,
+    title: str | None = None,
+    published: str | None = None,
+) -> Document:
+    """The item every web spider yields: the page as fetched, keyed by its final URL.
+
+    ``title`` and ``published`` come from a feed or news sitemap, when it gave them.
+    """
+    return Document(
+        id=make_id(response.url),
+        source=response.url,
+        url=response.url,
+        html=page_html(response) if html is None else html,
+        title=title or None,
+        published=published,
+    )

@@ -1,0 +1,1 @@
+"""Scrapy spiders: web sites, sitemaps, feeds and local files."""

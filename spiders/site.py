@@ -1,0 +1,86 @@
+"""Crawl whole news sites: ``scrapy crawl site -a url=https://example.com/``.
+
+Follows links within the start URLs' sites (registered domains: ``www.`` and other subdomains
+included) up to ``-a depth=N`` links away (default 3). Every page is read by
+``pipeline.pagetype.classify``: articles are emitted, listings (home, section, tag, author and
+paginated pages) are only followed. ``-a allow=REGEX`` / ``-a deny=REGEX`` restrict which links
+are followed (the start URLs are always fetched).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Self
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse, Response
+from scrapy.linkextractors import LinkExtractor
+
+from pipeline.document import Document
+from pipeline.errors import NewsdedupError
+from pipeline.fetch import document, page_html, site_of, url_list
+from pipeline.pagetype import classify
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DEPTH = 3
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+    custom_settings = {"DEPTH_LIMIT": DEFAULT_DEPTH}
+
+    def __init__(
+        self,
+        url: str = "",
+        allow: str | None = None,
+        deny: str | None = None,
+        depth: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.start_urls = url_list(url, self.name)
+        self.sites = {site_of(u) for u in self.start_urls}
+        try:
+            self.links = LinkExtractor(allow=allow or (), deny=deny or ())
+        except re.error as err:
+            raise NewsdedupError(f"bad allow/deny pattern: {err}") from None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        depth = kwargs.get("depth")
+        if depth is not None:
+            if not str(depth).isdigit():
+                raise NewsdedupError(f"depth must be a whole number, not {depth!r}")
+            # Settings are still open while the spider is built; DepthMiddleware reads them later.
+            crawler.settings.set("DEPTH_LIMIT", int(depth), priority="cmdline")
+        spider: Self = super().from_crawler(crawler, *args, **kwargs)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Document | scrapy.Request]:
+        if not isinstance(response, HtmlResponse):
+            self._count("pages/not_html")
+            return
+        html = page_html(response)
+        verdict = classify(response.url, html)
+        if verdict.is_article:
+            self._count("pages/article")
+            yield document(response, html=html)
+        else:
+            self._count("pages/listing")
+            log.debug("listing %s %s", response.url, " ".join(verdict.reasons))
+        for link in self.links.extract_links(response):
+            if site_of(link.url) in self.sites:
+                yield response.follow(link.url, callback=self.parse)
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"newsdedup/{key}")
