@@ -1,0 +1,170 @@
+"""Crawl hygiene: the seen-URL store, the address guard, the HTTP cache, the polite settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.extensions.httpcache import RFC2616Policy
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.test import get_crawler
+from sites.crawl import crawl
+from sites.server import NewsSite, serve
+
+from pipeline.crawl import StateDirCacheStorage, ValidatingPolicy, is_public
+from pipeline.seen import SeenStore
+
+
+@pytest.fixture
+def harbour() -> Iterator[NewsSite]:
+    with serve("harbour") as site:
+        yield site
+
+
+# -- the seen-URL store ---------------------------------------------------------------------------
+
+
+def test_seen_store_compares_canonical_urls_and_persists(tmp_path: Path) -> None:
+    with SeenStore.open(tmp_path / "state") as store:
+        assert not store.contains("https://news.example/a")
+        store.add(["https://News.Example/a/?utm_source=feed#top", "https://news.example/b"])
+        store.add(["https://news.example/b"])  # again: no error, no duplicate
+        assert len(store) == 2
+    with SeenStore.open(tmp_path / "state") as store:
+        assert store.contains("https://news.example/a")
+        assert store.contains("https://news.example:443/b/")
+        assert not store.contains("https://news.example/c")
+        assert not store.contains("https://other.example/a")
+
+
+def test_seen_store_reader_sees_a_writers_commit(tmp_path: Path) -> None:
+    """The crawl's reader stays open while the item pipeline writes at the end."""
+    reader = SeenStore.open(tmp_path)
+    try:
+        assert not reader.contains("https://news.example/a")
+        with SeenStore.open(tmp_path) as writer:
+            writer.add(["https://news.example/a"])
+        assert reader.contains("https://news.example/a")
+    finally:
+        reader.close()
+
+
+# -- the address guard ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("127.0.0.1", False),
+        ("127.8.9.10", False),
+        ("10.1.2.3", False),
+        ("172.16.5.4", False),
+        ("172.31.255.255", False),
+        ("172.32.0.1", True),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),  # cloud metadata endpoint
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("93.184.215.14", True),
+        ("2606:4700:4700::1111", True),
+    ],
+)
+def test_is_public(address: str, public: bool) -> None:
+    assert is_public(address) == public
+
+
+def test_private_addresses_are_refused_beyond_the_start_urls(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """Without NEWSDEDUP_ALLOW_PRIVATE, a start URL on 127.0.0.1 (or a name resolving there) is
+    fetched, but none of its links, and not where it redirects."""
+    redirecting = next(a for a in harbour.articles if a.old_path)
+    port = harbour.origin.rsplit(":", 1)[1]
+    starts = f"{harbour.url(redirecting.old_path or '')},http://localhost:{port}/"
+    run = crawl(
+        "site",
+        {"url": starts},
+        tmp_path / "out",
+        tmp_path / "state",
+        settings={"NEWSDEDUP_ALLOW_PRIVATE": "0"},
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    fetched = harbour.paths()
+    assert sorted(fetched) == sorted(["/robots.txt", "/robots.txt", redirecting.old_path, "/"])
+    assert run.emitted == set()
+    # The redirect's target and every link on the home page were turned away.
+    blocked = run.stat("newsdedup/blocked/private_address")
+    assert blocked > 10
+    assert f"blocked/private_address {harbour.url(redirecting.path)}" in run.log
+
+
+# -- the HTTP cache -------------------------------------------------------------------------------
+
+
+def _response(url: str, **headers: str) -> HtmlResponse:
+    return HtmlResponse(url, body=b"<html><body>hi</body></html>", headers=headers)
+
+
+def test_validating_policy_revalidates_unless_the_server_gave_a_lifetime() -> None:
+    settings = Settings()
+    a_year_ago = formatdate(time.time() - 365 * 86400, usegmt=True)
+    now = formatdate(time.time(), usegmt=True)
+    url = "https://news.example/"
+    old_page = _response(url, Date=now, **{"Last-Modified": a_year_ago})
+    # Scrapy's RFC 2616 policy guesses a tenth of the page's age: over a month of "fresh".
+    assert RFC2616Policy(settings).is_cached_response_fresh(old_page, Request(url))
+    request = Request(url)
+    assert not ValidatingPolicy(settings).is_cached_response_fresh(old_page, request)
+    assert request.headers[b"If-Modified-Since"] == a_year_ago.encode()
+    given = _response(url, Date=now, **{"Cache-Control": "max-age=600"})
+    assert ValidatingPolicy(settings).is_cached_response_fresh(given, Request(url))
+
+
+def test_cache_lives_in_the_state_dir_and_entries_appear_whole(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    settings = {"NEWSDEDUP_STATE": str(state), "HTTPCACHE_DIR": "httpcache"}
+    crawler = get_crawler(Spider, settings)
+    spider = Spider("site")
+    spider.crawler = crawler
+    storage = StateDirCacheStorage(crawler.settings)
+    storage.open_spider(spider)
+    assert Path(storage.cachedir) == state / "httpcache"
+
+    request = Request("https://news.example/city/")
+    assert storage.retrieve_response(spider, request) is None
+    storage.store_response(spider, request, _response(request.url, ETag='"v1"'))
+    storage.store_response(spider, request, _response(request.url, ETag='"v2"'))
+    cached = storage.retrieve_response(spider, request)
+    assert cached is not None and cached.headers[b"ETag"] == b'"v2"'
+    entries = [p for p in (state / "httpcache").rglob("*") if p.is_dir() and len(p.name) > 30]
+    assert len(entries) == 1
+    assert not [p for p in (state / "httpcache").rglob("*tmp*")]
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+
+def test_polite_defaults() -> None:
+    settings = get_project_settings()
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert 1 <= settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 4
+    assert settings.get("USER_AGENT").startswith("newsdedup/")
+    assert "+http" in settings.get("USER_AGENT")
+    assert settings.getint("DOWNLOAD_MAXSIZE") == 10 * 1024 * 1024
+    assert 500 in settings.getlist("RETRY_HTTP_CODES")
+    assert not settings.getbool("NEWSDEDUP_ALLOW_PRIVATE")
+    for middleware in ("AddressGuard", "SeenSkip", "OversizeDrop"):
+        assert f"pipeline.crawl.{middleware}" in settings.getdict("DOWNLOADER_MIDDLEWARES")

@@ -1,0 +1,96 @@
+"""``scrapy crawl sitemap``: robots.txt, sitemap indexes, gzipped and Google News sitemaps."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sites.crawl import crawl
+from sites.server import NewsSite, serve
+
+from spiders.sitemap import read_sitemap
+
+
+@pytest.fixture
+def harbour() -> Iterator[NewsSite]:
+    with serve("harbour") as site:
+        yield site
+
+
+def article_urls(site: NewsSite, *, year: int | None = None) -> set[str]:
+    return {
+        site.url(a.path)
+        for a in site.articles
+        if not a.path.startswith("/private/")
+        and a.padding is None
+        and (year is None or a.published.year >= year)
+    }
+
+
+def test_robots_txt_leads_to_every_sitemap_and_article(harbour: NewsSite, tmp_path: Path) -> None:
+    run = crawl("sitemap", {"url": harbour.url("/robots.txt")}, tmp_path / "o", tmp_path / "s")
+    assert run.returncode == 0, run.log[-3000:]
+    fetched = harbour.paths()
+    for child in ("/sitemap_index.xml", "/sitemaps/news.xml.gz", "/sitemaps/pages.xml"):
+        assert child in fetched
+    # News entries are articles by the publisher's word; the plain sitemap's listings were
+    # fetched and recognised as listings; its archived article was recognised as one.
+    assert run.emitted == article_urls(harbour)
+    listings = ("/", "/city/", "/business/", "/environment/", "/about/", "/tag/harbour/")
+    for listing in listings:
+        assert listing in fetched
+    assert run.stat("newsdedup/pages/listing") == len(listings)
+    # The news sitemap lists the private memo; robots.txt still wins.
+    assert not any(p.startswith("/private/") for p in fetched)
+    assert run.stat("newsdedup/dropped/too_large") == 2
+
+
+def test_since_skips_old_entries_and_old_child_sitemaps(harbour: NewsSite, tmp_path: Path) -> None:
+    run = crawl(
+        "sitemap",
+        {"url": harbour.url("/sitemap_index.xml"), "since": "2024-01-01"},
+        tmp_path / "o",
+        tmp_path / "s",
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.emitted == article_urls(harbour, year=2024)
+    fetched = harbour.paths()
+    assert "/sitemaps/archive-2023.xml" not in fetched  # its lastmod says nothing new inside
+    old = [a.path for a in harbour.articles if a.published.year < 2024]
+    assert old and not set(old) & set(fetched)
+    assert run.stat("newsdedup/skipped/older") == 2
+
+
+def test_news_sitemap_fields_are_read(harbour: NewsSite) -> None:
+    body = gzip.decompress(gzip.compress(harbour.news_sitemap(harbour.articles).encode()))
+    kind, entries = read_sitemap(body)
+    assert kind == "urlset"
+    assert len(entries) == len(harbour.articles)
+    first = harbour.articles[0]
+    entry = next(e for e in entries if e.loc.endswith(first.path))
+    assert entry.is_news
+    assert entry.news_title == first.title
+    assert entry.news_published == first.published.isoformat()
+
+
+def test_plain_sitemap_and_junk() -> None:
+    kind, entries = read_sitemap(
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc> https://example.com/a </loc><lastmod>2024-05-01</lastmod></url>"
+        b"<url><lastmod>2024-05-01</lastmod></url></urlset>"
+    )
+    assert kind == "urlset"
+    assert [(e.loc, e.lastmod, e.is_news) for e in entries] == [
+        ("https://example.com/a", "2024-05-01", False)
+    ]
+    assert read_sitemap(b"<html><body>not a sitemap</body></html>") == (None, [])
+    # An entity that would expand a file is left alone, never resolved.
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://example.com/&x;</loc></url></urlset>"
+    )
+    kind, entries = read_sitemap(evil)
+    assert all("root:" not in e.loc for e in entries)
