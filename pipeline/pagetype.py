@@ -80,14 +80,13 @@ _LISTING_SEGMENTS = frozenset(
         "catalogs",
     }
 )
-_LISTING_QUERY_KEYS = frozenset(
-    {"page", "paged", "p", "pg", "start", "offset", "tag", "cat", "s", "q"}
-)
+# Query keys of paging and search; "?p=123" is left out: it is WordPress's article permalink.
+_LISTING_QUERY_KEYS = frozenset({"page", "paged", "pg", "start", "offset", "tag", "cat", "s", "q"})
 _INDEX_FILES = re.compile(r"^(index|default|home)\.(html?|php|aspx?|jsp)$", re.I)
 _EXTENSION = re.compile(r"\.(html?|php|aspx?|jsp|cms|shtml)$", re.I)
 _DATE_IN_PATH = re.compile(r"/(19|20)\d\d[/-](0?[1-9]|1[0-2])([/-](0?[1-9]|[12]\d|3[01]))?(/|-|$)")
 _WORD = re.compile(r"\w+")
-_SLUG_SPLIT = re.compile(r"[-_+]|%20")
+_SLUG_SPLIT = re.compile(r"[-_+\s]")
 
 # Path segments of the other kinds of pages a crawler meets: discussions, manuals, shops.
 _KIND_SEGMENTS = {
@@ -116,7 +115,7 @@ _PRIOR = -2.0
 _MIN_PARAGRAPH_WORDS = 15
 _MAX_PARAGRAPH_LINKED = 0.3  # share of a paragraph's words inside links
 
-_DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "head")
+_DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe")
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "form", "menu"})
 
 _PUBLISHED_META = frozenset(
