@@ -91,8 +91,9 @@ def test_private_addresses_are_refused_beyond_the_start_urls(
     """Without NEWSDEDUP_ALLOW_PRIVATE, a start URL on 127.0.0.1 (or a name resolving there) is
     fetched, but none of its links, and not where it redirects."""
     redirecting = next(a for a in harbour.articles if a.old_path)
+    old_path = redirecting.old_path or ""
     port = harbour.origin.rsplit(":", 1)[1]
-    starts = f"{harbour.url(redirecting.old_path or '')},http://localhost:{port}/"
+    starts = f"{harbour.url(old_path)},http://localhost:{port}/"
     run = crawl(
         "site",
         {"url": starts},
@@ -102,7 +103,7 @@ def test_private_addresses_are_refused_beyond_the_start_urls(
     )
     assert run.returncode == 0, run.log[-3000:]
     fetched = harbour.paths()
-    assert sorted(fetched) == sorted(["/robots.txt", "/robots.txt", redirecting.old_path, "/"])
+    assert sorted(fetched) == sorted(["/robots.txt", "/robots.txt", old_path, "/"])
     assert run.emitted == set()
     # The redirect's target and every link on the home page were turned away.
     blocked = run.stat("newsdedup/blocked/private_address")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -145,6 +146,31 @@ def test_killed_crawl_rerun_ends_like_an_uninterrupted_one(
     assert rerun.emitted == whole.emitted
     for name in ("articles.jsonl", "clusters.jsonl"):
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_interrupted_crawl_and_its_rerun_emit_everything_once(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """Ctrl-C: Scrapy stops gracefully and writes what it has; the rerun writes the rest."""
+    out, state = tmp_path / "out", tmp_path / "state"
+    harbour.delay = 0.15
+    proc = start("site", {"url": harbour.url("/")}, out, state)
+    deadline = time.monotonic() + 60
+    while len(harbour.log) < 12 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the crawl ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait(60) == 0
+    harbour.delay = 0.0
+    path = out / "articles.jsonl"
+    first = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    assert len(first) < len(emittable(harbour))  # it really was cut short
+
+    rerun = crawl("site", {"url": harbour.url("/")}, out, state)
+    assert rerun.returncode == 0, rerun.log[-3000:]
+    firsts = {a["source"] for a in first}
+    assert not firsts & rerun.emitted
+    assert firsts | rerun.emitted == emittable(harbour)
 
 
 def test_wire_rewrite_joins_its_originals_cluster(
