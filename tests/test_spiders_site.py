@@ -110,8 +110,10 @@ def test_rerun_emits_only_new_articles_and_refetches_no_known_one(
     assert not known & set(fetched)
     # Known articles still linked from fetched pages were turned away before downloading.
     assert second.stat("newsdedup/skipped/seen") > 0
-    # Listing pages are asked again, and answer "not modified" from the cache's validators.
-    assert ("/", 304) in harbour.log
+    # Listing pages are asked again: the changed home page in full, unchanged ones answer
+    # "not modified" to the cache's validators.
+    assert ("/", 200) in harbour.log
+    assert ("/about/", 304) in harbour.log
     assert len(harbour.log) < first_requests
 
     harbour.reset_log()
@@ -119,6 +121,7 @@ def test_rerun_emits_only_new_articles_and_refetches_no_known_one(
     assert third.returncode == 0, third.log[-3000:]
     assert third.emitted == set()
     assert third.stat("newsdedup/written") == 0
+    assert ("/", 304) in harbour.log
     assert not (known | {a.path for a in late}) & set(harbour.paths())
 
 
