@@ -19,6 +19,8 @@ Actions:
 - ``strip_span``: remove the matched span from the line, and the line if nothing but
   punctuation is left;
 - ``drop_line``: remove the line;
+- ``drop_line`` on ``related_link``: a related-links heading alone on its line also takes the
+  list items ("- ...") right under it;
 - ``cut``: a comment-section marker. The line is removed; a strong marker, or a marker with
   another within ``CUT_WINDOW`` lines, also removes everything after it, once the article has
   begun (see ``pipeline.clean``).
@@ -126,6 +128,8 @@ _RELATED_LABEL = _alts(r"""
     editor'?s'? picks|top stories|keep reading|continue reading
     suggested(?: reading| articles| stories)?|in case you missed it|icymi
 """)
+# A related-links heading alone on its line: the list items right under it are links too.
+RELATED_HEADING = re.compile(rf"^{_RELATED_LABEL}\s*[:|»›>—–-]?\s*$", re.IGNORECASE)
 _RELATED_SEP = r"\s*(?:[:|»›>—–]|\s-\s|\.\.\.)\s*"
 _PHOTO_WORD = (
     r"(?:photos?|images?|pictures?|photograph|illustration|graphic|file photo|main image"
@@ -236,10 +240,10 @@ RULES: tuple[Rule, ...] = (
               view (?:all )?(?:\d+ )?comments
               (?:show|load|hide|see|read) (?:all )?(?:\d+ )?comments
               join the (?:discussion|conversation)
-              disqus|log ?in with
-          """) + r"\s*[:.]?\s*$", "A comments heading or counter ('Comments', '12 comments', "
-          "'Leave a comment', 'View all comments', 'Disqus', 'Log in with'): weak, it cuts only "
-          "next to another marker.", max_words=6, strong=False),
+              disqus|log ?in with|reply
+          """) + r"\s*[:.]?\s*$", "A comments heading, counter or button ('Comments', '12 "
+          "comments', 'Leave a comment', 'View all comments', 'Disqus', 'Log in with', 'Reply'): "
+          "weak, it cuts only next to another marker.", max_words=6, strong=False),
     # --- donation widgets -------------------------------------------------------------------
     _rule("donation_amount", D, rf"^{_AMOUNT}(?:\s*[,/|]?\s*{_AMOUNT})*$",
           "A line that is only money amounts, outside the prose: a donation widget's buttons "
@@ -254,18 +258,18 @@ RULES: tuple[Rule, ...] = (
               buy (?:me|us) a (?:coffee|beer|pizza)
               support (?:us )?on (?:patreon|ko-fi|substack|paypal)
               (?:one[- ]time|monthly|annual|yearly|recurring) (?:donation|gift|contribution)
-              tip jar
+              tip jar|we need your (?:support|help)|before you go(?:\.\.\.|…)
           """) + r"(?: (?:today|now|here|on patreon|via paypal))?\s*[.!]?$",
           "A short donation call to action: 'Donate', 'Support us', 'Become a patron', 'Buy me "
-          "a coffee'.", max_words=8),
+          "a coffee', 'We need your support'.", max_words=8),
     _rule("donation_name", D,
           r"^(?:please )?(?:support|donate to)\s+(?!(?:for|of|and|your|my|his|her|their|its"
           r"|this|that|these|those|a|an|local|healthy|services?|options?|resources?|groups?"
           rf"|teams?|cent(?:er|re)s?|staff|tickets?|pages?|plans?|contacts?)\b){_NAME}"
-          r"(?: (?:today|now|here))?\s*[.!]?$",
-          "'Support X' / 'Donate to X' naming the outlet, at the head or tail of the text (in "
-          "the body the same shape is a heading: 'Support Your Immune System').",
-          max_words=6, margin_only=True),
+          r"(?: (?:today|now|here))?\s*[.!]?$" + rf"|^keep {_NAME} free(?: for everyone)?[.!]?$",
+          "'Support X', 'Donate to X', 'Keep X free' naming the outlet, at the head or tail of "
+          "the text (in the body the same shape is a heading: 'Support Your Immune System').",
+          max_words=8, margin_only=True),
     _rule("donation_appeal", D, _OPEN + "(?:please )?" + _alts(r"""
               donate(?: today| now| here)?\s*(?:[.!]|$)
               chip in\b|every contribution\b|make a (?:donation|contribution)\b
@@ -421,11 +425,14 @@ RULES: tuple[Rule, ...] = (
           "| June 1, 2024'.", max_words=14, margin_only=True),
     _rule("nav_word", D,
           r"^(?:(?:toggle )?(?:menu|navigation|search)|close|home|log ?in|sign ?in|log ?out"
-          r"|sign ?out|register|create (?:an |a free )?account)\s*$",
-          "A lone navigation word at the head or tail of the text: 'Home', 'Menu', 'Search', "
-          "'Close', 'Log in', 'Register'.", max_words=4, margin_only=True),
+          r"|sign ?out|register|create (?:an |a free )?account|about(?: us)?|contact(?: us)?"
+          r"|terms of (?:use|service)|privacy policy|accept|sitemap|careers"
+          r"|advertise(?: with us)?)\s*$",
+          "A lone navigation or footer word at the head or tail of the text: 'Home', 'Menu', "
+          "'Search', 'Log in', 'About us', 'Contact', 'Terms of Use'.", max_words=4,
+          margin_only=True),
 )
 
-CUT_WINDOW = 4  # non-blank lines within which a weak comment marker finds its confirmation
+CUT_WINDOW = 6  # non-blank lines within which a weak comment marker finds its confirmation
 
 RULE_NAMES: frozenset[str] = frozenset(r.name for r in RULES) | {"title_repeat"}

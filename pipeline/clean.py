@@ -35,7 +35,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.chrome_rules import CUT_WINDOW, RULES, Action, Rule
+from pipeline.chrome_rules import CUT_WINDOW, RELATED_HEADING, RULES, Action, Rule
 from pipeline.config import CleanConfig
 from pipeline.document import Document
 from pipeline.errors import Drop
@@ -106,6 +106,7 @@ def _analyse(
     lines = _split(text)
     for line in lines:
         _classify(line, fired)
+    _drop_related_lists(lines)
     _cut_comment_section(lines)
     _keep_margin_rules_in_body(lines)
     if title is None:
@@ -212,8 +213,7 @@ def _classify(line: _Line, fired: Counter[str]) -> None:
             fired[rule.name] += 1
             folded = text.casefold()
     line.text = text
-    bullet = _BULLET.match(text)
-    key = text[bullet.end() :] if bullet else text
+    key = _unbulleted(text)
     line.words = n = len(key.split())
     for rule in _RULES_FOR_WORDS[min(n, _MAX_LIMIT + 1)]:
         if (not rule.needles or _has_needle(rule, folded)) and rule.pattern.search(key):
@@ -223,6 +223,17 @@ def _classify(line: _Line, fired: Counter[str]) -> None:
             return
 
 
+def _drop_related_lists(lines: list[_Line]) -> None:
+    under_heading = False
+    for line in lines:
+        if line.rule == "related_link":
+            under_heading = RELATED_HEADING.match(_unbulleted(line.text)) is not None
+        elif under_heading and line.rule is None and _BULLET.match(line.text):
+            line.rule = "related_link"
+        else:
+            under_heading = False
+
+
 def _keep_margin_rules_in_body(lines: list[_Line]) -> None:
     prose = [i for i, ln in enumerate(lines) if ln.rule is None and _is_prose(ln.text, ln.words)]
     if not prose:
@@ -230,6 +241,11 @@ def _keep_margin_rules_in_body(lines: list[_Line]) -> None:
     for line in lines[prose[0] + 1 : prose[-1]]:
         if line.rule in _MARGIN_ONLY:
             line.rule = None
+
+
+def _unbulleted(text: str) -> str:
+    bullet = _BULLET.match(text)
+    return text[bullet.end() :] if bullet else text
 
 
 def _has_needle(rule: Rule, folded: str) -> bool:

@@ -26,6 +26,8 @@ BODY = [
     "vote broke the council's own procedural rules.",
     "The mayor, who had pushed for the increase in school spending, called the vote a victory "
     "for families and promised to publish a full breakdown of the figures next month.",
+    "Council staff will now draw up contracts for the first road repairs, which are expected to "
+    "begin in the spring if the weather allows.",
 ]
 COMMENTS = [
     "JaneReader",
@@ -89,6 +91,7 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("comments_heading", "14 comments", "tail"),
     ("comments_heading", "View all comments", "tail"),
     ("comments_heading", "Log in with", "tail"),
+    ("comments_heading", "Reply", "tail"),
     ("donation_amount", "0 $", "head"),
     ("donation_amount", "2,500 $", "head"),
     ("donation_amount", "$5 $10 $25", "tail"),
@@ -98,8 +101,11 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("donation_cta", "Become a patron", "middle"),
     ("donation_cta", "Buy me a coffee", "tail"),
     ("donation_cta", "Support us", "middle"),
+    ("donation_cta", "We need your support", "middle"),
+    ("donation_cta", "Before you go...", "tail"),
     ("donation_name", "Support The Harbour Times", "tail"),
     ("donation_name", "Support Valleyfront", "head"),
+    ("donation_name", "Keep The Harbour Times free for everyone", "tail"),
     ("donation_appeal", "Independent reporting costs money. Chip in to keep the Valley Herald "
      "going.", "tail"),
     ("donation_appeal", "Every contribution, however big or small, helps us stay independent.",
@@ -158,6 +164,7 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("byline", "Written by Jane Doe | June 1, 2024", "head"),
     ("nav_word", "Home", "head"),
     ("nav_word", "Menu", "head"),
+    ("nav_word", "Terms of Use", "tail"),
     ("title_repeat", TITLE, "head"),
     ("title_repeat", TITLE.upper(), "head"),
 ]
@@ -190,6 +197,7 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("donation_name", "Support Your Immune System", "head"),
     ("donation_name", "Support Services", "tail"),
     ("donation_name", "Support Harbour Schools", "middle"),
+    ("donation_name", "Keep Your Garden Free of Slugs", "middle"),
     ("donation_appeal", "The charity asked people to donate blood after the earthquake, and "
      "thousands did.", "middle"),
     ("donation_appeal", "He wanted to become a member of the committee before the election.",
@@ -222,6 +230,7 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("nav_chrome", "Tag team wrestling returns to the arena.", "middle"),
     ("byline", "By Tuesday, the river had risen two metres.", "head"),
     ("nav_word", "Home", "middle"),
+    ("nav_word", "Contact", "middle"),
     ("title_repeat", "Council Approves New Budget", "head"),
 ]
 
@@ -261,6 +270,21 @@ def test_rule_names_are_unique_and_needles_are_implied_by_positives() -> None:
             assert any(n in line.casefold() for n in needles), (rule, line)
 
 
+def test_related_heading_takes_the_link_list_under_it() -> None:
+    links = ["- Floods Force Thousands From Their Homes", "- Mayor Faces Recall Vote"]
+    text = "\n".join([*BODY[:3], "Related Articles", *links, *BODY[3:]])
+    result = clean_text(text, TITLE)
+    assert result.text == "\n\n".join(BODY)
+    assert result.rules_fired["related_link"] == 3
+
+
+def test_list_after_a_related_line_with_its_own_headline_is_kept() -> None:
+    steps = ["- Check the new rates online", "- Compare them with last year's bill"]
+    text = "\n".join([*BODY[:3], "Read more: What the budget means for you", *steps, *BODY[3:]])
+    result = clean_text(text, TITLE)
+    assert all(step in kept_lines(result.text) for step in steps)
+
+
 def test_span_rules_keep_the_rest_of_the_line() -> None:
     caption = "Firefighters battle the blaze near the highway on Sunday."
     result = clean_text(article(f"{caption} (Photo by Jane Doe/AFP)"), TITLE)
@@ -295,6 +319,13 @@ def test_comment_section_is_cut_with_everything_after_it(
     result = clean_text(_with_comments(*chrome), TITLE)
     assert result.text == "\n\n".join(BODY)
     assert result.rules_fired[rule] >= len(COMMENTS)
+
+
+def test_comment_list_with_reply_buttons_is_cut() -> None:
+    thread = ["Comments", "JaneReader", "•", "3 hours ago", COMMENTS[1], "12", "Reply",
+              "Observer42", "•", "1 day ago", COMMENTS[3], "4", "Reply"]
+    result = clean_text("\n".join([*BODY, *thread]), TITLE)
+    assert result.text == "\n\n".join(BODY)
 
 
 def test_lone_weak_comment_marker_drops_only_its_line() -> None:
