@@ -329,7 +329,7 @@ RULES: tuple[Rule, ...] = (
               ^(?=(?-i:[A-Z])){_PHOTO_WORD}(?:\s+(?:credit|courtesy|source|by))?\s*[:|/©]\s*\S.*$
               ^(?:photo|image|picture|photograph)s? (?:by|courtesy of|via)\s+\S.*$
               ^image (?:caption|copyright|source)\b.*$
-              ^(?:photo |image )?credits?\s*:\s*\S.*$
+              ^(?:photo |image )?credits?\s*:(?:\s*\S.*)?$
               ^\(?{_AGENCY}(?: Photo| Images)?\)?(?:\s*/\s*[^.]{{1,60}})?$
               ^.{{0,80}}/\s*{_AGENCY}(?: via Getty Images)?\)?$
           """), "Image chrome: 'Click to see full-size image', 'Click to enlarge', 'Image: "
@@ -400,6 +400,15 @@ RULES: tuple[Rule, ...] = (
           """), "An affiliate or advertiser disclosure: 'Purchases made through our links may "
           "earn us a commission.', 'As an Amazon Associate I earn from qualifying purchases.'",
           max_words=45, needles="commission|amazon associate|affiliate|disclosure"),
+    _rule("form_field", D, "^" + _alts(r"""
+              (?:enter )?(?:your )?e-?mail(?: address)?\s*(?:\((?:required|optional)\))?
+                  \s*[:*]\s*\*?
+              enter your e-?mail(?: address)?(?: here)?\.?
+              (?:your |first |last |full )?name\s*(?:\((?:required|optional)\))?\s*[:*]\s*\*?
+              if you are a human,? (?:please )?(?:ignore|leave) this field(?: blank| empty)?\.?
+              this field is required\.?|(?:submit|send)(?: comment)?
+          """) + r"\s*$", "A sign-up or comment form field: 'Enter your email:', 'First Name "
+          "(optional):', 'If you are a human, ignore this field', 'Submit'.", max_words=10),
     # --- navigation and post furniture ------------------------------------------------------
     _rule("nav_chrome", D, "^" + _alts(r"""
               skip to (?:main )?content|table of contents

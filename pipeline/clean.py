@@ -4,17 +4,18 @@ It works from the text alone, so it serves both extracted HTML and plain-text in
 are chrome is decided by the rule table in ``pipeline.chrome_rules``; this module applies it in
 one pass over the lines, then handles what needs the whole text:
 
-- **Title.** The title lives in ``doc.title``, so a body line equal to it is dropped
-  (``title_repeat``); a title with a site suffix ("Headline | Site") also matches the bare
-  headline. Without a title, the first line left after chrome removal is taken as the title
-  when it looks like a heading: 2 to 25 words, at most 200 characters, no final ``. , ; :``, not a
-  byline ("By ..."), no URL. Plain-text captures put the headline first; a text that starts with
-  a paragraph gets no title.
+- **Title.** The title lives in ``doc.title``, so a line equal to it before the first line of
+  prose is dropped (``title_repeat``; further down it is a section heading); a title with a
+  site suffix ("Headline | Site") also matches the bare headline. Without a title, the first
+  line left after chrome removal is taken as the title when it looks like a heading: 2 to 25
+  words, at most 200 characters, no final ``. , ; :``, not a byline ("By ..."), no URL.
+  Plain-text captures put the headline first; a text that starts with a paragraph gets none.
 - **Comment sections.** A comment marker line (rules of action ``cut``) is always dropped. It
-  also drops everything after it when it is strong, or when another marker follows within
-  ``CUT_WINDOW`` lines; and only once the article has begun: at least ``MIN_WORDS_BEFORE_CUT``
-  words of kept text before a strong marker, ``MIN_WORDS_BEFORE_WEAK_CUT`` before a weak pair
-  (a byline's "5 Comments" next to "Leave a comment" must not empty the page).
+  also drops everything after it when it is strong, or has a strong marker within
+  ``CUT_WINDOW`` lines, and at least ``MIN_WORDS_BEFORE_CUT`` words of article precede it; or
+  when it is weak, another weak marker follows within ``CUT_WINDOW`` lines, and at least
+  ``MIN_WORDS_BEFORE_WEAK_CUT`` words precede it (so the first part of an article is safe: a
+  byline's "5 Comments" next to "Leave a comment" must not empty the page).
 - **Layout.** Whitespace is collapsed, invisible characters removed, and paragraphs separated
   by one blank line. In input that uses blank lines, lines that were adjacent (a list) stay
   together. Input without any blank line (trafilatura's one-paragraph-per-line output) gets one

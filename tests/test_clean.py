@@ -138,6 +138,7 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("image_caption", "Photo credit: John Smith", "middle"),
     ("image_caption", "AP Photo/Evan Vucci", "middle"),
     ("image_caption", "Jane Doe/Getty Images", "middle"),
+    ("image_caption", "Credit:", "middle"),
     ("consent_banner", "We use cookies to improve your experience on our site and to show you "
      "relevant advertising.", "tail"),
     ("consent_banner", "Accept all cookies", "tail"),
@@ -155,6 +156,9 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("affiliate_disclosure", "When you buy through links on our site, we may earn an affiliate "
      "commission.", "head"),
     ("affiliate_disclosure", "As an Amazon Associate I earn from qualifying purchases.", "tail"),
+    ("form_field", "Enter your email:", "tail"),
+    ("form_field", "First Name (optional):", "tail"),
+    ("form_field", "If you are a human, ignore this field", "tail"),
     ("nav_chrome", "Skip to content", "head"),
     ("nav_chrome", "Back to top", "middle"),
     ("nav_chrome", "Tags: budget, council, taxes", "tail"),
@@ -226,6 +230,8 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("credit_line", "This article was hard to write, the author admitted in the afterword.",
      "tail"),
     ("affiliate_disclosure", "Agents earn a commission on every sale, the report said.", "middle"),
+    ("form_field", "Name: Jane Doe, 42, a teacher from the harbour district.", "middle"),
+    ("form_field", "Submit your application by Friday, the council said.", "middle"),
     ("nav_chrome", "Back to top form, the striker scored twice on Saturday.", "middle"),
     ("nav_chrome", "Tag team wrestling returns to the arena.", "middle"),
     ("byline", "By Tuesday, the river had risen two metres.", "head"),
