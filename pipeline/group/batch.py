@@ -1,0 +1,437 @@
+"""Grouping one batch of new articles into the state: the ``group`` step.
+
+1. Signatures for the new articles; their records, then their LSH entries, go into the index
+   (insert before query).
+2. Candidates: passages sharing an LSH band, kept when the two passages' signatures estimate a
+   Jaccard of at least ``candidate_estimate``; documents sharing a band or the text hash.
+3. Verification of every candidate pair (exact, see ``links.verify``); the evidence is stored
+   and each shared passage's document frequency goes up.
+4. Re-clustering of the neighbourhood the batch touched (see ``clusters``): the new articles,
+   everything they share a passage with (their frequencies changed), and what those are
+   linked to. Everything else keeps its stored assignment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from pipeline.config import GroupConfig
+from pipeline.document import Document
+from pipeline.group.clusters import Edge, accepted_undirected, choose_parent, order_key, roots, undirected
+from pipeline.group.index import DocRecord, Index, LshEntry
+from pipeline.group.links import (
+    SATURATED,
+    Decision,
+    Evidence,
+    Link,
+    PassagePair,
+    Side,
+    decide,
+    region,
+    verify,
+)
+from pipeline.group.signatures import Signature, signature
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Cluster:
+    """A group of articles from one source. ``cluster_id`` is the canonical member's id."""
+
+    cluster_id: str
+    canonical: str
+    members: list[str]
+    links: list[Link]
+
+
+@dataclass(slots=True)
+class GroupResult:
+    """``clusters``: the clusters (2+ members) this batch created or changed, by cluster_id.
+    ``relations``: new articles by how they joined. ``reassigned``: earlier articles whose
+    cluster id changed (an earlier-published article arrived, or a link no longer counts)."""
+
+    clusters: list[Cluster]
+    relations: Counter[str] = field(default_factory=Counter)
+    reassigned: dict[str, str] = field(default_factory=dict)
+
+
+def timestamp(published: str | None) -> float | None:
+    """POSIX seconds of an ISO 8601 date or datetime (UTC when no zone); None if unreadable."""
+    if not published:
+        return None
+    try:
+        when = datetime.fromisoformat(published.strip().replace("z", "Z"))
+    except ValueError:
+        log.debug("unreadable published date %r", published)
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def site_of(doc: Document) -> str | None:
+    """The site an article was published on: its URL's host without ``www.``, else sitename."""
+    if doc.url:
+        host = (urlsplit(doc.url).hostname or "").lower()
+        if host:
+            return host.removeprefix("www.")
+    return doc.sitename.strip().lower() if doc.sitename else None
+
+
+def make_signature(text: str, cfg: GroupConfig) -> Signature:
+    return signature(
+        text,
+        shingle_chars=cfg.shingle_chars,
+        num_perm=cfg.num_perm,
+        seed=cfg.seed,
+        min_chars=cfg.passage_min_chars,
+    )
+
+
+def _sketch(sig: Signature) -> np.ndarray:
+    """Low bytes of the document signature (row 0) and the passage signatures (rows 1...)."""
+    rows = np.vstack([sig.doc_minhash[None, :], sig.passage_minhash])
+    return (rows & np.uint32(0xFF)).astype(np.uint8)
+
+
+def _estimates(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Jaccard estimated from low bytes of signatures: equal bytes are equal values, or a
+    1-in-256 accident, which is corrected for."""
+    agree = (a == b).mean(axis=-1)
+    return np.asarray(np.clip((agree - 1 / 256) / (1 - 1 / 256), 0.0, 1.0))
+
+
+class _Batch:
+    def __init__(self, docs: Sequence[Document], index: Index, cfg: GroupConfig) -> None:
+        self.index = index
+        self.cfg = cfg
+        self.docs = {d.id: d for d in docs}
+        self.sigs: dict[str, Signature] = {}
+        self.records: dict[str, DocRecord] = {}
+        self.df: dict[str, np.ndarray] = {}
+
+    def signature_of(self, id_: str) -> Signature:
+        sig = self.sigs.get(id_)
+        if sig is None:
+            sig = make_signature(self.record(id_).text, self.cfg)
+            self.sigs[id_] = sig
+        return sig
+
+    def record(self, id_: str) -> DocRecord:
+        rec = self.records.get(id_)
+        if rec is None or (not rec.text and rec.length):
+            self.records.update(self.index.get_records([id_]))
+            rec = self.records[id_]
+        return rec
+
+    def load(self, ids: Iterable[str], text: bool = False) -> None:
+        missing = [i for i in ids if i not in self.records or (text and not self.records[i].text)]
+        if missing:
+            self.records.update(self.index.get_records(missing, text=text))
+
+    # -- steps --------------------------------------------------------------------------
+
+    def insert(self) -> list[LshEntry]:
+        cfg = self.cfg
+        records = []
+        entries = []
+        for id_, doc in sorted(self.docs.items()):
+            sig = make_signature(doc.text, cfg)
+            self.sigs[id_] = sig
+            df = np.zeros(len(sig.spans), dtype=np.uint16)
+            self.df[id_] = df
+            rec = DocRecord(
+                id=id_,
+                published=timestamp(doc.published),
+                length=len(doc.text),
+                site=site_of(doc),
+                text_hash=sig.text_hash,
+                text=doc.text,
+                df=df,
+                sketch=_sketch(sig),
+                cluster_id=id_,
+            )
+            records.append(rec)
+            self.records[id_] = rec
+            entries.append(LshEntry(id_, sig.passage_minhash, sig.doc_minhash, sig.text_hash))
+        self.index.put_records(records)
+        self.index.insert_lsh(entries)
+        return entries
+
+    def candidates(self, entries: Sequence[LshEntry]) -> tuple[set[tuple[str, str]], set[str]]:
+        """Candidate pairs ``(a, b)`` with ``a < b``, and the earlier articles whose passage
+        frequencies changed.
+
+        A passage's document frequency counts the other articles with a passage sharing an LSH
+        band with it and estimated at ``candidate_estimate`` or more, duplicates of it (whole
+        text estimated at ``near_threshold``) excepted. It depends on the set of articles
+        only, not on their order. Pairs whose only colliding passages are too common are not
+        candidates: their evidence could never count.
+        """
+        cfg = self.cfg
+        hits = self.index.query_lsh(entries)
+        before = {i: df.copy() for i, df in self.df.items()}
+        colliding: dict[tuple[str, str], tuple[list[int], list[int]]] = defaultdict(
+            lambda: ([], [])
+        )
+        pairs: set[tuple[str, str]] = set()
+        for id_, h in sorted(hits.items()):
+            for idx in h.hot:
+                self.df[id_][idx] = SATURATED
+            for other, oidx in sorted(h.saturate):
+                self._saturate(other, oidx)
+            pairs |= {(min(id_, o), max(id_, o)) for o in h.documents}
+            for idx, lst in enumerate(h.passages):
+                for other, oidx in lst:
+                    if other in self.docs and other < id_:
+                        continue  # the same collision, seen from the other side
+                    if id_ < other:
+                        rows = colliding[(id_, other)]
+                        rows[0].append(idx)
+                        rows[1].append(oidx)
+                    else:
+                        rows = colliding[(other, id_)]
+                        rows[0].append(oidx)
+                        rows[1].append(idx)
+        sketches = {i: _sketch(self.sigs[i]) for i in self.docs}
+        sketches.update(
+            self.index.sketches(sorted({i for p in colliding for i in p} - sketches.keys()))
+        )
+        close: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        for (a, b), (ia, ib) in sorted(colliding.items()):
+            ska, skb = sketches[a], sketches[b]
+            pa, pb = np.array(ia), np.array(ib)
+            est = _estimates(ska[1 + pa], skb[1 + pb])
+            keep = est >= cfg.candidate_estimate
+            if not keep.any():
+                continue
+            pa, pb = pa[keep], pb[keep]
+            close[(a, b)] = (pa, pb)
+            if float(_estimates(ska[0], skb[0])) >= cfg.near_threshold:
+                pairs.add((a, b))  # a duplicate: verified, and not counted in frequencies
+                continue
+            for id_, idx in ((a, pa), (b, pb)):
+                df = self._df_of(id_)
+                rows = np.unique(idx)
+                df[rows] = np.minimum(df[rows].astype(np.int64) + 1, SATURATED)
+        limit = cfg.max_passage_df
+        for (a, b), (pa, pb) in close.items():
+            if (a, b) in pairs:
+                continue
+            if np.any((self.df[a][pa] <= limit) & (self.df[b][pb] <= limit)):
+                pairs.add((a, b))
+        changed = {
+            i for i, df in self.df.items()
+            if i not in self.docs and not np.array_equal(df, before.get(i, self.records[i].df))
+        }
+        self.index.set_df(self.df)
+        for id_, df in self.df.items():
+            if id_ in self.records:
+                self.records[id_].df = df
+        return pairs, changed
+
+    def _saturate(self, id_: str, idx: int) -> None:
+        df = self._df_of(id_)
+        if idx < df.size:
+            df[idx] = SATURATED
+
+    def _df_of(self, id_: str) -> np.ndarray:
+        df = self.df.get(id_)
+        if df is None:
+            self.load([id_])
+            df = self.records[id_].df.copy()
+            self.df[id_] = df
+        return df
+
+    def verify(self, pairs: set[tuple[str, str]]) -> list[Evidence]:
+        old = sorted({i for p in pairs for i in p} - self.docs.keys())
+        self.load(old, text=True)
+        evidence = []
+        for a, b in sorted(pairs):
+            ev = verify(a, self.signature_of(a), b, self.signature_of(b), self.cfg)
+            if ev is not None:
+                evidence.append(ev)
+        self.index.add_evidence(evidence)
+        return evidence
+
+
+def _side(rec: DocRecord) -> Side:
+    return Side(rec.id, rec.published, rec.length, rec.site, rec.df)
+
+
+class _Graph:
+    """Links (decisions) around a set of articles, loaded from the index on demand."""
+
+    def __init__(self, batch: _Batch) -> None:
+        self.batch = batch
+        self.edges: dict[str, list[Edge]] = {}
+        self.evidence: dict[tuple[str, str], tuple[Evidence, Decision]] = {}
+
+    def expand(self, ids: Iterable[str]) -> None:
+        todo = sorted(set(ids) - self.edges.keys())
+        if not todo:
+            return
+        found = self.batch.index.evidence_of(todo)
+        self.batch.load({e.a for e in found} | {e.b for e in found} | set(todo))
+        for i in todo:
+            self.edges[i] = []
+        for ev in found:
+            if (ev.a, ev.b) in self.evidence:
+                continue
+            ra, rb = self.batch.records[ev.a], self.batch.records[ev.b]
+            d = decide(ev, _side(ra), _side(rb), self.batch.cfg)
+            self.evidence[(ev.a, ev.b)] = (ev, d)
+        for (a, b), (ev, d) in self.evidence.items():
+            if not d.linked:
+                continue
+            ra, rb = self.batch.records[a], self.batch.records[b]
+            u = undirected(ra.published, rb.published)
+            ea, eb = region(ev, d, a), region(ev, d, b)
+            if a in self.edges and a in todo:
+                self.edges[a].append(Edge(b, d, ea, eb, u))
+            if b in self.edges and b in todo:
+                self.edges[b].append(Edge(a, d, eb, ea, u))
+
+    def neighbours(self, id_: str, linked_only: bool) -> set[str]:
+        self.expand([id_])
+        if linked_only:
+            return {e.other for e in self.edges[id_]}
+        return {b if a == id_ else a for (a, b) in self.evidence if id_ in (a, b)}
+
+
+def group(docs: Sequence[Document], index: Index, cfg: GroupConfig) -> GroupResult:
+    """Group ``docs`` (cleaned, not yet in the state) with each other and with the state.
+
+    Sets ``cluster_id``, ``relation`` and ``duplicate_of`` on every document, and stages
+    everything in the index: ``index.commit()`` makes it durable, in one step. On an error
+    the staged writes are rolled back. The result does not depend on the order of ``docs``.
+    """
+    unique = {d.id: d for d in sorted(docs, key=lambda d: (d.id, d.source))}
+    known = index.known(unique)
+    if known:
+        log.warning("skipping %d articles already in the state", len(known))
+    new = [unique[i] for i in sorted(unique) if i not in known]
+    batch = _Batch(new, index, cfg)
+    try:
+        if not new:
+            return GroupResult([])
+        entries = batch.insert()
+        pairs, saturated = batch.candidates(entries)
+        evidence = batch.verify(pairs)
+        return _cluster(batch, evidence, saturated)
+    except BaseException:
+        index.rollback()
+        raise
+
+
+def _cluster(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> GroupResult:
+    index, cfg = batch.index, batch.cfg
+    graph = _Graph(batch)
+    new = set(batch.docs)
+    # Frequencies changed for every article in new evidence or saturated: their links may
+    # have changed, and with them the parent choice of what they link to.
+    touched = new | saturated | {e.a for e in evidence} | {e.b for e in evidence}
+    graph.expand(touched)
+    dirty = set(touched)
+    for i in sorted(touched):
+        dirty |= graph.neighbours(i, linked_only=True)
+    graph.expand(dirty)
+    # An undirected link is usable when both ends accept it, so their other links matter too.
+    far = {e.other for i in dirty for e in graph.edges[i] if e.undirected}
+    graph.expand(far)
+    batch.load(dirty | far)
+    keys = {
+        i: order_key(i, r.published, r.length) for i, r in batch.records.items()
+    }
+    accepts = {i: accepted_undirected(graph.edges[i]) for i in dirty | far}
+    chosen: dict[str, Edge | None] = {i: choose_parent(i, graph.edges[i], keys, accepts) for i in dirty}
+    # Everything in the clusters these articles were and will be in gets reassigned.
+    old_clusters = {batch.records[i].cluster_id or i for i in dirty}
+    old_clusters |= {batch.records[e.other].cluster_id or e.other for e in chosen.values() if e}
+    members = index.members(sorted(old_clusters))
+    scope = set(dirty) | {m for ms in members.values() for m in ms}
+    batch.load(scope)
+    parents: dict[str, str | None] = {}
+    relations: dict[str, str | None] = {}
+    for i in scope:
+        if i in chosen:
+            edge = chosen[i]
+            parents[i] = edge.other if edge else None
+            relations[i] = edge.decision.relation if edge else None
+        else:
+            parents[i] = batch.records[i].parent
+            relations[i] = batch.records[i].relation
+    root_of = roots(parents)
+    before = {i: batch.records[i].cluster_id or i for i in scope}
+    assignments = {
+        i: (root_of[i], parents[i], relations[i])
+        for i in scope
+        if i in new
+        or (root_of[i], parents[i], relations[i])
+        != (batch.records[i].cluster_id, batch.records[i].parent, batch.records[i].relation)
+    }
+    index.set_assignments(assignments)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for i in scope:
+        groups[root_of[i]].append(i)
+    old_groups: dict[str, set[str]] = defaultdict(set)
+    for i, c in before.items():
+        old_groups[c].add(i)
+    changed = sorted(
+        root
+        for root, ms in groups.items()
+        if len(ms) > 1 and (set(ms) & new or set(ms) != old_groups.get(root, set()))
+    )
+    clusters = [_make_cluster(batch, graph, root, sorted(groups[root]), root_of) for root in changed]
+    result = GroupResult(clusters)
+    for i in sorted(new):
+        doc = batch.docs[i]
+        root = root_of[i]
+        doc.cluster_id = root
+        doc.relation = relations[i]
+        doc.duplicate_of = root if root != i else None
+        if relations[i] is not None:
+            result.relations[relations[i] or ""] += 1
+        elif len(groups[root]) > 1:
+            result.relations["canonical"] += 1
+        else:
+            result.relations["singleton"] += 1
+    result.reassigned = {
+        i: root_of[i] for i in sorted(scope - new) if root_of[i] != before[i]
+    }
+    return result
+
+
+def _make_cluster(
+    batch: _Batch, graph: _Graph, root: str, members: list[str], root_of: dict[str, str]
+) -> Cluster:
+    graph.expand(members)
+    pairs = sorted(
+        (a, b)
+        for (a, b), (_, d) in graph.evidence.items()
+        if d.linked and (a in root_of and root_of.get(a) == root or b in root_of and root_of.get(b) == root)
+    )
+    batch.load({x for p in pairs for x in p} | set(members), text=True)
+    links = []
+    for a, b in pairs:
+        ev, d = graph.evidence[(a, b)]
+        ta, tb = batch.records[a].text, batch.records[b].text
+        passages = [
+            PassagePair(
+                ta[m.a_start : m.a_end], m.a_start, m.a_end,
+                tb[m.b_start : m.b_end], m.b_start, m.b_end, m.similarity,
+            )
+            for m in d.counted
+        ]
+        assert d.relation is not None
+        merged = root_of.get(a) == root_of.get(b) == root
+        links.append(Link(a, b, d.relation, d.similarity, passages, d.coverage, merged))
+    return Cluster(root, root, members, links)

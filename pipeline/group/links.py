@@ -1,0 +1,285 @@
+"""Verifying a candidate pair of articles and deciding whether, and how, they are linked.
+
+Verification is exact: it compares the two articles' shingle sets, whole and passage by
+passage, and keeps what it finds as ``Evidence``. Evidence depends on the two texts alone, so it
+is computed once and stored. The decision (``decide``) also depends on how common each shared
+passage is across the whole state, which grows as articles arrive, so it is re-made from the
+stored evidence whenever that changes.
+
+Relations, strongest first:
+
+- ``exact``: the normalised texts are equal.
+- ``near_duplicate``: whole-text char-5-gram Jaccard >= ``near_threshold``.
+- ``wire_overlap``: the articles share passages. A passage pair counts when its char-5-gram
+  Jaccard is >= ``passage_match``, its two sides do not state different numbers, and each
+  side occurs in at most ``max_passage_df`` other articles. Pairs are matched one to one,
+  best first. The link needs at least ``min_shared_passages`` counted pairs between sentences
+  in running text, or ``min_shared_with_headings`` counted pairs of any kind (headings and
+  list lines are formulaic and shared by chance more often), and one pair >= ``passage_best``.
+  A quote of one sentence therefore never links. Two articles of one site must also cover
+  ``same_site_coverage`` of the shorter one, and ``window_days`` bounds their distance in time.
+
+Similarity of a wire_overlap link: the mean Jaccard of its counted passage pairs; its coverage:
+the share of the shorter article's characters inside those passages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.config import GroupConfig
+from pipeline.group.signatures import Signature
+
+EXACT = "exact"
+NEAR_DUPLICATE = "near_duplicate"
+WIRE_OVERLAP = "wire_overlap"
+RELATION_RANK = {EXACT: 3, NEAR_DUPLICATE: 2, WIRE_OVERLAP: 1}
+SATURATED = 65535  # document frequency of a passage known to be boilerplate
+
+
+@dataclass(slots=True)
+class PassagePair:
+    """One shared passage: both sides' text and ``[start, end)`` offsets into each ``text``."""
+
+    a_text: str
+    a_start: int
+    a_end: int
+    b_text: str
+    b_start: int
+    b_end: int
+    similarity: float
+
+
+@dataclass(slots=True)
+class Link:
+    """Why two articles belong together. ``merged``: whether they ended up in one cluster."""
+
+    a: str
+    b: str
+    relation: str
+    similarity: float
+    passages: list[PassagePair] = field(default_factory=list)
+    coverage: float | None = None
+    merged: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A verified passage pair: passage ``i`` of article a, ``j`` of b, by index and offsets."""
+
+    i: int
+    j: int
+    similarity: float
+    heading: bool  # either side is a heading or list line
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What verification found between articles ``a < b``; stored, re-decided as the state grows."""
+
+    a: str
+    b: str
+    exact: bool
+    jaccard: float  # whole text
+    matches: list[Match]
+
+    @property
+    def duplicate(self) -> bool:
+        """Exact or near duplicates (verified without passages): one text twice, which says
+        nothing about how common its passages are."""
+        return not self.matches
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """What the decision needs to know about one article besides the evidence."""
+
+    id: str
+    published: float | None  # POSIX seconds
+    length: int
+    site: str | None
+    df: npt.NDArray[np.uint16]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    relation: str | None
+    similarity: float
+    counted: tuple[Match, ...]
+    coverage: float | None
+    reason: str
+
+    @property
+    def linked(self) -> bool:
+        return self.relation is not None
+
+    @property
+    def strength(self) -> tuple[int, float]:
+        """Orders links: relation first, then the amount of shared text (sum of similarities)."""
+        if self.relation is None:
+            return (0, 0.0)
+        if self.relation == WIRE_OVERLAP:
+            return (RELATION_RANK[self.relation], sum(m.similarity for m in self.counted))
+        return (RELATION_RANK[self.relation], self.similarity)
+
+
+def _count_common(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> int:
+    """Size of the intersection of two sorted arrays of distinct values."""
+    if not a.size or not b.size:
+        return 0
+    pos = np.searchsorted(b, a)
+    pos[pos == b.size] = b.size - 1
+    return int(np.count_nonzero(b[pos] == a))
+
+
+def _doc_jaccard(a: Signature, b: Signature) -> float:
+    inter = _count_common(a.doc_shingles, b.doc_shingles)
+    union = a.doc_shingles.size + b.doc_shingles.size - inter
+    return inter / union if union else 0.0
+
+
+def passage_similarities(a: Signature, b: Signature) -> npt.NDArray[np.float64]:
+    """Exact char-5-gram Jaccard of every passage of ``a`` against every passage of ``b``.
+
+    Joins the two inverted indexes on shingle and counts shared shingles per passage pair.
+    """
+    na, nb = len(a.spans), len(b.spans)
+    if not na or not nb:
+        return np.zeros((na, nb))
+    ha, pa = a.by_hash()
+    hb, pb = b.by_hash()
+    lo = np.searchsorted(hb, ha, side="left")
+    hi = np.searchsorted(hb, ha, side="right")
+    n = hi - lo
+    sel = np.flatnonzero(n)
+    if not sel.size:
+        return np.zeros((na, nb))
+    n = n[sel]
+    total = int(n.sum())
+    starts = np.cumsum(n) - n
+    offset = np.arange(total, dtype=np.int64) - np.repeat(starts - lo[sel], n)
+    left = np.repeat(pa[sel], n)
+    right = pb[offset]
+    inter = np.bincount(left * nb + right, minlength=na * nb).reshape(na, nb).astype(np.float64)
+    union = a.sizes[:, None] + b.sizes[None, :] - inter
+    return inter / union
+
+
+def verify(a_id: str, a: Signature, b_id: str, b: Signature, cfg: GroupConfig) -> Evidence | None:
+    """Compare two articles exactly; None when they share nothing worth keeping."""
+    if b_id < a_id:
+        a_id, a, b_id, b = b_id, b, a_id, a
+    exact = a.text_hash == b.text_hash
+    jaccard = 1.0 if exact else _doc_jaccard(a, b)
+    if exact or jaccard >= cfg.near_threshold:
+        return Evidence(a_id, b_id, exact, jaccard, [])
+    sims = passage_similarities(a, b)
+    rows, cols = np.nonzero(sims >= cfg.passage_match)
+    if not rows.size:
+        return None
+    order = sorted(zip(rows.tolist(), cols.tolist(), strict=True), key=lambda t: (-sims[t], t))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    matches: list[Match] = []
+    for i, j in order:
+        if i in used_a or j in used_b:
+            continue
+        na, nb = a.numbers(i), b.numbers(j)
+        if na and nb and not na & nb:
+            continue  # the same wording about different figures is a template, not a source
+        used_a.add(i)
+        used_b.add(j)
+        matches.append(
+            Match(
+                i,
+                j,
+                round(float(sims[i, j]), 6),
+                bool(a.heading[i] or b.heading[j]),
+                *a.spans[i],
+                *b.spans[j],
+            )
+        )
+    if not matches:
+        return None
+    return Evidence(a_id, b_id, False, jaccard, matches)
+
+
+def _site_pair(a: Side, b: Side) -> bool:
+    return a.site is not None and a.site == b.site
+
+
+def decide(ev: Evidence, a: Side, b: Side, cfg: GroupConfig) -> Decision:
+    """The link between two articles given their evidence and the state's passage frequencies."""
+    if ev.exact:
+        return Decision(EXACT, 1.0, (), None, "identical normalised text")
+    if ev.jaccard >= cfg.near_threshold:
+        return Decision(
+            NEAR_DUPLICATE, ev.jaccard, (), None,
+            f"whole-text Jaccard {ev.jaccard:.2f} >= {cfg.near_threshold:.2f}",
+        )
+    counted = tuple(
+        m
+        for m in ev.matches
+        if int(a.df[m.i]) <= cfg.max_passage_df and int(b.df[m.j]) <= cfg.max_passage_df
+    )
+    common = len(ev.matches) - len(counted)
+    note = f" ({common} more too common to count)" if common else ""
+    if not counted:
+        return Decision(None, 0.0, (), None, f"no shared passage{note}")
+    sentences = sum(1 for m in counted if not m.heading)
+    enough = (
+        sentences >= cfg.min_shared_passages or len(counted) >= cfg.min_shared_with_headings
+    )
+    similarity = float(np.mean([m.similarity for m in counted]))
+    coverage = _coverage(counted, a, b)
+    n = len(counted)
+    shared = f"{n} shared passage{'s' if n != 1 else ''}"
+    if not enough:
+        if n >= cfg.min_shared_passages:
+            why = (
+                f"{shared}, {n - sentences} of them headings or list lines: need "
+                f"{cfg.min_shared_passages} sentences or {cfg.min_shared_with_headings} in all"
+            )
+        else:
+            why = f"{shared}, need {cfg.min_shared_passages}"
+        return Decision(None, similarity, counted, coverage, why + note)
+    best = max(m.similarity for m in counted)
+    if best < cfg.passage_best:
+        why = f"{shared}, but none with similarity >= {cfg.passage_best:.2f} (best {best:.2f})"
+        return Decision(None, similarity, counted, coverage, why + note)
+    if _site_pair(a, b) and coverage < cfg.same_site_coverage:
+        why = (
+            f"{shared} between two articles of {a.site}, covering {coverage:.0%} of the "
+            f"shorter: need {cfg.same_site_coverage:.0%} (else they are site furniture)"
+        )
+        return Decision(None, similarity, counted, coverage, why + note)
+    if cfg.window_days is not None and a.published is not None and b.published is not None:
+        days = abs(a.published - b.published) / 86400.0
+        if days > cfg.window_days:
+            why = f"{shared}, but published {days:.1f} days apart (window {cfg.window_days:g})"
+            return Decision(None, similarity, counted, coverage, why + note)
+    return Decision(WIRE_OVERLAP, similarity, counted, coverage, shared + note)
+
+
+def _coverage(counted: tuple[Match, ...], a: Side, b: Side) -> float:
+    if a.length <= b.length:
+        covered, length = sum(m.a_end - m.a_start for m in counted), a.length
+    else:
+        covered, length = sum(m.b_end - m.b_start for m in counted), b.length
+    return min(1.0, covered / length) if length else 0.0
+
+
+def region(ev: Evidence, decision: Decision, side: str) -> frozenset[int] | None:
+    """The passages of one side that a link rests on; None means the whole article."""
+    if decision.relation in (EXACT, NEAR_DUPLICATE):
+        return None
+    if side == ev.a:
+        return frozenset(m.i for m in decision.counted)
+    return frozenset(m.j for m in decision.counted)

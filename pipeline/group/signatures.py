@@ -1,0 +1,200 @@
+"""Shingles and MinHash signatures of an article, its passages and its whole text, vectorised.
+
+Shingles are the character 5-grams of the normalised text, hashed to 32 bits with a polynomial
+rolling hash over the whole document at once. Signatures apply datasketch's own ``affine32``
+permutations and its ``_fmix`` premix to those hashes, so a passage signature here equals
+``datasketch.MinHash(num_perm, seed=seed, scheme="affine32", hashfunc=identity)`` fed the same
+shingle hashes: an index built here can be queried through datasketch and the other way round.
+The scheme is pinned: signatures of another scheme silently match nothing.
+
+A document's signature is the elementwise minimum over all its shingles, which is the minimum
+of its passages' signatures and of its short lines' (headings, list items) that are not
+passages of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+from datasketch import LeanMinHash, MinHash
+from datasketch.minhash import _fmix
+
+from pipeline.group.normalize import normalize, text_hash
+from pipeline.group.passages import is_heading, split_passages
+
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
+
+SCHEME = "affine32"
+_BASE = np.uint32(0x01000193)  # odd: the polynomial map from 5 code points is close to injective
+_NEWLINE = 10
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
+    """datasketch's own ``(a, b)`` parameters for ``num_perm`` affine32 permutations."""
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+    return np.ascontiguousarray(a, dtype=np.uint32), np.ascontiguousarray(b, dtype=np.uint32)
+
+
+def _distinct(values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    """Sorted distinct values (sorting beats numpy 2's hash-based ``unique`` at these sizes)."""
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def shingle_hashes(norm: str, k: int) -> tuple[U32, npt.NDArray[np.bool_], I64]:
+    """Hashes of every ``k``-character window of ``norm``, which windows are shingles, and the
+    line each window starts on.
+
+    A window that spans a newline straddles two passages and is a shingle of neither.
+    """
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    n = codes.size - k + 1
+    if n <= 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=bool), empty
+    h = np.zeros(n, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for i in range(k):
+            h *= _BASE
+            h += codes[i : i + n]
+    newline = codes == _NEWLINE
+    lines = np.cumsum(newline, dtype=np.int64)
+    line_of_start = lines[:n] - newline[:n]
+    # A window [i, i+k) holds a newline when its last character is on a later line.
+    valid = lines[k - 1 : k - 1 + n] == line_of_start
+    valid &= ~newline[:n]
+    return h, valid, line_of_start
+
+
+def apply_permutations(hashes: U32, num_perm: int, seed: int) -> U32:
+    """The permuted values, one row per shingle: MinHash takes column minima of this matrix."""
+    a, b = permutations(num_perm, seed)
+    with np.errstate(over="ignore"):
+        mixed = _fmix(hashes.astype(np.uint32, copy=False), 32)
+        out: U32 = mixed[:, None] * a[None, :] + b[None, :]
+    return out
+
+
+def band_keys(minhash: U32, bands: int, rows: int, salt: int = 0) -> I64:
+    """One 64-bit key per band of each signature row (``n x bands``), as signed integers.
+
+    Two signatures share a key exactly when they agree on that band (up to 64-bit collisions),
+    which is what datasketch's ``MinHashLSH`` tests with the band's bytes.
+    """
+    if bands * rows > minhash.shape[-1]:
+        raise ValueError(f"{bands} bands x {rows} rows exceed {minhash.shape[-1]} permutations")
+    sig = np.atleast_2d(minhash)
+    values = sig[:, : bands * rows].reshape(sig.shape[0], bands, rows).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        key = np.full((sig.shape[0], bands), np.uint64(salt) * _MIX, dtype=np.uint64)
+        key += np.arange(1, bands + 1, dtype=np.uint64)[None, :] * np.uint64(0xBF58476D1CE4E5B9)
+        for r in range(rows):
+            key ^= values[:, :, r]
+            key *= _MIX
+            key ^= key >> np.uint64(31)
+    return key.view(np.int64)
+
+
+def lean_minhash(hashvalues: U32, seed: int) -> LeanMinHash:
+    """A datasketch ``LeanMinHash`` for APIs that need one (a Redis adapter, tests)."""
+    return LeanMinHash(seed=seed, hashvalues=hashvalues, scheme=SCHEME)
+
+
+@dataclass(slots=True)
+class Signature:
+    """Everything grouping compares about one document, derived from its text alone.
+
+    ``spans`` are the passages long enough to count, as ``[start, end)`` offsets into the text,
+    with ``heading`` marking lines of their own without a full stop and ``norms`` their
+    normalised text. ``sets`` holds each passage's distinct shingle hashes, sorted and
+    concatenated; passage ``i`` owns ``sets[bounds[i]:bounds[i+1]]``. ``doc_shingles`` is the
+    sorted distinct shingles of the whole text, short lines included.
+    """
+
+    spans: list[tuple[int, int]]
+    heading: npt.NDArray[np.bool_]
+    norms: list[str]  # the normalised text of each passage
+    sets: U32
+    bounds: I64
+    passage_minhash: U32  # len(spans) x num_perm
+    doc_minhash: U32  # num_perm
+    doc_shingles: U32
+    text_hash: bytes
+    length: int
+    _by_hash: tuple[U32, I64] | None = field(default=None, repr=False)
+
+    @property
+    def sizes(self) -> I64:
+        return self.bounds[1:] - self.bounds[:-1]
+
+    def by_hash(self) -> tuple[U32, I64]:
+        """Every (shingle, passage) pair sorted by shingle: the passages' inverted index."""
+        if self._by_hash is None:
+            owner = np.repeat(np.arange(len(self.spans), dtype=np.int64), self.sizes)
+            order = np.argsort(self.sets, kind="stable")
+            self._by_hash = (self.sets[order], owner[order])
+        return self._by_hash
+
+    def passage_set(self, i: int) -> U32:
+        return self.sets[self.bounds[i] : self.bounds[i + 1]]
+
+    def numbers(self, i: int) -> frozenset[str]:
+        """The numbers passage ``i`` states, as normalised tokens ("5", "30 thousand" -> "30")."""
+        return frozenset(w for w in self.norms[i].split() if w[0].isdigit())
+
+
+def signature(
+    text: str, *, shingle_chars: int, num_perm: int, seed: int, min_chars: int
+) -> Signature:
+    """Compute a document's signature; deterministic in ``text`` and the parameters alone."""
+    spans_all = split_passages(text)
+    norms = normalize("\n".join([text[s:e] for s, e in spans_all])).split("\n")
+    if len(norms) != len(spans_all):
+        raise AssertionError("normalised passages out of step with their spans")
+    hashes, valid, line = shingle_hashes("\n".join(norms), shingle_chars)
+    lengths = np.fromiter((len(n) for n in norms), dtype=np.int64, count=len(norms))
+    kept = np.flatnonzero(lengths >= max(min_chars, shingle_chars))
+    doc_shingles: U32 = _distinct(hashes[valid])  # type: ignore[assignment]
+    # Renumber kept passages 0..n-1; windows of other lines get -1.
+    rank = np.full(len(norms) + 1, -1, dtype=np.int64)
+    rank[kept] = np.arange(kept.size)
+    owner = rank[line] if line.size else line
+    take = valid & (owner >= 0)
+    pairs = _distinct((owner[take].astype(np.uint64) << np.uint64(32)) | hashes[take])
+    pid = (pairs >> np.uint64(32)).astype(np.int64)
+    sets = (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    counts = np.bincount(pid, minlength=kept.size).astype(np.int64)
+    bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    if doc_shingles.size:
+        # Permute each distinct shingle once; passages gather their rows from that matrix.
+        permuted = apply_permutations(doc_shingles, num_perm, seed)
+        doc_mh = permuted.min(axis=0)
+    else:
+        permuted = np.zeros((0, num_perm), dtype=np.uint32)
+        doc_mh = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+    if sets.size:
+        rows = permuted[np.searchsorted(doc_shingles, sets)]
+        passage_mh = np.minimum.reduceat(rows, bounds[:-1], axis=0)
+    else:
+        passage_mh = np.zeros((0, num_perm), dtype=np.uint32)
+    spans = [spans_all[i] for i in kept]
+    return Signature(
+        spans=spans,
+        heading=np.fromiter((is_heading(text, s, e) for s, e in spans), dtype=bool, count=len(spans)),
+        norms=[norms[i] for i in kept],
+        sets=sets,
+        bounds=bounds,
+        passage_minhash=np.ascontiguousarray(passage_mh, dtype=np.uint32),
+        doc_minhash=np.ascontiguousarray(doc_mh, dtype=np.uint32),
+        doc_shingles=doc_shingles,
+        text_hash=text_hash(norms),
+        length=len(text),
+    )
