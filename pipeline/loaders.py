@@ -52,7 +52,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 import charset_normalizer
 from warcio.archiveiterator import ArchiveIterator
@@ -109,6 +109,24 @@ _CODEC_SUPERSETS = {
     "iso8859-11": "cp874", "gb2312": "gb18030", "gbk": "gb18030", "shift_jis": "cp932",
     "euc_kr": "cp949", "big5": "big5hkscs",
 }  # fmt: skip
+# Detection picks among the legacy encodings web pages actually use: DOS, Mac and EBCDIC code
+# pages fit English text as well as cp1252 does and would otherwise win by accident.
+_WEB_ENCODINGS = (
+    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+    "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_15", "koi8_r", "koi8_u", "cp866", "cp874",
+    "gb18030", "big5hkscs", "euc_jp", "cp932", "cp949",
+)  # fmt: skip
+# ISO-8859 puts C1 control characters at 0x80-0x9f, which real text never contains: there
+# these bytes are cp125x punctuation (the reason WHATWG reads latin-1 labels as cp1252).
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+# The Windows code page of a language (as charset-normalizer names it) for the Latin-script
+# languages, where the detector's own choice among the cp125x pages is close to a coin toss.
+_LANGUAGE_CODE_PAGES = dict.fromkeys(
+    ["English", "French", "German", "Dutch", "Italian", "Spanish", "Portuguese", "Danish",
+     "Swedish", "Norwegian", "Finnish", "Indonesian"], "cp1252",
+) | dict.fromkeys(
+    ["Polish", "Czech", "Slovak", "Hungarian", "Slovene", "Croatian", "Romanian"], "cp1250"
+)  # fmt: skip
 _CP1252_FALLBACK = "newsdedup.cp1252"
 
 
@@ -351,7 +369,7 @@ def _load_jsonl(path: Path) -> Iterator[Document | Drop]:
         for bom, codec in _BOMS:
             if head.startswith(bom) and codec != "utf-8":
                 # the plain codec name, so that the BOM is consumed rather than kept as text
-                lines = iter(io.TextIOWrapper(stream, encoding=codec[:6]))
+                lines = iter(io.TextIOWrapper(stream, encoding=codec[:6], errors="replace"))
                 break
         for lineno, line in enumerate(lines, 1):
             if gz is not None and gz.error is not None and not _ends_line(line):
@@ -413,6 +431,14 @@ class _BadWarc(Exception):
     pass
 
 
+class _Record(NamedTuple):
+    record_id: str
+    url: str | None
+    status: str | None  # None without HTTP headers (a resource record)
+    content_type: str | None
+    payload: bytes
+
+
 def _load_warc(path: Path) -> Iterator[Document | Drop]:
     seen = False
     with _open_stream(path) as (stream, gz):
@@ -423,18 +449,17 @@ def _load_warc(path: Path) -> Iterator[Document | Drop]:
         records = iter(archive)
         while True:
             try:
-                record = next(records)
-                # archive.offset is where this record starts (in the uncompressed stream);
-                # get_record_offset() would read the record to its end first
-                item = _warc_item(record, path, archive.offset)
+                record = _read_record(next(records))
             except StopIteration:
                 break
             except (_BadWarc, *_WARC_ERRORS) as exc:
                 yield _warc_damage(path, archive.offset, gz, str(exc) or type(exc).__name__)
                 return
-            if item is not None:
+            if record is not None:
                 seen = True
-                yield item
+                # archive.offset is where this record starts (in the uncompressed stream);
+                # get_record_offset() would read the record to its end first
+                yield _warc_item(record, f"{path}#{record.record_id or archive.offset}")
         if gz is not None and gz.error is not None:
             yield _warc_damage(path, archive.offset, gz, gz.error)
             return
@@ -448,34 +473,38 @@ def _warc_damage(path: Path, offset: int, gz: _GzipReader | None, detail: str) -
     return Drop("bad_warc", f"{path}#{offset}", detail)
 
 
-def _warc_item(record: Any, path: Path, offset: int) -> Document | Drop | None:
-    """One response or resource record as an item; None for records that are not inputs."""
+def _read_record(record: Any) -> _Record | None:
+    """What we need of a warcio record; None for records that are not inputs."""
     if record.format != "warc" or not record.rec_type:
         raise _BadWarc("not a WARC record")
     if record.rec_type not in ("response", "resource"):
         return None
-    headers = record.rec_headers
-    record_id = str(headers.get_header("WARC-Record-ID") or "").strip("<>")
-    source = f"{path}#{record_id or offset}"
-    url = headers.get_header("WARC-Target-URI") or None
+    record_id = str(record.rec_headers.get_header("WARC-Record-ID") or "").strip("<>")
     payload = record.content_stream().read()
     record.raw_stream.read()  # to the end, so that a record cut short shows as a shortfall
     if isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0:
         raise _BadWarc(f"record {record_id} cut short")
     http = record.http_headers
-    if http is not None:
-        status = str(http.get_statuscode() or "")
-        if not status.startswith("2"):
-            return Drop("http_status", source, status or "no status")
-        content_type = http.get_header("Content-Type")
-    else:
-        content_type = record.content_type
-    mime, charset = _parse_content_type(content_type)
-    if mime is None and _HTML_START.match(payload[:_SNIFF_BYTES]):
+    return _Record(
+        record_id=record_id,
+        url=record.rec_headers.get_header("WARC-Target-URI") or None,
+        status=None if http is None else str(http.get_statuscode() or ""),
+        content_type=record.content_type if http is None else http.get_header("Content-Type"),
+        payload=payload,
+    )
+
+
+def _warc_item(record: _Record, source: str) -> Document | Drop:
+    if record.status is not None and not record.status.startswith("2"):
+        return Drop("http_status", source, record.status or "no status")
+    mime, charset = _parse_content_type(record.content_type)
+    if mime is None and _HTML_START.match(record.payload[:_SNIFF_BYTES]):
         mime = "text/html"
     if mime not in _HTML_TYPES:
         return Drop("not_html", source, mime or "no content type")
-    return _document_from_bytes(payload, source=source, url=url, html=True, declared=charset)
+    return _document_from_bytes(
+        record.payload, source=source, url=record.url, html=True, declared=charset
+    )
 
 
 def _parse_content_type(value: str | None) -> tuple[str | None, str | None]:
@@ -526,8 +555,30 @@ def _decode(data: bytes, declared: str | None, *, html: bool) -> str | None:
             return data.decode(codec)
         except UnicodeDecodeError:
             continue
-    best = charset_normalizer.from_bytes(data).best()
-    return None if best is None else str(best)
+    return _detect(data)
+
+
+def _detect(data: bytes) -> str | None:
+    """charset-normalizer's pick, overruled by the code page of the language it finds.
+
+    English with a few accented names and a pound sign reads as well in cp1250 ("Ł2bn") as in
+    cp1252 to the detector, and Polish as well in cp1252 ("powiedzia³"); the language tells.
+    """
+    has_c1 = _C1_BYTES.search(data) is not None
+    candidates = [c for c in _WEB_ENCODINGS if not (has_c1 and c.startswith("iso8859"))]
+    matches = charset_normalizer.from_bytes(data, cp_isolation=candidates)
+    best = matches.best()
+    if best is None:
+        return None
+    preferred = _LANGUAGE_CODE_PAGES.get(best.language)
+    if preferred and any(
+        preferred in m.could_be_from_charset and m.chaos <= best.chaos for m in matches
+    ):
+        try:
+            return data.decode(preferred)
+        except UnicodeDecodeError:
+            pass
+    return str(best)
 
 
 def _utf8(data: bytes) -> str | None:

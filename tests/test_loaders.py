@@ -41,6 +41,14 @@ RUSSIAN = (
     "Президент заявил в четверг, что экономика страны остаётся устойчивой, несмотря на рост "
     "цен. Профсоюзы ответили, что снова выйдут на улицы уже на следующей неделе."
 )
+POLISH = (
+    "Prezydent powiedział w czwartek, że gospodarka pozostaje stabilna mimo wzrostu cen. "
+    "Związkowcy zapowiedzieli, że w przyszłym tygodniu znów wyjdą na ulice — poinformował rzecznik."
+)
+POUNDS = (
+    "The report — published on Monday — found that “most” of the £2bn fund had not been spent. "
+    "Ministers said they’d review it."
+)
 HTTP_EQUIV = "text/html; charset=windows-1251"
 ENGLISH = "The minister said on Thursday that the “recovery” was on track — despite rising prices."
 
@@ -225,6 +233,15 @@ def _warc(path: Path, *, gz: bool) -> None:
         )
         response("https://ru.example/logo.png", "200 OK", "image/png", b"\x89PNG\r\n\x1a\n....")
         response("https://ru.example/gone", "404 Not Found", "text/html", page("gone").encode())
+        # a resource record (no HTTP headers) is an input too
+        w.write_record(
+            w.create_warc_record(
+                "file:///saved/page.html",
+                "resource",
+                payload=io.BytesIO(page(ENGLISH).encode("utf-16")),
+                warc_content_type="text/html",
+            )
+        )
         response("https://fr.example/b", "200 OK", "text/html", page(FRENCH).encode("utf-8"))
 
 
@@ -233,14 +250,15 @@ def test_warc_response_records_are_the_inputs(tmp_path: Path, name: str) -> None
     path = tmp_path / name
     _warc(path, gz=name.endswith(".gz"))
     items = list(load_path(path))
-    assert reasons(items) == ["doc", "not_html", "http_status", "doc"]
-    ru, fr = items[0], items[3]
+    assert reasons(items) == ["doc", "not_html", "http_status", "doc", "doc"]
+    ru, resource, fr = items[0], items[3], items[4]
     assert isinstance(ru, Document) and isinstance(fr, Document)
+    assert isinstance(resource, Document) and resource.html == page(ENGLISH).replace("\r\n", "\n")
     assert ru.url == "https://ru.example/a" and ru.id == make_id("https://ru.example/a")
     assert ru.html is not None and RUSSIAN in ru.html
     assert fr.html is not None and FRENCH in fr.html
     assert all(i.source.startswith(f"{path}#urn:uuid:") for i in items)
-    assert len({i.source for i in items}) == 4
+    assert len({i.source for i in items}) == len(items)
 
 
 @pytest.mark.parametrize("name", ["a.warc", "a.warc.gz"])
@@ -251,8 +269,8 @@ def test_truncated_warc_keeps_the_complete_records(tmp_path: Path, name: str) ->
     path = tmp_path / name
     path.write_bytes(data[: len(data) - 40])  # inside the last response
     items = list(load_path(path))
-    assert reasons(items)[:3] == ["doc", "not_html", "http_status"]
-    assert reasons(items)[3:] == ["bad_gzip" if name.endswith(".gz") else "bad_warc"]
+    assert reasons(items)[:4] == ["doc", "not_html", "http_status", "doc"]
+    assert reasons(items)[4:] == ["bad_gzip" if name.endswith(".gz") else "bad_warc"]
 
 
 def test_bad_and_empty_warcs(tmp_path: Path) -> None:
@@ -285,6 +303,9 @@ def test_bad_and_empty_warcs(tmp_path: Path) -> None:
         (RUSSIAN, "cp1251", f'<meta http-equiv="Content-Type" content="{HTTP_EQUIV}">'),
         (RUSSIAN, "cp1251", ""),
         (RUSSIAN, "koi8-r", "<meta charset='KOI8-R'>"),
+        (RUSSIAN, "koi8-r", ""),
+        (POUNDS, "cp1252", ""),
+        (POLISH, "cp1250", ""),
         (FRENCH, "latin-1", "<meta charset=iso-8859-1>"),
     ],
 )  # fmt: skip
@@ -323,6 +344,21 @@ def test_invalid_utf8_that_is_plausible_cp1252_is_decoded_not_dropped(tmp_path: 
     path = tmp_path / "a.txt"
     path.write_bytes(f"{FRENCH}\n\n{ENGLISH}\n".encode("cp1252"))
     assert doc(path).text == f"{FRENCH}\n\n{ENGLISH}\n"
+
+
+@pytest.mark.parametrize(
+    ("html", "encoding"),
+    [
+        (f"<html><head><title>News</title></head><body><h1>Update</h1><p>{POUNDS}</p>"
+         f"<p>{POUNDS}</p></body></html>", "cp1252"),
+        (f"<html><head><title>x</title></head><body><p>{POLISH}</p><p>{POLISH}</p></body></html>",
+         "cp1250"),
+    ],
+)  # fmt: skip
+def test_the_language_found_picks_the_code_page(html: str, encoding: str) -> None:
+    # charset-normalizer alone reads the first as cp1250 ("Ł2bn") and the second as cp1252
+    # ("powiedzia³"): it finds the language right but not the code page
+    assert decode_html(html.encode(encoding)) == html
 
 
 def test_utf8_page_with_stray_cp1252_quotes_is_repaired() -> None:
