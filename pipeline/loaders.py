@@ -30,13 +30,14 @@ every file yields at least one, so no input disappears from the run summary. Dro
 - ``http_status``: a WARC response with a non-2xx status (a redirect or error page, not the
   article).
 
-Decoding (``decode_html``, also used for plain text without the ``<meta>`` scan): a BOM; then
-UTF-16 without a BOM when NUL bytes fall in its rhythm; then UTF-8 when the bytes are valid UTF-8
-with multi-byte sequences, or mostly so (stray bytes are read as cp1252, the usual way pages mix
-encodings); then the declared charset (HTTP header), then ``<meta charset>``/http-equiv/XML
-declaration, each only when it decodes cleanly; then charset-normalizer. Valid multi-byte UTF-8
-comes before the declarations on purpose: legacy-encoded text is practically never valid UTF-8,
-so a legacy label on such bytes is stale (a page re-encoded without updating its ``<meta>``).
+Decoding (``decode_html``; plain text the same way without the ``<meta>`` scan), first that
+applies: a BOM; UTF-16 without a BOM when NUL bytes keep its rhythm; UTF-8 when the bytes are
+valid UTF-8, or mostly so (the stray bytes read as cp1252, the usual way pages mix encodings);
+the declared charset (HTTP header), then ``<meta charset>``/http-equiv/XML declaration, each only
+if it decodes cleanly; charset-normalizer among the encodings web pages use, overruled by the
+code page of the language it finds. UTF-8 comes before the declarations on purpose: legacy text
+is practically never valid multi-byte UTF-8, so a legacy label on such bytes is stale (a page
+re-encoded without updating its ``<meta>``).
 """
 
 from __future__ import annotations
@@ -87,58 +88,8 @@ _HTML_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _SNIFF_BYTES = 4096
-# Browsers only look at the start for a charset declaration; saved pages put long scripts first.
-_META_SCAN_BYTES = 16384
-_META_CHARSET = re.compile(rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""\s*<\?xml\s[^>]*?encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
 _CONTENT_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_BOMS = (
-    # UTF-32 LE first: its BOM starts with the UTF-16 LE one.
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# Labels that browsers read as a larger encoding (WHATWG Encoding Standard): pages declared
-# latin-1 routinely carry cp1252 quotes and dashes.
-_LABEL_ALIASES = {"x-sjis": "shift_jis", "windows-874": "cp874", "iso-8859-8-i": "iso8859-8"}
-_CODEC_SUPERSETS = {
-    "iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254", "tis-620": "cp874",
-    "iso8859-11": "cp874", "gb2312": "gb18030", "gbk": "gb18030", "shift_jis": "cp932",
-    "euc_kr": "cp949", "big5": "big5hkscs",
-}  # fmt: skip
-# Detection picks among the legacy encodings web pages actually use: DOS, Mac and EBCDIC code
-# pages fit English text as well as cp1252 does and would otherwise win by accident.
-_WEB_ENCODINGS = (
-    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
-    "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_15", "koi8_r", "koi8_u", "cp866", "cp874",
-    "gb18030", "big5hkscs", "euc_jp", "cp932", "cp949",
-)  # fmt: skip
-# ISO-8859 puts C1 control characters at 0x80-0x9f, which real text never contains: there
-# these bytes are cp125x punctuation (the reason WHATWG reads latin-1 labels as cp1252).
-_C1_BYTES = re.compile(rb"[\x80-\x9f]")
-# The Windows code page of a language (as charset-normalizer names it) for the Latin-script
-# languages, where the detector's own choice among the cp125x pages is close to a coin toss.
-_LANGUAGE_CODE_PAGES = dict.fromkeys(
-    ["English", "French", "German", "Dutch", "Italian", "Spanish", "Portuguese", "Danish",
-     "Swedish", "Norwegian", "Finnish", "Indonesian"], "cp1252",
-) | dict.fromkeys(
-    ["Polish", "Czech", "Slovak", "Hungarian", "Slovene", "Croatian", "Romanian"], "cp1250"
-)  # fmt: skip
-_CP1252_FALLBACK = "newsdedup.cp1252"
-
-
-def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    return exc.object[exc.start : exc.end].decode("cp1252", "replace"), exc.end
-
-
-# An error handler, not a loop over the bad spans: the codec calls it from C, so a long page
-# with stray bytes is still decoded in one pass.
-codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
 # --- finding the files -------------------------------------------------------------------------
@@ -516,6 +467,57 @@ def _parse_content_type(value: str | None) -> tuple[str | None, str | None]:
 
 
 # --- decoding ----------------------------------------------------------------------------------
+
+# Browsers only look at the start for a charset declaration; saved pages put long scripts first.
+_META_SCAN_BYTES = 16384
+_META_CHARSET = re.compile(rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""\s*<\?xml\s[^>]*?encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
+_BOMS = (
+    # UTF-32 LE first: its BOM starts with the UTF-16 LE one.
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Labels that browsers read as a larger encoding (WHATWG Encoding Standard): pages declared
+# latin-1 routinely carry cp1252 quotes and dashes.
+_LABEL_ALIASES = {"x-sjis": "shift_jis", "windows-874": "cp874", "iso-8859-8-i": "iso8859-8"}
+_CODEC_SUPERSETS = {
+    "iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254", "tis-620": "cp874",
+    "iso8859-11": "cp874", "gb2312": "gb18030", "gbk": "gb18030", "shift_jis": "cp932",
+    "euc_kr": "cp949", "big5": "big5hkscs",
+}  # fmt: skip
+# Detection picks among the legacy encodings web pages actually use: DOS, Mac and EBCDIC code
+# pages fit English text as well as cp1252 does and would otherwise win by accident.
+_WEB_ENCODINGS = (
+    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+    "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_15", "koi8_r", "koi8_u", "cp866", "cp874",
+    "gb18030", "big5hkscs", "euc_jp", "cp932", "cp949",
+)  # fmt: skip
+# ISO-8859 puts C1 control characters at 0x80-0x9f, which real text never contains: there
+# these bytes are cp125x punctuation (the reason WHATWG reads latin-1 labels as cp1252).
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+# The Windows code page of a language (as charset-normalizer names it) for the Latin-script
+# languages, where the detector's own choice among the cp125x pages is close to a coin toss.
+_LANGUAGE_CODE_PAGES = dict.fromkeys(
+    ["English", "French", "German", "Dutch", "Italian", "Spanish", "Portuguese", "Danish",
+     "Swedish", "Norwegian", "Finnish", "Indonesian"], "cp1252",
+) | dict.fromkeys(
+    ["Polish", "Czech", "Slovak", "Hungarian", "Slovene", "Croatian", "Romanian"], "cp1250"
+)  # fmt: skip
+_CP1252_FALLBACK = "newsdedup.cp1252"
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252", "replace"), exc.end
+
+
+# An error handler, not a loop over the bad spans: the codec calls it from C, so a long page
+# with stray bytes is still decoded in one pass.
+codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
 def decode_html(data: bytes, declared: str | None = None) -> str:
