@@ -22,7 +22,7 @@ def harbour() -> Iterator[NewsSite]:
 
 @pytest.fixture
 def wire() -> Iterator[NewsSite]:
-    with serve("wire") as site:
+    with serve("wire", host="127.0.0.2") as site:
         yield site
 
 

@@ -545,11 +545,15 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(key: str, port: int = 0) -> Iterator[NewsSite]:
-    """Serve the fixture site ``key`` on 127.0.0.1 until the block ends."""
+def serve(key: str, port: int = 0, host: str = "127.0.0.1") -> Iterator[NewsSite]:
+    """Serve the fixture site ``key`` until the block ends.
+
+    ``host`` may be any loopback address (127.0.0.2, ...): two sites on two hosts are two
+    sites to grouping too, which two ports on one host are not.
+    """
     site = NewsSite(key)
-    server = _Server(("127.0.0.1", port), _handler(site))
-    site.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    server = _Server((host, port), _handler(site))
+    site.origin = f"http://{host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()
