@@ -173,64 +173,76 @@ class _Batch:
         A passage's document frequency counts the other articles with a passage sharing an LSH
         band with it and estimated at ``candidate_estimate`` or more, duplicates of it (whole
         text estimated at ``near_threshold``) excepted. It depends on the set of articles
-        only, not on their order. Pairs whose only colliding passages are too common are not
+        only, not on their order. Pairs whose only close passages are too common are not
         candidates: their evidence could never count.
         """
         cfg = self.cfg
-        hits = self.index.query_lsh(entries)
-        before = {i: df.copy() for i, df in self.df.items()}
-        colliding: dict[tuple[str, str], tuple[list[int], list[int]]] = defaultdict(
-            lambda: ([], [])
-        )
-        pairs: set[tuple[str, str]] = set()
-        for id_, h in sorted(hits.items()):
-            for idx in h.hot:
-                self.df[id_][idx] = SATURATED
-            for other, oidx in sorted(h.saturate):
-                self._saturate(other, oidx)
-            pairs |= {(min(id_, o), max(id_, o)) for o in h.documents}
-            for idx, lst in enumerate(h.passages):
-                for other, oidx in lst:
-                    if other in self.docs and other < id_:
-                        continue  # the same collision, seen from the other side
-                    if id_ < other:
-                        rows = colliding[(id_, other)]
-                        rows[0].append(idx)
-                        rows[1].append(oidx)
-                    else:
-                        rows = colliding[(other, id_)]
-                        rows[0].append(oidx)
-                        rows[1].append(idx)
+        col = self.index.query_lsh(entries)
+        ids = col.ids
+        for d, p in zip(col.hot_doc.tolist(), col.hot_passage.tolist(), strict=True):
+            self._df_of(ids[d])[p] = SATURATED
+        for d, p in zip(col.saturate_doc.tolist(), col.saturate_passage.tolist(), strict=True):
+            df = self._df_of(ids[d])
+            if p < df.size:
+                df[p] = SATURATED
+        pairs = {
+            (min(ids[x], ids[y]), max(ids[x], ids[y]))
+            for x, y in zip(col.doc_mine.tolist(), col.doc_other.tolist(), strict=True)
+        }
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
+        mine, mp, other, op = col.mine, col.mine_passage, col.other, col.other_passage
+        # A collision between two batch articles is reported from both sides: keep one, and
+        # orient every collision with the smaller id first.
+        keep = (other >= len(entries)) | (rank[mine] < rank[other])
+        mine, mp, other, op = mine[keep], mp[keep], other[keep], op[keep]
+        swap = rank[mine] > rank[other]
+        a, pa = np.where(swap, other, mine), np.where(swap, op, mp)
+        b, pb = np.where(swap, mine, other), np.where(swap, mp, op)
         sketches = {i: _sketch(self.sigs[i]) for i in self.docs}
-        sketches.update(
-            self.index.sketches(sorted({i for p in colliding for i in p} - sketches.keys()))
-        )
-        close: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        for (a, b), (ia, ib) in sorted(colliding.items()):
-            ska, skb = sketches[a], sketches[b]
-            pa, pb = np.array(ia), np.array(ib)
-            est = _estimates(ska[1 + pa], skb[1 + pb])
-            keep = est >= cfg.candidate_estimate
-            if not keep.any():
-                continue
-            pa, pb = pa[keep], pb[keep]
-            close[(a, b)] = (pa, pb)
-            if float(_estimates(ska[0], skb[0])) >= cfg.near_threshold:
-                pairs.add((a, b))  # a duplicate: verified, and not counted in frequencies
-                continue
-            for id_, idx in ((a, pa), (b, pb)):
-                df = self._df_of(id_)
-                rows = np.unique(idx)
-                df[rows] = np.minimum(df[rows].astype(np.int64) + 1, SATURATED)
+        sketches.update(self.index.sketches(sorted(set(ids) - sketches.keys())))
+        # One matrix of every sketch row involved; row 0 of each article is the document's.
+        base = np.zeros(len(ids) + 1, dtype=np.int64)
+        base[1:] = np.cumsum([sketches[i].shape[0] for i in ids])
+        table = np.vstack([sketches[i] for i in ids])
+        est = _estimates(table[base[a] + 1 + pa], table[base[b] + 1 + pb])
+        close = est >= cfg.candidate_estimate
+        # Several bands of one passage pair collide: one row per (a, b, passage, passage).
+        width = np.int64(len(ids))
+        pair = a[close] * width + b[close]
+        code = np.unique((pair << np.int64(32)) | (pa[close] << np.int64(16)) | pb[close])
+        pair = code >> np.int64(32)
+        a, b = pair // width, pair % width
+        pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
+        pair_keys, pair_of = np.unique(pair, return_inverse=True)
+        pa_doc, pb_doc = pair_keys // width, pair_keys % width
+        dup = _estimates(table[base[pa_doc]], table[base[pb_doc]]) >= cfg.near_threshold
+        for x, y in zip(pa_doc[dup].tolist(), pb_doc[dup].tolist(), strict=True):
+            pairs.add((ids[x], ids[y]))  # duplicates: verified, never counted in frequencies
+        counted = ~dup[pair_of]
+        dfs = {d: self._df_of(ids[d]) for d in np.unique(np.concatenate([a, b])).tolist()}
+        # One count per (article pair, passage) on each side.
+        for side, passage in ((a, pa), (b, pb)):
+            once = np.unique((pair_of[counted] << np.int64(16)) | passage[counted])
+            which = pair_keys[once >> np.int64(16)]
+            docs = which // width if side is a else which % width
+            for d, p in zip(docs.tolist(), (once & np.int64(0xFFFF)).tolist(), strict=True):
+                if dfs[d][p] < SATURATED:
+                    dfs[d][p] += 1
         limit = cfg.max_passage_df
-        for (a, b), (pa, pb) in close.items():
-            if (a, b) in pairs:
-                continue
-            if np.any((self.df[a][pa] <= limit) & (self.df[b][pb] <= limit)):
-                pairs.add((a, b))
+        rare = [
+            k
+            for k, (x, p, y, q) in enumerate(
+                zip(a.tolist(), pa.tolist(), b.tolist(), pb.tolist(), strict=True)
+            )
+            if dfs[x][p] <= limit and dfs[y][q] <= limit
+        ]
+        for x, y in set(zip(a[rare].tolist(), b[rare].tolist(), strict=True)):
+            pairs.add((ids[x], ids[y]))
         changed = {
-            i for i, df in self.df.items()
-            if i not in self.docs and not np.array_equal(df, before.get(i, self.records[i].df))
+            i
+            for i, df in self.df.items()
+            if i not in self.docs and not np.array_equal(df, self.records[i].df)
         }
         self.index.set_df(self.df)
         for id_, df in self.df.items():
@@ -415,9 +427,11 @@ def _make_cluster(
 ) -> Cluster:
     graph.expand(members)
     pairs = sorted(
-        (a, b)
-        for (a, b), (_, d) in graph.evidence.items()
-        if d.linked and (a in root_of and root_of.get(a) == root or b in root_of and root_of.get(b) == root)
+        {
+            (m, e.other) if m < e.other else (e.other, m)
+            for m in members
+            for e in graph.edges[m]
+        }
     )
     batch.load({x for p in pairs for x in p} | set(members), text=True)
     links = []

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.config import GroupConfig
-from pipeline.group.signatures import Signature
+from pipeline.group.signatures import I64, Signature
 
 EXACT = "exact"
 NEAR_DUPLICATE = "near_duplicate"
@@ -130,43 +130,47 @@ class Decision:
         return (RELATION_RANK[self.relation], self.similarity)
 
 
-def _count_common(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> int:
-    """Size of the intersection of two sorted arrays of distinct values."""
-    if not a.size or not b.size:
-        return 0
-    pos = np.searchsorted(b, a)
-    pos[pos == b.size] = b.size - 1
-    return int(np.count_nonzero(b[pos] == a))
+def _common(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> tuple[I64, I64]:
+    """For two sorted arrays of distinct values, the positions of their common values in
+    each, in value order."""
+    both = np.concatenate([a, b])
+    order = np.argsort(both, kind="stable")  # two sorted runs: a linear merge, a's first
+    merged = both[order]
+    eq = np.flatnonzero(merged[1:] == merged[:-1])
+    return order[eq], order[eq + 1] - a.size
 
 
-def _doc_jaccard(a: Signature, b: Signature) -> float:
-    inter = _count_common(a.doc_shingles, b.doc_shingles)
-    union = a.doc_shingles.size + b.doc_shingles.size - inter
-    return inter / union if union else 0.0
-
-
-def passage_similarities(a: Signature, b: Signature) -> npt.NDArray[np.float64]:
+def passage_similarities(
+    a: Signature, b: Signature, common: tuple[I64, I64] | None = None
+) -> npt.NDArray[np.float64]:
     """Exact char-5-gram Jaccard of every passage of ``a`` against every passage of ``b``.
 
-    Joins the two inverted indexes on shingle and counts shared shingles per passage pair.
+    Keeps, on each side, the (shingle, passage) pairs whose shingle both articles have, and
+    counts each pair of passages holding a common shingle.
     """
     na, nb = len(a.spans), len(b.spans)
-    if not na or not nb:
+    if common is None:
+        common = _common(a.doc_shingles, b.doc_shingles)
+    n_common = common[0].size
+    if not na or not nb or not n_common:
         return np.zeros((na, nb))
-    ha, pa = a.by_hash()
-    hb, pb = b.by_hash()
-    lo = np.searchsorted(hb, ha, side="left")
-    hi = np.searchsorted(hb, ha, side="right")
-    n = hi - lo
-    sel = np.flatnonzero(n)
-    if not sel.size:
-        return np.zeros((na, nb))
-    n = n[sel]
-    total = int(n.sum())
-    starts = np.cumsum(n) - n
-    offset = np.arange(total, dtype=np.int64) - np.repeat(starts - lo[sel], n)
-    left = np.repeat(pa[sel], n)
-    right = pb[offset]
+    sides = []
+    for sig, where in ((a, common[0]), (b, common[1])):
+        _, owner, doc_pos = sig.by_hash()
+        index = np.full(sig.doc_shingles.size, -1, dtype=np.int64)
+        index[where] = np.arange(n_common)
+        key = index[doc_pos]
+        hit = key >= 0
+        sides.append((key[hit], owner[hit]))  # sorted by common shingle
+    (ka, oa), (kb, ob) = sides
+    n_b = np.bincount(kb, minlength=n_common)
+    start_b = np.cumsum(n_b) - n_b
+    k = n_b[ka]
+    sel = np.flatnonzero(k)
+    k = k[sel]
+    offset = np.arange(int(k.sum()), dtype=np.int64) - np.repeat(np.cumsum(k) - k, k)
+    left = np.repeat(oa[sel], k)
+    right = ob[np.repeat(start_b[ka[sel]], k) + offset]
     inter = np.bincount(left * nb + right, minlength=na * nb).reshape(na, nb).astype(np.float64)
     union = a.sizes[:, None] + b.sizes[None, :] - inter
     return inter / union
@@ -177,10 +181,14 @@ def verify(a_id: str, a: Signature, b_id: str, b: Signature, cfg: GroupConfig) -
     if b_id < a_id:
         a_id, a, b_id, b = b_id, b, a_id, a
     exact = a.text_hash == b.text_hash
-    jaccard = 1.0 if exact else _doc_jaccard(a, b)
-    if exact or jaccard >= cfg.near_threshold:
-        return Evidence(a_id, b_id, exact, jaccard, [])
-    sims = passage_similarities(a, b)
+    if exact:
+        return Evidence(a_id, b_id, True, 1.0, [])
+    common = _common(a.doc_shingles, b.doc_shingles)
+    union = a.doc_shingles.size + b.doc_shingles.size - common[0].size
+    jaccard = common[0].size / union if union else 0.0
+    if jaccard >= cfg.near_threshold:
+        return Evidence(a_id, b_id, False, jaccard, [])
+    sims = passage_similarities(a, b, common)
     rows, cols = np.nonzero(sims >= cfg.passage_match)
     if not rows.size:
         return None

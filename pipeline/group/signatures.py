@@ -114,41 +114,81 @@ class Signature:
 
     ``spans`` are the passages long enough to count, as ``[start, end)`` offsets into the text,
     with ``heading`` marking lines of their own without a full stop and ``norms`` their
-    normalised text. ``sets`` holds each passage's distinct shingle hashes, sorted and
-    concatenated; passage ``i`` owns ``sets[bounds[i]:bounds[i+1]]``. ``doc_shingles`` is the
-    sorted distinct shingles of the whole text, short lines included.
+    normalised text. The exact shingle sets are derived on first use, since only articles
+    that meet a candidate need them: ``sets`` holds each passage's distinct shingle hashes,
+    sorted and concatenated (passage ``i`` owns ``sets[bounds[i]:bounds[i+1]]``), and
+    ``doc_shingles`` the sorted distinct shingles of the whole text, short lines included.
     """
 
     spans: list[tuple[int, int]]
     heading: npt.NDArray[np.bool_]
-    norms: list[str]  # the normalised text of each passage
-    sets: U32
-    bounds: I64
+    norms: list[str]
     passage_minhash: U32  # len(spans) x num_perm
     doc_minhash: U32  # num_perm
-    doc_shingles: U32
     text_hash: bytes
     length: int
-    _by_hash: tuple[U32, I64] | None = field(default=None, repr=False)
+    _windows: U32 = field(repr=False)  # shingles of kept passages, in text order
+    _owner: I64 = field(repr=False)  # the kept passage of each of those
+    _all: U32 = field(repr=False)  # every shingle of the text
+    _sets: tuple[U32, I64] | None = field(default=None, repr=False)
+    _doc: U32 | None = field(default=None, repr=False)
+    _by_hash: tuple[U32, I64, I64] | None = field(default=None, repr=False)
+    _numbers: dict[int, frozenset[str]] | None = field(default=None, repr=False)
+
+    def _passage_sets(self) -> tuple[U32, I64]:
+        if self._sets is None:
+            pairs = _distinct((self._owner.astype(np.uint64) << np.uint64(32)) | self._windows)
+            owner = (pairs >> np.uint64(32)).astype(np.int64)
+            sets = (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+            counts = np.bincount(owner, minlength=len(self.spans)).astype(np.int64)
+            self._sets = (sets, np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
+        return self._sets
+
+    @property
+    def sets(self) -> U32:
+        return self._passage_sets()[0]
+
+    @property
+    def bounds(self) -> I64:
+        return self._passage_sets()[1]
 
     @property
     def sizes(self) -> I64:
-        return self.bounds[1:] - self.bounds[:-1]
+        bounds = self.bounds
+        return bounds[1:] - bounds[:-1]
 
-    def by_hash(self) -> tuple[U32, I64]:
-        """Every (shingle, passage) pair sorted by shingle: the passages' inverted index."""
-        if self._by_hash is None:
-            owner = np.repeat(np.arange(len(self.spans), dtype=np.int64), self.sizes)
-            order = np.argsort(self.sets, kind="stable")
-            self._by_hash = (self.sets[order], owner[order])
-        return self._by_hash
+    @property
+    def doc_shingles(self) -> U32:
+        if self._doc is None:
+            self._doc = _distinct(self._all)  # type: ignore[assignment]
+        assert self._doc is not None
+        return self._doc
 
     def passage_set(self, i: int) -> U32:
         return self.sets[self.bounds[i] : self.bounds[i + 1]]
 
+    def by_hash(self) -> tuple[U32, I64, I64]:
+        """Every (shingle, passage) pair sorted by shingle (the passages' inverted index): the
+        shingles, their passages, and each shingle's position in ``doc_shingles``."""
+        if self._by_hash is None:
+            owner = np.repeat(np.arange(len(self.spans), dtype=np.int64), self.sizes)
+            order = np.argsort(self.sets, kind="stable")
+            hashes = self.sets[order]
+            self._by_hash = (hashes, owner[order], np.searchsorted(self.doc_shingles, hashes))
+        return self._by_hash
+
     def numbers(self, i: int) -> frozenset[str]:
         """The numbers passage ``i`` states, as normalised tokens ("5", "30 thousand" -> "30")."""
-        return frozenset(w for w in self.norms[i].split() if w[0].isdigit())
+        if self._numbers is None:
+            self._numbers = {}
+        found = self._numbers.get(i)
+        if found is None:
+            found = frozenset(w for w in self.norms[i].split() if w[0].isdigit())
+            self._numbers[i] = found
+        return found
+
+
+MAX_PASSAGES = 65535  # passage numbers are stored in 16 bits
 
 
 def signature(
@@ -161,40 +201,35 @@ def signature(
         raise AssertionError("normalised passages out of step with their spans")
     hashes, valid, line = shingle_hashes("\n".join(norms), shingle_chars)
     lengths = np.fromiter((len(n) for n in norms), dtype=np.int64, count=len(norms))
-    kept = np.flatnonzero(lengths >= max(min_chars, shingle_chars))
-    doc_shingles: U32 = _distinct(hashes[valid])  # type: ignore[assignment]
+    kept = np.flatnonzero(lengths >= max(min_chars, shingle_chars))[:MAX_PASSAGES]
     # Renumber kept passages 0..n-1; windows of other lines get -1.
     rank = np.full(len(norms) + 1, -1, dtype=np.int64)
     rank[kept] = np.arange(kept.size)
     owner = rank[line] if line.size else line
     take = valid & (owner >= 0)
-    pairs = _distinct((owner[take].astype(np.uint64) << np.uint64(32)) | hashes[take])
-    pid = (pairs >> np.uint64(32)).astype(np.int64)
-    sets = (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    counts = np.bincount(pid, minlength=kept.size).astype(np.int64)
-    bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    if doc_shingles.size:
-        # Permute each distinct shingle once; passages gather their rows from that matrix.
-        permuted = apply_permutations(doc_shingles, num_perm, seed)
-        doc_mh = permuted.min(axis=0)
-    else:
-        permuted = np.zeros((0, num_perm), dtype=np.uint32)
-        doc_mh = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-    if sets.size:
-        rows = permuted[np.searchsorted(doc_shingles, sets)]
-        passage_mh = np.minimum.reduceat(rows, bounds[:-1], axis=0)
+    windows, owner = hashes[take], owner[take]
+    # A passage's windows are contiguous in text order: one reduceat gives every signature.
+    if windows.size:
+        permuted = apply_permutations(windows, num_perm, seed)
+        starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        passage_mh = np.minimum.reduceat(permuted, starts, axis=0)
+        doc_mh = passage_mh.min(axis=0)
     else:
         passage_mh = np.zeros((0, num_perm), dtype=np.uint32)
+        doc_mh = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+    rest = hashes[valid & ~take]
+    if rest.size:
+        doc_mh = np.minimum(doc_mh, apply_permutations(rest, num_perm, seed).min(axis=0))
     spans = [spans_all[i] for i in kept]
     return Signature(
         spans=spans,
         heading=np.fromiter((is_heading(text, s, e) for s, e in spans), dtype=bool, count=len(spans)),
         norms=[norms[i] for i in kept],
-        sets=sets,
-        bounds=bounds,
         passage_minhash=np.ascontiguousarray(passage_mh, dtype=np.uint32),
         doc_minhash=np.ascontiguousarray(doc_mh, dtype=np.uint32),
-        doc_shingles=doc_shingles,
         text_hash=text_hash(norms),
         length=len(text),
+        _windows=windows,
+        _owner=owner,
+        _all=hashes[valid],
     )

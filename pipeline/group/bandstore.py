@@ -1,0 +1,169 @@
+"""LSH buckets on disk as immutable sorted runs: the embedded adapter's band-key store.
+
+Each insert writes one run: its band keys sorted, with a 64-bit value per key (which article,
+which passage), as two ``.npy`` files. A lookup is a binary search in every run (memory
+mapped, so only the touched pages are read), vectorised over a whole batch of keys. Runs are
+merged in levels, eight at a time, so a lookup visits a few dozen runs at most and the cost
+of a batch stays logarithmic in the history.
+
+Which runs exist is recorded in the caller's SQLite transaction (``runs`` table), so a run
+becomes visible exactly when the batch that wrote it commits. A file no committed row names
+(a rolled-back batch, a crash, a run merged away) is deleted by the next writer, which holds
+SQLite's write lock and so cannot race another writer's uncommitted run.
+
+Measured on wire-dev (550k passage band keys): an SQLite WITHOUT ROWID table took about
+1.3 ms per article to insert and join; runs take a few microseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+I64 = npt.NDArray[np.int64]
+
+FANOUT = 8
+_SORTED_QUERIES = 1 << 18  # sort the queries first when both sides are at least this big
+
+DDL = """
+CREATE TABLE IF NOT EXISTS runs (
+    name TEXT PRIMARY KEY, space TEXT NOT NULL, level INTEGER NOT NULL, rows INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Lookup results: row ``k`` says query key ``query[k]`` is stored with ``value[k]``."""
+
+    query: I64
+    value: I64
+
+
+class BandStore:
+    """Band keys of one state directory, in named spaces ("passage", "document")."""
+
+    def __init__(self, directory: Path, db: sqlite3.Connection) -> None:
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._db = db
+        db.executescript(DDL)
+        self._maps: dict[str, tuple[I64, I64]] = {}
+
+    def _runs(self, space: str) -> list[str]:
+        rows = self._db.execute(
+            "SELECT name FROM runs WHERE space = ? ORDER BY level DESC, name", (space,)
+        )
+        return [name for (name,) in rows]
+
+    def _load(self, name: str) -> tuple[I64, I64]:
+        arrays = self._maps.get(name)
+        if arrays is None:
+            keys = np.load(self.dir / f"{name}.keys.npy", mmap_mode="r")
+            values = np.load(self.dir / f"{name}.values.npy", mmap_mode="r")
+            arrays = (keys, values)
+            self._maps[name] = arrays
+        return arrays
+
+    def _write(self, space: str, level: int, keys: I64, values: I64) -> None:
+        name = f"{space[0]}{level}-{secrets.token_hex(8)}"
+        for suffix, array in (("keys", keys), ("values", values)):
+            path = self.dir / f"{name}.{suffix}.npy"
+            with open(path, "wb") as fh:
+                np.save(fh, np.ascontiguousarray(array, dtype=np.int64))
+                fh.flush()
+                os.fsync(fh.fileno())
+        self._db.execute(
+            "INSERT INTO runs (name, space, level, rows) VALUES (?,?,?,?)",
+            (name, space, level, int(keys.size)),
+        )
+
+    def collect_garbage(self) -> None:
+        """Delete run files no committed (or this transaction's) row names. Call with the
+        write lock held."""
+        live = {name for (name,) in self._db.execute("SELECT name FROM runs")}
+        for path in self.dir.glob("*.npy"):
+            if path.name.split(".", 1)[0] not in live:
+                self._maps.pop(path.name.split(".", 1)[0], None)
+                path.unlink(missing_ok=True)
+
+    def insert(self, space: str, keys: I64, values: I64) -> None:
+        """Add ``(key, value)`` rows as a new run (inside the caller's write transaction)."""
+        if not keys.size:
+            return
+        order = np.lexsort((values, keys))
+        self._write(space, 0, keys[order], values[order])
+        self._compact(space)
+
+    def _compact(self, space: str) -> None:
+        level = 0
+        while True:
+            names = [
+                name
+                for (name,) in self._db.execute(
+                    "SELECT name FROM runs WHERE space = ? AND level = ? ORDER BY name",
+                    (space, level),
+                )
+            ]
+            if len(names) < FANOUT:
+                return
+            parts = [self._load(n) for n in names]
+            keys = np.concatenate([np.asarray(k) for k, _ in parts])
+            values = np.concatenate([np.asarray(v) for _, v in parts])
+            order = np.lexsort((values, keys))
+            self._db.executemany("DELETE FROM runs WHERE name = ?", [(n,) for n in names])
+            self._write(space, level + 1, keys[order], values[order])
+            level += 1
+
+    def lookup(self, space: str, keys: I64, limit: int | None = None) -> tuple[Found, I64]:
+        """Every stored row whose key is in ``keys``, and how many rows each key has.
+
+        With ``limit``, a key with ``limit`` rows or more yields none (a full bucket).
+        """
+        counts = np.zeros(keys.size, dtype=np.int64)
+        spans: list[tuple[I64, I64, I64]] = []
+        order: I64 | None = None
+        for name in self._runs(space):
+            stored, values = self._load(name)
+            if stored.size < _SORTED_QUERIES or keys.size < _SORTED_QUERIES:
+                lo = np.searchsorted(stored, keys, side="left")
+                hi = np.searchsorted(stored, keys, side="right")
+            else:
+                # Searching in key order keeps a big run's touched pages in cache.
+                if order is None:
+                    order = np.argsort(keys)
+                    ordered = keys[order]
+                lo = np.empty(keys.size, dtype=np.int64)
+                hi = np.empty(keys.size, dtype=np.int64)
+                lo[order] = np.searchsorted(stored, ordered, side="left")
+                hi[order] = np.searchsorted(stored, ordered, side="right")
+            counts += hi - lo
+            spans.append((lo, hi, values))
+        take = counts < limit if limit is not None else np.ones(keys.size, dtype=bool)
+        queries: list[I64] = []
+        found: list[I64] = []
+        for lo, hi, values in spans:
+            n = np.where(take, hi - lo, 0)
+            sel = np.flatnonzero(n)
+            if not sel.size:
+                continue
+            n = n[sel]
+            starts = np.cumsum(n) - n
+            pos = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(starts - lo[sel], n)
+            queries.append(np.repeat(sel, n))
+            found.append(np.asarray(values)[pos])
+        if not queries:
+            empty = np.zeros(0, dtype=np.int64)
+            return Found(empty, empty), counts
+        return Found(np.concatenate(queries), np.concatenate(found)), counts
+
+    def values_of(self, space: str, keys: I64) -> Found:
+        """Every stored row of ``keys``, however many (used once, when a bucket fills up)."""
+        found, _ = self.lookup(space, keys)
+        return found

@@ -1,0 +1,444 @@
+"""The embedded index adapter: one SQLite file (WAL) and sorted band runs in a directory.
+
+Articles, their passage frequencies, evidence and assignments are SQLite rows; articles carry
+zlib-compressed text for verification and explanations. LSH band keys live in
+``pipeline.group.bandstore`` runs, listed in the same SQLite transaction. Articles are named by
+an integer ``ref`` inside the state and by their id outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from pipeline.config import GroupConfig
+from pipeline.errors import NewsdedupError
+from pipeline.group.bandstore import BandStore
+from pipeline.group.index import (
+    I64,
+    U8,
+    U16,
+    Collisions,
+    DocRecord,
+    LshEntry,
+    fingerprint,
+)
+from pipeline.group.links import Evidence, Match
+from pipeline.group.signatures import band_keys
+
+_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+_T = TypeVar("_T")
+_IDX_BITS = np.int64(16)  # a passage band value is ref << 16 | passage index
+_IDX_MASK = np.int64(0xFFFF)
+_PASSAGE, _DOCUMENT, _HOT = "passage", "document", "hot"
+
+_EVIDENCE_HEAD = np.dtype([("exact", "u1"), ("jaccard", "<f4"), ("n", "<u2")])
+_MATCH = np.dtype(
+    [
+        ("i", "<u2"),
+        ("j", "<u2"),
+        ("similarity", "<f4"),
+        ("heading", "u1"),
+        ("a_start", "<u4"),
+        ("a_end", "<u4"),
+        ("b_start", "<u4"),
+        ("b_end", "<u4"),
+    ]
+)
+
+
+def _pack_evidence(ev: Evidence) -> bytes:
+    head = np.array([(ev.exact, ev.jaccard, len(ev.matches))], dtype=_EVIDENCE_HEAD)
+    body = np.array(
+        [
+            (m.i, m.j, m.similarity, m.heading, m.a_start, m.a_end, m.b_start, m.b_end)
+            for m in ev.matches
+        ],
+        dtype=_MATCH,
+    )
+    return head.tobytes() + body.tobytes()
+
+
+def _unpack_evidence(a: str, b: str, blob: bytes) -> Evidence:
+    head = np.frombuffer(blob[: _EVIDENCE_HEAD.itemsize], dtype=_EVIDENCE_HEAD)[0]
+    body = np.frombuffer(blob[_EVIDENCE_HEAD.itemsize :], dtype=_MATCH)
+    matches = [
+        Match(
+            int(r["i"]),
+            int(r["j"]),
+            float(r["similarity"]),
+            bool(r["heading"]),
+            int(r["a_start"]),
+            int(r["a_end"]),
+            int(r["b_start"]),
+            int(r["b_end"]),
+        )
+        for r in body
+    ]
+    return Evidence(a, b, bool(head["exact"]), float(head["jaccard"]), matches)
+
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docs (
+    ref INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    published REAL,
+    length INTEGER NOT NULL,
+    site TEXT,
+    text_hash BLOB NOT NULL,
+    text BLOB NOT NULL,
+    df BLOB NOT NULL,
+    sketch BLOB NOT NULL,
+    cluster_id TEXT,
+    parent TEXT,
+    relation TEXT
+);
+CREATE INDEX IF NOT EXISTS docs_text_hash ON docs (text_hash);
+CREATE INDEX IF NOT EXISTS docs_cluster ON docs (cluster_id);
+CREATE TABLE IF NOT EXISTS evidence (
+    a INTEGER NOT NULL, b INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS evidence_b ON evidence (b);
+"""
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class SqliteIndex:
+    """The embedded adapter: one SQLite file (WAL) in the state directory.
+
+    Band keys live in WITHOUT ROWID tables keyed by band key, so a lookup is one B-tree
+    descent; documents carry zlib-compressed text for verification and explanations. Articles
+    are referred to by an integer ``ref`` inside the file and by their id outside it.
+    """
+
+    def __init__(self, state_dir: Path, cfg: GroupConfig) -> None:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise NewsdedupError(f"cannot create state directory {state_dir}: {err}") from err
+        self.path = state_dir / "groups.sqlite"
+        self.cfg = cfg
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA cache_size=-65536")
+            self._db.execute("PRAGMA temp_store=MEMORY")
+            self._db.executescript(_DDL)
+            self._bands = BandStore(state_dir / "bands", self._db)
+            self._check_fingerprint()
+        except sqlite3.DatabaseError as err:
+            raise NewsdedupError(f"cannot open grouping state {self.path}: {err}") from err
+        self._refs: dict[str, int] = {}
+        self._ids: dict[int, str] = {}
+        self._in_txn = False
+        self._staged: tuple[list[str], tuple[I64, I64, I64, I64, I64, I64]] | None = None
+
+    # -- transactions -------------------------------------------------------------------
+
+    def _check_fingerprint(self) -> None:
+        mine = json.dumps(fingerprint(self.cfg), sort_keys=True)
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+        if row is None:
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('fingerprint', ?)", (mine,))
+        elif row[0] != mine:
+            raise NewsdedupError(
+                f"grouping state {self.path} was built with other signature settings "
+                f"({row[0]}); use a new state directory for these ({mine})"
+            )
+
+    def _write(self) -> None:
+        if not self._in_txn:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._in_txn = True
+            self._bands.collect_garbage()
+
+    def commit(self) -> None:
+        if self._in_txn:
+            self._db.execute("COMMIT")
+            self._in_txn = False
+
+    def rollback(self) -> None:
+        if self._in_txn:
+            self._db.execute("ROLLBACK")
+            self._in_txn = False
+        # Refs handed out inside the transaction are gone with it.
+        self._refs.clear()
+        self._ids.clear()
+
+    def close(self) -> None:
+        self.rollback()
+        self._db.close()
+
+    # -- ids ----------------------------------------------------------------------------
+
+    def _lookup(self, ids: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(ids) - self._refs.keys())
+        for chunk in _chunks(wanted):
+            sql = f"SELECT ref, id FROM docs WHERE id IN ({_marks(len(chunk))})"
+            for ref, id_ in self._db.execute(sql, chunk):
+                self._refs[id_] = ref
+                self._ids[ref] = id_
+        return self._refs
+
+    def _id_of(self, refs: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(set(refs) - self._ids.keys())
+        for chunk in _chunks(wanted):
+            sql = f"SELECT ref, id FROM docs WHERE ref IN ({_marks(len(chunk))})"
+            for ref, id_ in self._db.execute(sql, chunk):
+                self._refs[id_] = ref
+                self._ids[ref] = id_
+        return self._ids
+
+    def known(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(ids))
+        refs = self._lookup(wanted)
+        return {i for i in wanted if i in refs}
+
+    # -- records ------------------------------------------------------------------------
+
+    def put_records(self, records: Sequence[DocRecord]) -> None:
+        self._write()
+        self._db.executemany(
+            "INSERT INTO docs (id, published, length, site, text_hash, text, df, sketch,"
+            " cluster_id, parent, relation) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    r.id,
+                    r.published,
+                    r.length,
+                    r.site,
+                    r.text_hash,
+                    zlib.compress(r.text.encode("utf-8"), 6),
+                    r.df.astype("<u2").tobytes(),
+                    r.sketch.astype(np.uint8).tobytes(),
+                    r.cluster_id,
+                    r.parent,
+                    r.relation,
+                )
+                for r in records
+            ],
+        )
+        self._lookup(r.id for r in records)
+
+    def get_records(self, ids: Iterable[str], text: bool = True) -> dict[str, DocRecord]:
+        wanted = sorted(set(ids))
+        out: dict[str, DocRecord] = {}
+        text_col = "text" if text else "NULL"
+        num_perm = self.cfg.num_perm
+        for chunk in _chunks(wanted):
+            rows = self._db.execute(
+                f"SELECT id, published, length, site, text_hash, {text_col}, df, sketch,"
+                f" cluster_id, parent, relation FROM docs WHERE id IN ({_marks(len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                out[row[0]] = DocRecord(
+                    id=row[0],
+                    published=row[1],
+                    length=row[2],
+                    site=row[3],
+                    text_hash=row[4],
+                    text=zlib.decompress(row[5]).decode("utf-8") if row[5] is not None else "",
+                    df=np.frombuffer(row[6], dtype="<u2").astype(np.uint16),
+                    sketch=np.frombuffer(row[7], dtype=np.uint8).reshape(-1, num_perm),
+                    cluster_id=row[8],
+                    parent=row[9],
+                    relation=row[10],
+                )
+        return out
+
+    def sketches(self, ids: Iterable[str]) -> dict[str, U8]:
+        wanted = sorted(set(ids))
+        out: dict[str, U8] = {}
+        for chunk in _chunks(wanted):
+            sql = f"SELECT id, sketch FROM docs WHERE id IN ({_marks(len(chunk))})"
+            for id_, blob in self._db.execute(sql, chunk):
+                out[id_] = np.frombuffer(blob, dtype=np.uint8).reshape(-1, self.cfg.num_perm)
+        return out
+
+    def set_df(self, df: Mapping[str, U16]) -> None:
+        self._write()
+        self._db.executemany(
+            "UPDATE docs SET df = ? WHERE id = ?",
+            [(v.astype("<u2").tobytes(), k) for k, v in sorted(df.items())],
+        )
+
+    def set_assignments(
+        self, assignments: Mapping[str, tuple[str, str | None, str | None]]
+    ) -> None:
+        self._write()
+        self._db.executemany(
+            "UPDATE docs SET cluster_id = ?, parent = ?, relation = ? WHERE id = ?",
+            [(c, p, r, k) for k, (c, p, r) in sorted(assignments.items())],
+        )
+
+    def members(self, cluster_ids: Iterable[str]) -> dict[str, list[str]]:
+        wanted = sorted(set(cluster_ids))
+        out: dict[str, list[str]] = {c: [] for c in wanted}
+        for chunk in _chunks(wanted):
+            sql = f"SELECT id, cluster_id FROM docs WHERE cluster_id IN ({_marks(len(chunk))})"
+            for id_, cid in self._db.execute(sql, chunk):
+                out[cid].append(id_)
+        for v in out.values():
+            v.sort()
+        return out
+
+    # -- evidence -----------------------------------------------------------------------
+
+    def add_evidence(self, evidence: Sequence[Evidence]) -> None:
+        self._write()
+        refs = self._lookup([e.a for e in evidence] + [e.b for e in evidence])
+        self._db.executemany(
+            "INSERT OR REPLACE INTO evidence (a, b, data) VALUES (?,?,?)",
+            [(refs[e.a], refs[e.b], _pack_evidence(e)) for e in evidence],
+        )
+
+    def evidence_of(self, ids: Iterable[str]) -> list[Evidence]:
+        wanted = sorted(set(ids))
+        refs = self._lookup(wanted)
+        mine = sorted(refs[i] for i in wanted if i in refs)
+        rows: dict[tuple[int, int], bytes] = {}
+        for chunk in _chunks(mine):
+            marks = _marks(len(chunk))
+            for sql in (
+                f"SELECT a, b, data FROM evidence WHERE a IN ({marks})",
+                f"SELECT a, b, data FROM evidence WHERE b IN ({marks})",
+            ):
+                for a, b, data in self._db.execute(sql, chunk):
+                    rows[(a, b)] = data
+        names = self._id_of({r for pair in rows for r in pair})
+        return [_unpack_evidence(names[a], names[b], d) for (a, b), d in sorted(rows.items())]
+
+    # -- LSH ----------------------------------------------------------------------------
+
+    def _band_rows(self, entries: Sequence[LshEntry]) -> tuple[I64, I64, I64, I64, I64, I64]:
+        """Passage band keys with their entry and passage numbers and whether their bucket is
+        known to be full; document band keys with their entry number. Computed once per
+        batch: insert and query use the same."""
+        if self._staged is not None and self._staged[0] == [e.id for e in entries]:
+            return self._staged[1]
+        cfg = self.cfg
+        pkeys, powner, pidx, dkeys, downer = [], [], [], [], []
+        for n, e in enumerate(entries):
+            if e.passages.shape[0]:
+                k = band_keys(e.passages, cfg.passage_bands, cfg.passage_rows)
+                pkeys.append(k.ravel())
+                powner.append(np.full(k.size, n, dtype=np.int64))
+                pidx.append(np.repeat(np.arange(k.shape[0], dtype=np.int64), k.shape[1]))
+            k = np.unique(band_keys(e.document, cfg.doc_bands, cfg.doc_rows, salt=1))
+            dkeys.append(k)
+            downer.append(np.full(k.size, n, dtype=np.int64))
+        empty = np.zeros(0, dtype=np.int64)
+        keys = np.concatenate(pkeys) if pkeys else empty
+        _, hot = self._bands.lookup(_HOT, keys)
+        rows = (
+            keys,
+            np.concatenate(powner) if powner else empty,
+            np.concatenate(pidx) if pidx else empty,
+            hot,
+            np.concatenate(dkeys) if dkeys else empty,
+            np.concatenate(downer) if downer else empty,
+        )
+        self._staged = ([e.id for e in entries], rows)
+        return rows
+
+    def insert_lsh(self, entries: Sequence[LshEntry]) -> None:
+        self._write()
+        refs = self._lookup(e.id for e in entries)
+        batch_refs = np.array([refs[e.id] for e in entries], dtype=np.int64)
+        pkeys, powner, pidx, hot, dkeys, downer = self._band_rows(entries)
+        if pkeys.size:
+            values = (batch_refs[powner] << _IDX_BITS) | pidx
+            # A full bucket takes no more members: it yields nothing, and must stay small.
+            fresh = hot == 0
+            self._bands.insert(_PASSAGE, pkeys[fresh], values[fresh])
+        if dkeys.size:
+            self._bands.insert(_DOCUMENT, dkeys, batch_refs[downer])
+
+    def query_lsh(self, entries: Sequence[LshEntry]) -> Collisions:
+        self._write()
+        cfg = self.cfg
+        refs = self._lookup(e.id for e in entries)
+        batch_refs = np.array([refs[e.id] for e in entries], dtype=np.int64)
+        pos_of = {int(r): i for i, r in enumerate(batch_refs)}
+        keys, owner, idx, known_hot, dkeys, downer_all = self._band_rows(entries)
+        out = Collisions([e.id for e in entries])
+        other_refs: list[I64] = []
+        if keys.size:
+            found, counts = self._bands.lookup(_PASSAGE, keys, limit=cfg.hot_bucket)
+            hot = (counts >= cfg.hot_bucket) | (known_hot > 0)
+            newly = np.unique(keys[(counts >= cfg.hot_bucket) & (known_hot == 0)])
+            if newly.size:
+                self._bands.insert(_HOT, newly, np.zeros(newly.size, dtype=np.int64))
+                stored = self._bands.values_of(_PASSAGE, newly).value
+                other_refs.append(stored >> _IDX_BITS)
+                sat_refs = stored >> _IDX_BITS
+                sat_idx = stored & _IDX_MASK
+            else:
+                sat_refs = sat_idx = np.zeros(0, dtype=np.int64)
+            out.hot_doc = owner[hot]
+            out.hot_passage = idx[hot]
+            q = found.query
+            keep = ~hot[q]
+            q, value = q[keep], found.value[keep]
+            oref = value >> _IDX_BITS
+            mine = owner[q]
+            self_hit = oref == batch_refs[mine]
+            q, oref, mine, value = q[~self_hit], oref[~self_hit], mine[~self_hit], value[~self_hit]
+            out.mine, out.mine_passage = mine, idx[q]
+            other_refs.append(oref)
+            out.other_passage = value & _IDX_MASK
+        else:
+            oref = sat_refs = sat_idx = np.zeros(0, dtype=np.int64)
+        dfound, _ = self._bands.lookup(_DOCUMENT, dkeys, limit=cfg.hot_bucket)
+        downer = downer_all[dfound.query]
+        dref = dfound.value
+        not_self = dref != batch_refs[downer]
+        downer, dref = downer[not_self], dref[not_self]
+        other_refs.append(dref)
+        # Identical texts, however many: the first hot_bucket by id are enough to join them.
+        exact_mine, exact_refs = [], []
+        for n, e in enumerate(entries):
+            for (r,) in self._db.execute(
+                "SELECT ref FROM docs WHERE text_hash = ? AND ref != ? ORDER BY id LIMIT ?",
+                (e.text_hash, refs[e.id], cfg.hot_bucket),
+            ):
+                exact_mine.append(n)
+                exact_refs.append(r)
+        other_refs.append(np.array(exact_refs, dtype=np.int64))
+        # Name every other article, the batch's own first.
+        every = np.unique(np.concatenate(other_refs))
+        names = self._id_of(every.tolist())
+        for r in every.tolist():
+            if r not in pos_of:
+                pos_of[r] = len(out.ids)
+                out.ids.append(names[r])
+        table = np.array([pos_of[r] for r in every.tolist()], dtype=np.int64)
+
+        def to_pos(refs: I64) -> I64:
+            return table[np.searchsorted(every, refs)]
+
+        if oref.size:
+            out.other = to_pos(oref)
+        if sat_refs.size:
+            out.saturate_doc, out.saturate_passage = to_pos(sat_refs), sat_idx
+        out.doc_mine = np.concatenate([downer, np.array(exact_mine, dtype=np.int64)])
+        both = np.concatenate([dref, np.array(exact_refs, dtype=np.int64)])
+        out.doc_other = to_pos(both) if both.size else np.zeros(0, dtype=np.int64)
+        return out
