@@ -8,7 +8,8 @@ DATA_DIR (default ../shared/data/wire-dev from the repository root) holds ``docs
 (word 5-grams, 14 bands x 8 rows, datasketch ``MinHashLSH``, clusters = connected components of
 candidate pairs, the datatrove recipe). Both are scored with the README's metrics, implemented
 here: ARI, pairwise precision/recall/F1, recall by kind, cite false-merge rate, singletons
-merged, clusters found; and docs/s of the grouping stage alone.
+merged, clusters found; and docs/s of the grouping stage alone, in CPU time (the machine may be
+shared), best of ``--repeat`` runs.
 
 ``--clean`` passes texts through ``pipeline.clean.clean_text`` first (furniture stripped, as
 ``newsdedup run`` does); ``--html`` runs the whole path from ``html/<id>.html`` through
@@ -176,13 +177,14 @@ def from_html(data: Path, docs: list[Document]) -> tuple[list[Document], Counter
 
 
 def run_ours(docs: list[Document], cfg: GroupConfig) -> tuple[dict[str, Hashable], float]:
+    """Group into a fresh state; CPU seconds of ``group()`` and the commit."""
     with tempfile.TemporaryDirectory(prefix="grouping-bench-") as tmp:
         index = open_index(tmp, cfg)
         try:
-            start = time.perf_counter()
+            start = time.process_time()
             group(docs, index, cfg)
             index.commit()
-            elapsed = time.perf_counter() - start
+            elapsed = time.process_time() - start
         finally:
             index.close()
     return {d.id: d.cluster_id for d in docs}, elapsed
@@ -194,7 +196,7 @@ _WORD = re.compile(r"\w+")
 def run_baseline(docs: list[Document]) -> tuple[dict[str, Hashable], float]:
     from datasketch import MinHash, MinHashLSH
 
-    start = time.perf_counter()
+    start = time.process_time()
     lsh = MinHashLSH(num_perm=112, params=(14, 8))
     perms = MinHash(num_perm=112, seed=1, scheme="affine32").permutations
     parent = {d.id: d.id for d in docs}
@@ -215,7 +217,7 @@ def run_baseline(docs: list[Document]) -> tuple[dict[str, Hashable], float]:
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
         lsh.insert(d.id, m)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     return {d.id: find(d.id) for d in docs}, elapsed
 
 
@@ -234,6 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--html", action="store_true", help="extract and clean html/<id>.html")
     ap.add_argument("--limit", type=int, help="only the stories of the first N label lines")
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline")
+    ap.add_argument(
+        "--repeat", type=int, default=5, help="time each grouper this many times, keep the best"
+    )
     args = ap.parse_args(argv)
     if not (args.data / "docs.jsonl").is_file():
         print(f"no docs.jsonl under {args.data}", file=sys.stderr)
@@ -249,11 +254,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         mode = "cleaned text"
     cfg = GroupConfig()
     rows: list[tuple[str, dict[str, float], float]] = []
-    pred, secs = run_ours([replace(d) for d in docs], cfg)
-    rows.append(("ours", score(labels, pred), len(docs) / secs))
-    if not args.no_baseline:
-        pred, secs = run_baseline(docs)
-        rows.append(("doc-level baseline", score(labels, pred), len(docs) / secs))
+    # Alternate the two so that both see the same machine load; keep each one's best.
+    ours: list[tuple[dict[str, Hashable], float]] = []
+    base: list[tuple[dict[str, Hashable], float]] = []
+    for _ in range(max(1, args.repeat)):
+        ours.append(run_ours([replace(d) for d in docs], cfg))
+        if not args.no_baseline:
+            base.append(run_baseline(docs))
+    rows.append(("ours", score(labels, ours[0][0]), len(docs) / min(r[1] for r in ours)))
+    if base:
+        rows.append(("doc-level baseline", score(labels, base[0][0]), len(docs) / min(r[1] for r in base)))
     print(f"{args.data}  {len(docs)} documents ({mode})" + (f", dropped {dict(drops)}" if drops else ""))
     metrics = ["ARI", "P", "R", "F1", *[f"recall {k}" for k in DERIVED], "cite merged",
                "singletons merged", "clusters"]
@@ -264,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{s[m]:>20.0f}" if m == "clusters" else f"{s[m]:>20.4f}" for _, s, _ in rows
         )
         print(f"{m:<{width}}{cells}")
-    print(f"{'docs/s':<{width}}" + "".join(f"{r:>20.0f}" for _, _, r in rows))
+    print(f"{'docs/s (1 core)':<{width}}" + "".join(f"{r:>20.0f}" for _, _, r in rows))
     true_clusters = len({lab["story"] for lab in labels})
     print(f"(true clusters: {true_clusters})")
     ours = rows[0][1]

@@ -38,7 +38,7 @@ class GroupConfig:
     passage_min_chars: int = 30
     passage_bands: int = 21  # 21 x 3: a passage pair at Jaccard 0.45 collides with p = 0.87
     passage_rows: int = 3
-    candidate_estimate: float = 0.30  # MinHash estimate a colliding passage pair must reach
+    candidate_estimate: float = 0.35  # MinHash estimate a colliding passage pair must reach
     passage_match: float = 0.33  # verified char-5-gram Jaccard for a passage pair to count
     passage_best: float = 0.45  # ... and at least one counted pair must reach this
     min_shared_passages: int = 2  # counted pairs needed; a heading or list line on either

@@ -97,7 +97,7 @@ class BandStore:
         """Add ``(key, value)`` rows as a new run (inside the caller's write transaction)."""
         if not keys.size:
             return
-        order = np.lexsort((values, keys))
+        order = np.argsort(keys, kind="stable")
         self._write(space, 0, keys[order], values[order])
         self._compact(space)
 
@@ -116,7 +116,7 @@ class BandStore:
             parts = [self._load(n) for n in names]
             keys = np.concatenate([np.asarray(k) for k, _ in parts])
             values = np.concatenate([np.asarray(v) for _, v in parts])
-            order = np.lexsort((values, keys))
+            order = np.argsort(keys, kind="stable")
             self._db.executemany("DELETE FROM runs WHERE name = ?", [(n,) for n in names])
             self._write(space, level + 1, keys[order], values[order])
             level += 1

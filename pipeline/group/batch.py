@@ -288,29 +288,32 @@ class _Graph:
         self.evidence: dict[tuple[str, str], tuple[Evidence, Decision]] = {}
 
     def expand(self, ids: Iterable[str]) -> None:
+        """Load every link of ``ids`` (and decide it) unless already loaded."""
         todo = sorted(set(ids) - self.edges.keys())
         if not todo:
             return
         found = self.batch.index.evidence_of(todo)
         self.batch.load({e.a for e in found} | {e.b for e in found} | set(todo))
+        wanted = set(todo)
         for i in todo:
             self.edges[i] = []
+        records = self.batch.records
         for ev in found:
-            if (ev.a, ev.b) in self.evidence:
-                continue
-            ra, rb = self.batch.records[ev.a], self.batch.records[ev.b]
-            d = decide(ev, _side(ra), _side(rb), self.batch.cfg)
-            self.evidence[(ev.a, ev.b)] = (ev, d)
-        for (a, b), (ev, d) in self.evidence.items():
+            key = (ev.a, ev.b)
+            known = self.evidence.get(key)
+            if known is None:
+                ra, rb = records[ev.a], records[ev.b]
+                known = (ev, decide(ev, _side(ra), _side(rb), self.batch.cfg))
+                self.evidence[key] = known
+            ev, d = known
             if not d.linked:
                 continue
-            ra, rb = self.batch.records[a], self.batch.records[b]
-            u = undirected(ra.published, rb.published)
-            ea, eb = region(ev, d, a), region(ev, d, b)
-            if a in self.edges and a in todo:
-                self.edges[a].append(Edge(b, d, ea, eb, u))
-            if b in self.edges and b in todo:
-                self.edges[b].append(Edge(a, d, eb, ea, u))
+            u = undirected(records[ev.a].published, records[ev.b].published)
+            ea, eb = region(ev, d, ev.a), region(ev, d, ev.b)
+            if ev.a in wanted:
+                self.edges[ev.a].append(Edge(ev.b, d, ea, eb, u))
+            if ev.b in wanted:
+                self.edges[ev.b].append(Edge(ev.a, d, eb, ea, u))
 
     def neighbours(self, id_: str, linked_only: bool) -> set[str]:
         self.expand([id_])

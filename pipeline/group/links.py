@@ -199,9 +199,10 @@ def verify(a_id: str, a: Signature, b_id: str, b: Signature, cfg: GroupConfig) -
     for i, j in order:
         if i in used_a or j in used_b:
             continue
-        na, nb = a.numbers(i), b.numbers(j)
-        if na and nb and not na & nb:
-            continue  # the same wording about different figures is a template, not a source
+        if sims[i, j] < cfg.passage_best:
+            na, nb = a.numbers(i), b.numbers(j)
+            if na and nb and not na & nb:
+                continue  # loosely similar wording about different figures: a template
         used_a.add(i)
         used_b.add(j)
         matches.append(
@@ -209,7 +210,7 @@ def verify(a_id: str, a: Signature, b_id: str, b: Signature, cfg: GroupConfig) -
                 i,
                 j,
                 round(float(sims[i, j]), 6),
-                bool(a.heading[i] or b.heading[j]),
+                a.heading(i) or b.heading(j),
                 *a.spans[i],
                 *b.spans[j],
             )
@@ -245,7 +246,7 @@ def decide(ev: Evidence, a: Side, b: Side, cfg: GroupConfig) -> Decision:
     enough = (
         sentences >= cfg.min_shared_passages or len(counted) >= cfg.min_shared_with_headings
     )
-    similarity = float(np.mean([m.similarity for m in counted]))
+    similarity = sum(m.similarity for m in counted) / len(counted)
     coverage = _coverage(counted, a, b)
     n = len(counted)
     shared = f"{n} shared passage{'s' if n != 1 else ''}"

@@ -75,10 +75,15 @@ _ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
 
 _DIGIT_SEPARATOR = re.compile(r"(?<=[0-9])[.,](?=[0-9])")
 _NUMBER = re.compile(r"[0-9]\w*(?: (?:bn|mn|m|b|k)\b)?")
-_MONEY = re.compile(r"(?:\bus )?zzcur(dollars|pounds|euros) ?([0-9]+(?: (?:thousand|million|billion|trillion))?)?")
+_MONEY = re.compile(r"zzcur(dollars|pounds|euros) *([0-9]+(?: (?:thousand|million|billion|trillion))?)?")
 _PUNCT = re.compile(r"[^\w\s]+")
-_SPACES = re.compile(r"  +")
-_ODD_SPACES = ("\t", "\r", "\f", "\v", "_")
+# Punctuation goes in one C-speed pass over the UTF-8 bytes: ASCII bytes never occur inside a
+# multi-byte character, so this is safe for any text; the regex only runs for what is left.
+_PUNCT_BYTES = b"".join(
+    bytes([c]) for c in range(128) if not (chr(c).isalnum() or chr(c) in " \n")
+)
+_ASCII_PUNCT = bytes.maketrans(_PUNCT_BYTES, b" " * len(_PUNCT_BYTES))
+_COMMON_MARKS = ("\u2014", "\u2013", "\u201c", "\u201d", "\u2026", "\u2022", "\u00a9", "\u00ae")
 
 
 def _number(match: re.Match[str]) -> str:
@@ -120,7 +125,8 @@ def normalize(text: str) -> str:
             s = s.replace(mark, "'")
     if "'" in s:
         for short, long in _NEGATIONS:
-            s = s.replace(short, long)
+            if short in s:
+                s = s.replace(short, long)
         s = _CONTRACTION.sub(lambda m: _CONTRACTED[m.group(1)], s)
     if "%" in s:
         s = s.replace("%", " percent ")
@@ -128,20 +134,22 @@ def normalize(text: str) -> str:
         if sign in s:
             s = s.replace(sign, word)
     s = _DIGIT_SEPARATOR.sub("", s)
-    s = _PUNCT.sub(" ", s)
-    for odd in _ODD_SPACES:
-        if odd in s:
-            s = s.replace(odd, " ")
-    s = _SPACES.sub(" ", s)
+    for mark in _COMMON_MARKS:
+        if mark in s:
+            s = s.replace(mark, " ")
+    s = s.encode("utf-8").translate(_ASCII_PUNCT).decode("utf-8")
+    if not s.isascii():
+        s = _PUNCT.sub(" ", s)
     s = _NUMBER.sub(_number, s)
     if "zzcur" in s:
-        s = _MONEY.sub(_money, s)
+        s = _MONEY.sub(_money, s.replace("us zzcur", "zzcur"))
     words = _WORDS
-    s = " ".join([words.get(t, t) for t in s.replace("\n", " \n ").split(" ") if t])
-    s = f" {s} "
+    s = " " + " ".join([words.get(t, t) for t in s.replace("\n", " \n ").split(" ") if t]) + " "
     if " s " in s:
         for word in _IS_AFTER:
-            s = s.replace(f" {word} s ", f" {word} is ")
+            short = f" {word} s "
+            if short in s:
+                s = s.replace(short, f" {word} is ")
     if " per cent " in s:
         s = s.replace(" per cent ", " percent ")
     return s.replace(" \n ", "\n").replace(" \n", "\n").replace("\n ", "\n").strip(" ")

@@ -13,7 +13,7 @@ import re
 # A sentence ends at terminal punctuation (plus closing quotes or brackets) followed by space
 # and something that can start a sentence; a line break always ends a passage.
 _BOUNDARY = re.compile(
-    r"\n|(?<=[.!?\u2026])([\"'\u201d\u2019)\]]*)[ \t\u00a0]+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
+    r"\n|[.!?\u2026]([\"'\u201d\u2019)\]]*)[ \t\u00a0]+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
 )
 # Words after which a full stop rarely ends a sentence.
 _ABBREVIATIONS = frozenset(
@@ -46,23 +46,25 @@ def split_passages(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         cut = match.start()
-        if text[cut] != "\n":
-            if text[cut - 1] == "." and _is_abbreviation(text, cut - 1):
+        if text[cut] == "\n":
+            nxt = match.end()
+        else:
+            if text[cut] == "." and _is_abbreviation(text, cut):
                 continue
             cut = match.end(1)  # closing quotes and brackets stay with their sentence
-        _add(spans, text, start, cut)
-        start = match.end()
-    _add(spans, text, start, len(text))
+            nxt = match.end()
+        piece = text[start:cut]
+        stripped = piece.strip()
+        if stripped:
+            lead = start + len(piece) - len(piece.lstrip())
+            spans.append((lead, lead + len(stripped)))
+        start = nxt
+    piece = text[start:]
+    stripped = piece.strip()
+    if stripped:
+        lead = start + len(piece) - len(piece.lstrip())
+        spans.append((lead, lead + len(stripped)))
     return spans
-
-
-def _add(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start < end:
-        spans.append((start, end))
 
 
 _TERMINAL = re.compile(r"[.!\u2026][\"'\u201d\u2019)\]]*$")

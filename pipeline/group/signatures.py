@@ -75,11 +75,14 @@ def shingle_hashes(norm: str, k: int) -> tuple[U32, npt.NDArray[np.bool_], I64]:
 
 
 def apply_permutations(hashes: U32, num_perm: int, seed: int) -> U32:
-    """The permuted values, one row per shingle: MinHash takes column minima of this matrix."""
+    """The permuted values, one row per permutation and one column per shingle: MinHash takes
+    row minima. (This layout keeps each row contiguous, which makes the minima several times
+    faster than one row per shingle.)"""
     a, b = permutations(num_perm, seed)
     with np.errstate(over="ignore"):
         mixed = _fmix(hashes.astype(np.uint32, copy=False), 32)
-        out: U32 = mixed[:, None] * a[None, :] + b[None, :]
+        out: U32 = np.multiply.outer(a, mixed)
+        out += b[:, None]
     return out
 
 
@@ -113,16 +116,15 @@ class Signature:
     """Everything grouping compares about one document, derived from its text alone.
 
     ``spans`` are the passages long enough to count, as ``[start, end)`` offsets into the text,
-    with ``heading`` marking lines of their own without a full stop and ``norms`` their
-    normalised text. The exact shingle sets are derived on first use, since only articles
+    and ``norms`` their normalised text. The exact shingle sets are derived on first use, since only articles
     that meet a candidate need them: ``sets`` holds each passage's distinct shingle hashes,
     sorted and concatenated (passage ``i`` owns ``sets[bounds[i]:bounds[i+1]]``), and
     ``doc_shingles`` the sorted distinct shingles of the whole text, short lines included.
     """
 
     spans: list[tuple[int, int]]
-    heading: npt.NDArray[np.bool_]
-    norms: list[str]
+    text: str = field(repr=False)
+    norms: list[str] = field(repr=False)
     passage_minhash: U32  # len(spans) x num_perm
     doc_minhash: U32  # num_perm
     text_hash: bytes
@@ -130,32 +132,10 @@ class Signature:
     _windows: U32 = field(repr=False)  # shingles of kept passages, in text order
     _owner: I64 = field(repr=False)  # the kept passage of each of those
     _all: U32 = field(repr=False)  # every shingle of the text
-    _sets: tuple[U32, I64] | None = field(default=None, repr=False)
     _doc: U32 | None = field(default=None, repr=False)
     _by_hash: tuple[U32, I64, I64] | None = field(default=None, repr=False)
+    _sizes: I64 | None = field(default=None, repr=False)
     _numbers: dict[int, frozenset[str]] | None = field(default=None, repr=False)
-
-    def _passage_sets(self) -> tuple[U32, I64]:
-        if self._sets is None:
-            pairs = _distinct((self._owner.astype(np.uint64) << np.uint64(32)) | self._windows)
-            owner = (pairs >> np.uint64(32)).astype(np.int64)
-            sets = (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-            counts = np.bincount(owner, minlength=len(self.spans)).astype(np.int64)
-            self._sets = (sets, np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
-        return self._sets
-
-    @property
-    def sets(self) -> U32:
-        return self._passage_sets()[0]
-
-    @property
-    def bounds(self) -> I64:
-        return self._passage_sets()[1]
-
-    @property
-    def sizes(self) -> I64:
-        bounds = self.bounds
-        return bounds[1:] - bounds[:-1]
 
     @property
     def doc_shingles(self) -> U32:
@@ -164,18 +144,35 @@ class Signature:
         assert self._doc is not None
         return self._doc
 
-    def passage_set(self, i: int) -> U32:
-        return self.sets[self.bounds[i] : self.bounds[i + 1]]
-
     def by_hash(self) -> tuple[U32, I64, I64]:
-        """Every (shingle, passage) pair sorted by shingle (the passages' inverted index): the
-        shingles, their passages, and each shingle's position in ``doc_shingles``."""
+        """Every distinct (shingle, passage) pair sorted by shingle (the passages' inverted
+        index): the shingles, their passages, and each shingle's position in
+        ``doc_shingles``."""
         if self._by_hash is None:
-            owner = np.repeat(np.arange(len(self.spans), dtype=np.int64), self.sizes)
-            order = np.argsort(self.sets, kind="stable")
-            hashes = self.sets[order]
-            self._by_hash = (hashes, owner[order], np.searchsorted(self.doc_shingles, hashes))
+            code = _distinct((self._windows.astype(np.uint64) << np.uint64(32)) | self._owner.astype(np.uint64))
+            hashes = (code >> np.uint64(32)).astype(np.uint32)
+            owner = (code & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            self._sizes = np.bincount(owner, minlength=len(self.spans)).astype(np.int64)
+            self._by_hash = (hashes, owner, np.searchsorted(self.doc_shingles, hashes))
         return self._by_hash
+
+    @property
+    def sizes(self) -> I64:
+        """How many distinct shingles each passage has."""
+        if self._sizes is None:
+            self.by_hash()
+        assert self._sizes is not None
+        return self._sizes
+
+    def passage_set(self, i: int) -> U32:
+        """The sorted distinct shingles of passage ``i``."""
+        hashes, owner, _ = self.by_hash()
+        return hashes[owner == i]
+
+    def heading(self, i: int) -> bool:
+        """Whether passage ``i`` is a heading, list or table line (see ``is_heading``)."""
+        start, end = self.spans[i]
+        return is_heading(self.text, start, end)
 
     def numbers(self, i: int) -> frozenset[str]:
         """The numbers passage ``i`` states, as normalised tokens ("5", "30 thousand" -> "30")."""
@@ -212,18 +209,18 @@ def signature(
     if windows.size:
         permuted = apply_permutations(windows, num_perm, seed)
         starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
-        passage_mh = np.minimum.reduceat(permuted, starts, axis=0)
+        passage_mh = np.minimum.reduceat(permuted, starts, axis=1).T
         doc_mh = passage_mh.min(axis=0)
     else:
         passage_mh = np.zeros((0, num_perm), dtype=np.uint32)
         doc_mh = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
     rest = hashes[valid & ~take]
     if rest.size:
-        doc_mh = np.minimum(doc_mh, apply_permutations(rest, num_perm, seed).min(axis=0))
+        doc_mh = np.minimum(doc_mh, apply_permutations(rest, num_perm, seed).min(axis=1))
     spans = [spans_all[i] for i in kept]
     return Signature(
         spans=spans,
-        heading=np.fromiter((is_heading(text, s, e) for s, e in spans), dtype=bool, count=len(spans)),
+        text=text,
         norms=[norms[i] for i in kept],
         passage_minhash=np.ascontiguousarray(passage_mh, dtype=np.uint32),
         doc_minhash=np.ascontiguousarray(doc_mh, dtype=np.uint32),

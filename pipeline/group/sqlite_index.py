@@ -67,20 +67,8 @@ def _pack_evidence(ev: Evidence) -> bytes:
 
 def _unpack_evidence(a: str, b: str, blob: bytes) -> Evidence:
     head = np.frombuffer(blob[: _EVIDENCE_HEAD.itemsize], dtype=_EVIDENCE_HEAD)[0]
-    body = np.frombuffer(blob[_EVIDENCE_HEAD.itemsize :], dtype=_MATCH)
-    matches = [
-        Match(
-            int(r["i"]),
-            int(r["j"]),
-            float(r["similarity"]),
-            bool(r["heading"]),
-            int(r["a_start"]),
-            int(r["a_end"]),
-            int(r["b_start"]),
-            int(r["b_end"]),
-        )
-        for r in body
-    ]
+    body = np.frombuffer(blob[_EVIDENCE_HEAD.itemsize :], dtype=_MATCH).tolist()
+    matches = [Match(i, j, sim, bool(h), s1, e1, s2, e2) for i, j, sim, h, s1, e1, s2, e2 in body]
     return Evidence(a, b, bool(head["exact"]), float(head["jaccard"]), matches)
 
 
@@ -224,7 +212,7 @@ class SqliteIndex:
                     r.length,
                     r.site,
                     r.text_hash,
-                    zlib.compress(r.text.encode("utf-8"), 6),
+                    zlib.compress(r.text.encode("utf-8"), 1),
                     r.df.astype("<u2").tobytes(),
                     r.sketch.astype(np.uint8).tobytes(),
                     r.cluster_id,
@@ -334,16 +322,21 @@ class SqliteIndex:
         if self._staged is not None and self._staged[0] == [e.id for e in entries]:
             return self._staged[1]
         cfg = self.cfg
-        pkeys, powner, pidx, dkeys, downer = [], [], [], [], []
-        for n, e in enumerate(entries):
-            if e.passages.shape[0]:
-                k = band_keys(e.passages, cfg.passage_bands, cfg.passage_rows)
-                pkeys.append(k.ravel())
-                powner.append(np.full(k.size, n, dtype=np.int64))
-                pidx.append(np.repeat(np.arange(k.shape[0], dtype=np.int64), k.shape[1]))
-            k = np.unique(band_keys(e.document, cfg.doc_bands, cfg.doc_rows, salt=1))
-            dkeys.append(k)
-            downer.append(np.full(k.size, n, dtype=np.int64))
+        # All passages of the batch at once: one vectorised pass.
+        counts = np.array([e.passages.shape[0] for e in entries], dtype=np.int64)
+        pkeys, powner, pidx = [], [], []
+        if counts.sum():
+            matrix = np.concatenate([e.passages for e in entries if e.passages.shape[0]])
+            k = band_keys(matrix, cfg.passage_bands, cfg.passage_rows)
+            pkeys.append(k.ravel())
+            owner = np.repeat(np.arange(len(entries), dtype=np.int64), counts)
+            first = np.repeat(np.cumsum(counts) - counts, counts)
+            powner.append(np.repeat(owner, k.shape[1]))
+            pidx.append(np.repeat(np.arange(owner.size, dtype=np.int64) - first, k.shape[1]))
+        docs = np.stack([e.document for e in entries]) if entries else np.zeros((0, cfg.num_perm), np.uint32)
+        dk = band_keys(docs, cfg.doc_bands, cfg.doc_rows, salt=1) if entries else np.zeros((0, cfg.doc_bands), np.int64)
+        dkeys = [dk.ravel()]
+        downer = [np.repeat(np.arange(len(entries), dtype=np.int64), dk.shape[1])]
         empty = np.zeros(0, dtype=np.int64)
         keys = np.concatenate(pkeys) if pkeys else empty
         _, hot = self._bands.lookup(_HOT, keys)
