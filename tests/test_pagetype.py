@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sites import pages
 from sites.server import NewsSite
 
 from pipeline.loaders import decode_html
@@ -35,7 +36,7 @@ def fixture_site(key: str) -> NewsSite:
 def test_fixture_articles_are_articles(key: str) -> None:
     site = fixture_site(key)
     for a in site.articles:
-        verdict = classify(site.url(a.path), site.article_page(a))
+        verdict = classify(site.url(a.path), pages.article_page(site, a))
         assert verdict.is_article, (a.path, verdict.reasons)
         assert "og_article+1.5" in verdict.reasons and "jsonld_article+1.5" in verdict.reasons
 

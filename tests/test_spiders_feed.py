@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sites import feeds
 from sites.crawl import crawl
 from sites.server import NewsSite, serve
 
@@ -62,8 +63,8 @@ def test_one_feed_with_since(harbour: NewsSite, tmp_path: Path) -> None:
 def test_parse_rss_and_atom(harbour: NewsSite) -> None:
     harbour.origin = "https://harbourtown.example"
     items = harbour.articles[:3]
-    rss = parse_feed(harbour.rss(items).encode())
-    atom = parse_feed(harbour.atom(items).encode())
+    rss = parse_feed(feeds.rss(harbour, items).encode())
+    atom = parse_feed(feeds.atom(harbour, items).encode())
     assert rss is not None and atom is not None
     for root in (rss, atom):
         entries = [e for e in feed_entries(root) if e.link.startswith("https://")]

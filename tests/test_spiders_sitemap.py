@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sites import feeds
 from sites.crawl import crawl
 from sites.server import NewsSite, serve
 
@@ -64,7 +65,7 @@ def test_since_skips_old_entries_and_old_child_sitemaps(harbour: NewsSite, tmp_p
 
 
 def test_news_sitemap_fields_are_read(harbour: NewsSite) -> None:
-    body = gzip.decompress(gzip.compress(harbour.news_sitemap(harbour.articles).encode()))
+    body = gzip.decompress(gzip.compress(feeds.news_sitemap(harbour, harbour.articles).encode()))
     kind, entries = read_sitemap(body)
     assert kind == "urlset"
     assert len(entries) == len(harbour.articles)
