@@ -39,7 +39,7 @@ def test_outputs_sorted_by_id_and_recorded_per_run(tmp_path: Path) -> None:
     rid = write_outputs(tmp_path, [_doc("b"), _doc("a")], [])
     assert rid is not None
     lines = (tmp_path / ARTICLES).read_text().splitlines()
-    assert [line[:25] for line in lines] == ['{"id":"aaaaaaaaaaaaaaaa"', '{"id":"bbbbbbbbbbbbbbbb"']
+    assert [line[:24] for line in lines] == ['{"id":"aaaaaaaaaaaaaaaa"', '{"id":"bbbbbbbbbbbbbbbb"']
     assert (tmp_path / RUNS / rid / ARTICLES).read_bytes() == (tmp_path / ARTICLES).read_bytes()
     assert (tmp_path / CLUSTERS).read_bytes() == b""
 
