@@ -329,22 +329,36 @@ def group(docs: Sequence[Document], index: Index, cfg: GroupConfig) -> GroupResu
     everything in the index: ``index.commit()`` makes it durable, in one step. On an error
     the staged writes are rolled back. The result does not depend on the order of ``docs``.
     """
-    unique = {d.id: d for d in sorted(docs, key=lambda d: (d.id, d.source))}
+    unique: dict[str, Document] = {}
+    for d in sorted(docs, key=lambda d: (d.id, d.source)):
+        unique.setdefault(d.id, d)
     known = index.known(unique)
     if known:
         log.warning("skipping %d articles already in the state", len(known))
     new = [unique[i] for i in sorted(unique) if i not in known]
     batch = _Batch(new, index, cfg)
     try:
-        if not new:
-            return GroupResult([])
-        entries = batch.insert()
-        pairs, saturated = batch.candidates(entries)
-        evidence = batch.verify(pairs)
-        return _cluster(batch, evidence, saturated)
+        if new:
+            entries = batch.insert()
+            pairs, saturated = batch.candidates(entries)
+            evidence = batch.verify(pairs)
+            result = _cluster(batch, evidence, saturated)
+        else:
+            result = GroupResult([])
     except BaseException:
         index.rollback()
         raise
+    # Articles not grouped here (already known, or the same id twice) get what the state says.
+    rest = [d for d in docs if d.cluster_id is None or d.id in known]
+    if rest:
+        stored = index.get_records({d.id for d in rest}, text=False)
+        for d in rest:
+            rec = stored.get(d.id)
+            if rec is not None:
+                d.cluster_id = rec.cluster_id
+                d.relation = rec.relation
+                d.duplicate_of = rec.cluster_id if rec.cluster_id != d.id else None
+    return result
 
 
 def _cluster(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> GroupResult:

@@ -156,6 +156,9 @@ def normalize(text: str) -> str:
 
 
 def text_hash(norm_lines: Iterable[str]) -> bytes:
-    """Hash of a whole text from its normalised lines, for the ``exact`` relation (16 bytes)."""
+    """Hash of a whole text from its normalised lines, for the ``exact`` relation (16 bytes);
+    empty for a text with nothing left to compare, which is a duplicate of nothing."""
     flat = " ".join(" ".join(norm_lines).split())
+    if not flat:
+        return b""
     return hashlib.blake2b(flat.encode("utf-8"), digest_size=16).digest()

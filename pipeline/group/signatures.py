@@ -193,7 +193,7 @@ def signature(
 ) -> Signature:
     """Compute a document's signature; deterministic in ``text`` and the parameters alone."""
     spans_all = split_passages(text)
-    norms = normalize("\n".join([text[s:e] for s, e in spans_all])).split("\n")
+    norms = normalize("\n".join([text[s:e] for s, e in spans_all])).split("\n") if spans_all else []
     if len(norms) != len(spans_all):
         raise AssertionError("normalised passages out of step with their spans")
     hashes, valid, line = shingle_hashes("\n".join(norms), shingle_chars)

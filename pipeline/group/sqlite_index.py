@@ -333,10 +333,13 @@ class SqliteIndex:
             first = np.repeat(np.cumsum(counts) - counts, counts)
             powner.append(np.repeat(owner, k.shape[1]))
             pidx.append(np.repeat(np.arange(owner.size, dtype=np.int64) - first, k.shape[1]))
-        docs = np.stack([e.document for e in entries]) if entries else np.zeros((0, cfg.num_perm), np.uint32)
-        dk = band_keys(docs, cfg.doc_bands, cfg.doc_rows, salt=1) if entries else np.zeros((0, cfg.doc_bands), np.int64)
+        # An article without a single shingle has an all-empty signature: it matches nothing.
+        some = [n for n, e in enumerate(entries) if e.text_hash]
+        docs = np.array([entries[n].document for n in some], dtype=np.uint32)
+        docs = docs.reshape(len(some), cfg.num_perm)
+        dk = band_keys(docs, cfg.doc_bands, cfg.doc_rows, salt=1)
         dkeys = [dk.ravel()]
-        downer = [np.repeat(np.arange(len(entries), dtype=np.int64), dk.shape[1])]
+        downer = [np.repeat(np.array(some, dtype=np.int64), dk.shape[1])]
         empty = np.zeros(0, dtype=np.int64)
         keys = np.concatenate(pkeys) if pkeys else empty
         _, hot = self._bands.lookup(_HOT, keys)
@@ -408,6 +411,8 @@ class SqliteIndex:
         # Identical texts, however many: the first hot_bucket by id are enough to join them.
         exact_mine, exact_refs = [], []
         for n, e in enumerate(entries):
+            if not e.text_hash:
+                continue
             for (r,) in self._db.execute(
                 "SELECT ref FROM docs WHERE text_hash = ? AND ref != ? ORDER BY id LIMIT ?",
                 (e.text_hash, refs[e.id], cfg.hot_bucket),
