@@ -28,7 +28,7 @@ DEFAULT_DIR = REPO.parent / "shared" / "data" / "wcxb-dev"
 
 def decode(data: bytes) -> str:
     try:
-        from pipeline.loaders import decode_html
+        from pipeline.charset import decode_html
     except ImportError:
         return data.decode("utf-8", "replace")
     return decode_html(data, None)

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import tldextract
 from scrapy.http import Response
 
+from pipeline.charset import decode_html
 from pipeline.document import Document, make_id
 from pipeline.errors import NewsdedupError
-from pipeline.loaders import decode_html
 
 _CHARSET = re.compile(rb"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 # The public suffix list shipped with tldextract: looking it up never touches the network.

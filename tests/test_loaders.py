@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipeline.charset import decode_html
 from pipeline.document import Document, make_id
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.loaders import (
-    decode_html,
     document_from_html,
     document_from_text,
     expand_inputs,

@@ -10,7 +10,7 @@ import pytest
 from sites import pages
 from sites.server import NewsSite
 
-from pipeline.loaders import decode_html
+from pipeline.charset import decode_html
 from pipeline.pagetype import classify, read_signals, weigh
 
 REAL = Path(__file__).resolve().parent / "sites" / "real"
