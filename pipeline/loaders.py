@@ -53,6 +53,7 @@ from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.charset import BOMS, decode
+from pipeline.charset import decode_html as decode_html  # the spiders and benches decode bodies too
 from pipeline.document import Document, make_id
 from pipeline.errors import Drop, NewsdedupError
 
