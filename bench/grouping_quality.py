@@ -96,7 +96,9 @@ def score(labels: list[dict[str, Any]], cluster_of: dict[str, Hashable]) -> dict
         out[f"recall {kind}"] = hit / len(docs) if docs else 1.0
     cites = [lab for lab in labels if lab["kind"] == "cite"]
     out["cite merged"] = (
-        sum(by_id[lab["id"]] == by_id[lab["source"]] for lab in cites) / len(cites) if cites else 0.0
+        sum(by_id[lab["id"]] == by_id[lab["source"]] for lab in cites) / len(cites)
+        if cites
+        else 0.0
     )
     singles = [lab for lab in labels if lab["kind"] == "singleton"]
     out["singletons merged"] = (
@@ -111,9 +113,10 @@ def score(labels: list[dict[str, Any]], cluster_of: dict[str, Hashable]) -> dict
 
 def load(data: Path, limit: int | None) -> tuple[list[Document], list[dict[str, Any]]]:
     docs, labels = [], []
-    with (data / "docs.jsonl").open(encoding="utf-8") as fd, (data / "labels.jsonl").open(
-        encoding="utf-8"
-    ) as fl:
+    with (
+        (data / "docs.jsonl").open(encoding="utf-8") as fd,
+        (data / "labels.jsonl").open(encoding="utf-8") as fl,
+    ):
         for line_d, line_l in zip(fd, fl, strict=True):
             d, lab = json.loads(line_d), json.loads(line_l)
             docs.append(
@@ -230,7 +233,9 @@ def holds(metric: str, op: str, value: float, scores: dict[str, float]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--clean", action="store_true", help="clean texts with pipeline.clean first")
     ap.add_argument("--html", action="store_true", help="extract and clean html/<id>.html")
@@ -263,10 +268,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             base.append(run_baseline(docs))
     rows.append(("ours", score(labels, ours[0][0]), len(docs) / min(r[1] for r in ours)))
     if base:
-        rows.append(("doc-level baseline", score(labels, base[0][0]), len(docs) / min(r[1] for r in base)))
-    print(f"{args.data}  {len(docs)} documents ({mode})" + (f", dropped {dict(drops)}" if drops else ""))
-    metrics = ["ARI", "P", "R", "F1", *[f"recall {k}" for k in DERIVED], "cite merged",
-               "singletons merged", "clusters"]
+        rows.append(
+            ("doc-level baseline", score(labels, base[0][0]), len(docs) / min(r[1] for r in base))
+        )
+    print(
+        f"{args.data}  {len(docs)} documents ({mode})"
+        + (f", dropped {dict(drops)}" if drops else "")
+    )
+    metrics = [
+        "ARI",
+        "P",
+        "R",
+        "F1",
+        *[f"recall {k}" for k in DERIVED],
+        "cite merged",
+        "singletons merged",
+        "clusters",
+    ]
     width = max(len(m) for m in metrics) + 2
     print(f"{'':<{width}}" + "".join(f"{name:>20}" for name, _, _ in rows))
     for m in metrics:
@@ -277,13 +295,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'docs/s (1 core)':<{width}}" + "".join(f"{r:>20.0f}" for _, _, r in rows))
     true_clusters = len({lab["story"] for lab in labels})
     print(f"(true clusters: {true_clusters})")
-    ours = rows[0][1]
-    verdicts = [f"{m} {op} {v:g}: {'ok' if holds(m, op, v, ours) else 'MISSED'}" for m, op, v in TARGETS]
+    mine = rows[0][1]
+    verdicts = [
+        f"{m} {op} {v:g}: {'ok' if holds(m, op, v, mine) else 'MISSED'}" for m, op, v in TARGETS
+    ]
     if len(rows) > 1:
         ratio = rows[1][2] / rows[0][2]
-        verdicts.append(f"speed within 2x of baseline: {'ok' if ratio <= 2 else 'MISSED'} ({ratio:.2f}x)")
+        verdicts.append(
+            f"speed within 2x of baseline: {'ok' if ratio <= 2 else 'MISSED'} ({ratio:.2f}x)"
+        )
     missed = [v for v in verdicts if "MISSED" in v]
-    print(("targets: all hold" if not missed else f"targets: {len(missed)} missed") + " | " + "; ".join(verdicts))
+    print(
+        ("targets: all hold" if not missed else f"targets: {len(missed)} missed")
+        + " | "
+        + "; ".join(verdicts)
+    )
     return 0
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pipeline.config import GroupConfig
 from pipeline.document import Document
 from pipeline.errors import NewsdedupError
-from pipeline.group import Cluster, GroupResult, Index, group, open_index
+from pipeline.group import Cluster, GroupResult, group, open_index
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
 STORIES = json.loads((FIXTURES / "stories.json").read_text(encoding="utf-8"))
@@ -244,7 +244,9 @@ def corpus() -> list[Document]:
     return docs
 
 
-def snapshot(state: Path, ids: Iterable[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+def snapshot(
+    state: Path, ids: Iterable[str]
+) -> dict[str, tuple[str | None, str | None, str | None]]:
     index = open_index(str(state), CFG)
     try:
         records = index.get_records(ids, text=False)
@@ -267,7 +269,10 @@ def test_corpus_groups_stories_and_keeps_the_rest_apart(tmp_path: Path) -> None:
     expected = {
         frozenset({"stratnews", "southfront"}),
         frozenset({"harbor", "harbor-trim", "harbor-rewrite", "copy-of-harbor"}),
-        *(frozenset({n, f"{n}-trim", f"{n}-rewrite"}) for n in ["vaccine", "wildfire", "chips", "election"]),
+        *(
+            frozenset({n, f"{n}-trim", f"{n}-rewrite"})
+            for n in ["vaccine", "wildfire", "chips", "election"]
+        ),
     }
     assert found == expected
 
@@ -344,11 +349,20 @@ SMALL = corpus()
 def outcome(docs: Sequence[Document], state: Path) -> tuple[object, ...]:
     result = run(docs, state)
     links = sorted(
-        (k.a, k.b, k.relation, round(k.similarity, 6), k.merged, tuple((p.a_start, p.b_start) for p in k.passages))
+        (
+            k.a,
+            k.b,
+            k.relation,
+            round(k.similarity, 6),
+            k.merged,
+            tuple((p.a_start, p.b_start) for p in k.passages),
+        )
         for c in result.clusters
         for k in c.links
     )
-    clusters = sorted((c.cluster_id, c.canonical, tuple(sorted(c.members))) for c in result.clusters)
+    clusters = sorted(
+        (c.cluster_id, c.canonical, tuple(sorted(c.members))) for c in result.clusters
+    )
     return (tuple(clusters), tuple(links), tuple(sorted(assignment(docs).items())))
 
 
@@ -361,15 +375,21 @@ def base_outcome(tmp: pytest.TempPathFactory) -> tuple[object, ...]:
     return BASE["one"]
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.randoms(use_true_random=False))
-def test_order_does_not_matter(tmp_path_factory: pytest.TempPathFactory, rnd: random.Random) -> None:
+def test_order_does_not_matter(
+    tmp_path_factory: pytest.TempPathFactory, rnd: random.Random
+) -> None:
     shuffled = [replace(d) for d in SMALL]
     rnd.shuffle(shuffled)
     assert outcome(shuffled, tmp_path_factory.mktemp("b")) == base_outcome(tmp_path_factory)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.randoms(use_true_random=False), st.integers(min_value=1, max_value=len(SMALL) - 1))
 def test_any_split_into_two_batches_ends_in_the_one_batch_state(
     tmp_path_factory: pytest.TempPathFactory, rnd: random.Random, cut: int

@@ -24,7 +24,14 @@ import numpy as np
 
 from pipeline.config import GroupConfig
 from pipeline.document import Document
-from pipeline.group.clusters import Edge, accepted_undirected, choose_parent, order_key, roots, undirected
+from pipeline.group.clusters import (
+    Edge,
+    accepted_undirected,
+    choose_parent,
+    order_key,
+    roots,
+    undirected,
+)
 from pipeline.group.index import DocRecord, Index, LshEntry
 from pipeline.group.links import (
     SATURATED,
@@ -362,7 +369,7 @@ def group(docs: Sequence[Document], index: Index, cfg: GroupConfig) -> GroupResu
 
 
 def _cluster(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> GroupResult:
-    index, cfg = batch.index, batch.cfg
+    index = batch.index
     graph = _Graph(batch)
     new = set(batch.docs)
     # Frequencies changed for every article in new evidence or saturated: their links may
@@ -377,11 +384,11 @@ def _cluster(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gr
     far = {e.other for i in dirty for e in graph.edges[i] if e.undirected}
     graph.expand(far)
     batch.load(dirty | far)
-    keys = {
-        i: order_key(i, r.published, r.length) for i, r in batch.records.items()
-    }
+    keys = {i: order_key(i, r.published, r.length) for i, r in batch.records.items()}
     accepts = {i: accepted_undirected(graph.edges[i]) for i in dirty | far}
-    chosen: dict[str, Edge | None] = {i: choose_parent(i, graph.edges[i], keys, accepts) for i in dirty}
+    chosen: dict[str, Edge | None] = {
+        i: choose_parent(i, graph.edges[i], keys, accepts) for i in dirty
+    }
     # Everything in the clusters these articles were and will be in gets reassigned.
     old_clusters = {batch.records[i].cluster_id or i for i in dirty}
     old_clusters |= {batch.records[e.other].cluster_id or e.other for e in chosen.values() if e}
@@ -419,7 +426,9 @@ def _cluster(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gr
         for root, ms in groups.items()
         if len(ms) > 1 and (set(ms) & new or set(ms) != old_groups.get(root, set()))
     )
-    clusters = [_make_cluster(batch, graph, root, sorted(groups[root]), root_of) for root in changed]
+    clusters = [
+        _make_cluster(batch, graph, root, sorted(groups[root]), root_of) for root in changed
+    ]
     result = GroupResult(clusters)
     for i in sorted(new):
         doc = batch.docs[i]
@@ -433,9 +442,7 @@ def _cluster(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gr
             result.relations["canonical"] += 1
         else:
             result.relations["singleton"] += 1
-    result.reassigned = {
-        i: root_of[i] for i in sorted(scope - new) if root_of[i] != before[i]
-    }
+    result.reassigned = {i: root_of[i] for i in sorted(scope - new) if root_of[i] != before[i]}
     return result
 
 
@@ -444,11 +451,7 @@ def _make_cluster(
 ) -> Cluster:
     graph.expand(members)
     pairs = sorted(
-        {
-            (m, e.other) if m < e.other else (e.other, m)
-            for m in members
-            for e in graph.edges[m]
-        }
+        {(m, e.other) if m < e.other else (e.other, m) for m in members for e in graph.edges[m]}
     )
     batch.load({x for p in pairs for x in p} | set(members), text=True)
     links = []
@@ -457,8 +460,13 @@ def _make_cluster(
         ta, tb = batch.records[a].text, batch.records[b].text
         passages = [
             PassagePair(
-                ta[m.a_start : m.a_end], m.a_start, m.a_end,
-                tb[m.b_start : m.b_end], m.b_start, m.b_end, m.similarity,
+                ta[m.a_start : m.a_end],
+                m.a_start,
+                m.a_end,
+                tb[m.b_start : m.b_end],
+                m.b_start,
+                m.b_end,
+                m.similarity,
             )
             for m in d.counted
         ]

@@ -39,7 +39,9 @@ class Explanation:
         lines = [f"{self.a}  vs  {self.b}"]
         if self.linked:
             sim = f"similarity {self.similarity:.2f}"
-            cov = f", covers {self.coverage:.0%} of the shorter" if self.coverage is not None else ""
+            cov = (
+                f", covers {self.coverage:.0%} of the shorter" if self.coverage is not None else ""
+            )
             lines.append(f"linked: {self.relation} ({sim}{cov}): {self.reason}")
         else:
             lines.append(f"not linked: {self.reason}")
@@ -83,8 +85,17 @@ def explain(index: Index, id_a: str, id_b: str, cfg: GroupConfig) -> Explanation
     same = ra.cluster_id is not None and ra.cluster_id == rb.cluster_id
     if ev is None:
         return Explanation(
-            a, b, False, None, 0.0, None, "no shared passage", same, ra.cluster_id,
-            rb.cluster_id, compared,
+            a,
+            b,
+            False,
+            None,
+            0.0,
+            None,
+            "no shared passage",
+            same,
+            ra.cluster_id,
+            rb.cluster_id,
+            compared,
         )
     decision = decide(ev, _side(ra), _side(rb), cfg)
     counted = set(decision.counted)
@@ -100,13 +111,28 @@ def explain(index: Index, id_a: str, id_b: str, cfg: GroupConfig) -> Explanation
         ]
         notes.extend(c.replace("65535", "too many") for c in common)
         pair = PassagePair(
-            ra.text[m.a_start : m.a_end], m.a_start, m.a_end,
-            rb.text[m.b_start : m.b_end], m.b_start, m.b_end, m.similarity,
+            ra.text[m.a_start : m.a_end],
+            m.a_start,
+            m.a_end,
+            rb.text[m.b_start : m.b_end],
+            m.b_start,
+            m.b_end,
+            m.similarity,
         )
         passages.append(SharedPassage(pair, m in counted, "; ".join(notes)))
     return Explanation(
-        a, b, decision.linked, decision.relation, decision.similarity, decision.coverage,
-        decision.reason, same, ra.cluster_id, rb.cluster_id, compared, passages,
+        a,
+        b,
+        decision.linked,
+        decision.relation,
+        decision.similarity,
+        decision.coverage,
+        decision.reason,
+        same,
+        ra.cluster_id,
+        rb.cluster_id,
+        compared,
+        passages,
     )
 
 

@@ -230,7 +230,10 @@ def decide(ev: Evidence, a: Side, b: Side, cfg: GroupConfig) -> Decision:
         return Decision(EXACT, 1.0, (), None, "identical normalised text")
     if ev.jaccard >= cfg.near_threshold:
         return Decision(
-            NEAR_DUPLICATE, ev.jaccard, (), None,
+            NEAR_DUPLICATE,
+            ev.jaccard,
+            (),
+            None,
             f"whole-text Jaccard {ev.jaccard:.2f} >= {cfg.near_threshold:.2f}",
         )
     counted = tuple(
@@ -243,9 +246,7 @@ def decide(ev: Evidence, a: Side, b: Side, cfg: GroupConfig) -> Decision:
     if not counted:
         return Decision(None, 0.0, (), None, f"no shared passage{note}")
     sentences = sum(1 for m in counted if not m.heading)
-    enough = (
-        sentences >= cfg.min_shared_passages or len(counted) >= cfg.min_shared_with_headings
-    )
+    enough = sentences >= cfg.min_shared_passages or len(counted) >= cfg.min_shared_with_headings
     similarity = sum(m.similarity for m in counted) / len(counted)
     coverage = _coverage(counted, a, b)
     n = len(counted)

@@ -74,14 +74,14 @@ _MAGNITUDES = {
 _ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
 
 _DIGIT_SEPARATOR = re.compile(r"(?<=[0-9])[.,](?=[0-9])")
-_NUMBER = re.compile(r"[0-9]\w*(?: (?:bn|mn|m|b|k)\b)?")
-_MONEY = re.compile(r"zzcur(dollars|pounds|euros) *([0-9]+(?: (?:thousand|million|billion|trillion))?)?")
+_NUMBER = re.compile(r"[0-9]\w*(?: +(?:bn|mn|m|b|k)\b)?")
+_MONEY = re.compile(
+    r"zzcur(dollars|pounds|euros) *([0-9]+(?: (?:thousand|million|billion|trillion))?)?"
+)
 _PUNCT = re.compile(r"[^\w\s]+")
 # Punctuation goes in one C-speed pass over the UTF-8 bytes: ASCII bytes never occur inside a
 # multi-byte character, so this is safe for any text; the regex only runs for what is left.
-_PUNCT_BYTES = b"".join(
-    bytes([c]) for c in range(128) if not (chr(c).isalnum() or chr(c) in " \n")
-)
+_PUNCT_BYTES = b"".join(bytes([c]) for c in range(128) if not (chr(c).isalnum() or chr(c) in " \n"))
 _ASCII_PUNCT = bytes.maketrans(_PUNCT_BYTES, b" " * len(_PUNCT_BYTES))
 _COMMON_MARKS = ("\u2014", "\u2013", "\u201c", "\u201d", "\u2026", "\u2022", "\u00a9", "\u00ae")
 
@@ -89,6 +89,7 @@ _COMMON_MARKS = ("\u2014", "\u2013", "\u201c", "\u201d", "\u2026", "\u2022", "\u
 def _number(match: re.Match[str]) -> str:
     token = match.group(0)
     head, _, unit = token.partition(" ")
+    unit = unit.strip()
     digits = head.rstrip("abcdefghijklmnopqrstuvwxyz")
     suffix = head[len(digits) :]
     if suffix in _ORDINAL_SUFFIXES:

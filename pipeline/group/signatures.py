@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ from pipeline.group.passages import is_heading, split_passages
 
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
+_G = TypeVar("_G", bound=np.generic)
 
 SCHEME = "affine32"
 _BASE = np.uint32(0x01000193)  # odd: the polynomial map from 5 code points is close to injective
@@ -41,7 +43,7 @@ def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
     return np.ascontiguousarray(a, dtype=np.uint32), np.ascontiguousarray(b, dtype=np.uint32)
 
 
-def _distinct(values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+def _distinct(values: npt.NDArray[_G]) -> npt.NDArray[_G]:
     """Sorted distinct values (sorting beats numpy 2's hash-based ``unique`` at these sizes)."""
     ordered = np.sort(values)
     if ordered.size < 2:
@@ -116,10 +118,9 @@ class Signature:
     """Everything grouping compares about one document, derived from its text alone.
 
     ``spans`` are the passages long enough to count, as ``[start, end)`` offsets into the text,
-    and ``norms`` their normalised text. The exact shingle sets are derived on first use, since only articles
-    that meet a candidate need them: ``sets`` holds each passage's distinct shingle hashes,
-    sorted and concatenated (passage ``i`` owns ``sets[bounds[i]:bounds[i+1]]``), and
-    ``doc_shingles`` the sorted distinct shingles of the whole text, short lines included.
+    and ``norms`` their normalised text. The exact shingle sets are derived on first use,
+    since only articles that meet a candidate need them: ``by_hash`` is the passages' inverted
+    index, ``doc_shingles`` the sorted distinct shingles of the whole text (short lines too).
     """
 
     spans: list[tuple[int, int]]
@@ -140,7 +141,7 @@ class Signature:
     @property
     def doc_shingles(self) -> U32:
         if self._doc is None:
-            self._doc = _distinct(self._all)  # type: ignore[assignment]
+            self._doc = _distinct(self._all)
         assert self._doc is not None
         return self._doc
 
@@ -149,7 +150,9 @@ class Signature:
         index): the shingles, their passages, and each shingle's position in
         ``doc_shingles``."""
         if self._by_hash is None:
-            code = _distinct((self._windows.astype(np.uint64) << np.uint64(32)) | self._owner.astype(np.uint64))
+            code = _distinct(
+                (self._windows.astype(np.uint64) << np.uint64(32)) | self._owner.astype(np.uint64)
+            )
             hashes = (code >> np.uint64(32)).astype(np.uint32)
             owner = (code & np.uint64(0xFFFFFFFF)).astype(np.int64)
             self._sizes = np.bincount(owner, minlength=len(self.spans)).astype(np.int64)
@@ -167,7 +170,8 @@ class Signature:
     def passage_set(self, i: int) -> U32:
         """The sorted distinct shingles of passage ``i``."""
         hashes, owner, _ = self.by_hash()
-        return hashes[owner == i]
+        found: U32 = hashes[owner == i]
+        return found
 
     def heading(self, i: int) -> bool:
         """Whether passage ``i`` is a heading, list or table line (see ``is_heading``)."""

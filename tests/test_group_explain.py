@@ -1,0 +1,81 @@
+"""explain(): shared passages side by side, the decision and the clusters, for any two ids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import GroupConfig
+from pipeline.document import Document
+from pipeline.errors import NewsdedupError
+from pipeline.group import explain, group, open_index
+
+FIXTURES = Path(__file__).parent / "fixtures" / "group"
+STORIES = json.loads((FIXTURES / "stories.json").read_text(encoding="utf-8"))
+CFG = GroupConfig()
+
+
+def doc(id_: str, text: str, published: str) -> Document:
+    return Document(
+        id=id_, source=id_, url=f"https://{id_}.example/a", text=text, published=published
+    )
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("state")
+    a = (FIXTURES / "seed_stratnews.txt").read_text(encoding="utf-8")
+    b = (FIXTURES / "seed_southfront.txt").read_text(encoding="utf-8")
+    quote = a.split("\n\n")[1].split(". ")[0] + "."
+    cite = "\n\n".join([STORIES["filler"][1], f"One outlet wrote: {quote}", STORIES["filler"][4]])
+    docs = [
+        doc("stratnews", a, "2021-07-09T08:00:00Z"),
+        doc("southfront", b, "2021-07-09T14:00:00Z"),
+        doc("cite", cite, "2021-07-10T08:00:00Z"),
+        doc("chips", STORIES["chips"], "2024-01-01T08:00:00Z"),
+    ]
+    index = open_index(str(path), CFG)
+    try:
+        group(docs, index, CFG)
+        index.commit()
+    finally:
+        index.close()
+    return path
+
+
+def test_linked_pair_shows_both_passages_side_by_side(state: Path) -> None:
+    index = open_index(str(state), CFG)
+    try:
+        ex = explain(index, "stratnews", "southfront", CFG)
+    finally:
+        index.close()
+    assert ex.linked and ex.relation == "wire_overlap" and ex.same_cluster and ex.compared
+    assert len(ex.passages) == 2 and all(p.counted for p in ex.passages)
+    out = ex.render()
+    assert "linked: wire_overlap" in out and "same cluster: yes (stratnews)" in out
+    assert "Islam Qala" in out and "Tariq Arian" in out and out.count("similarity 0.") >= 2
+
+
+def test_a_cite_is_explained_as_one_passage_short(state: Path) -> None:
+    index = open_index(str(state), CFG)
+    try:
+        ex = explain(index, "cite", "stratnews", CFG)
+    finally:
+        index.close()
+    assert not ex.linked and ex.reason == "1 shared passage, need 2"
+    assert not ex.same_cluster and len(ex.passages) == 1
+    assert "not linked: 1 shared passage, need 2" in ex.render()
+
+
+def test_any_two_ids_even_never_compared(state: Path) -> None:
+    index = open_index(str(state), CFG)
+    try:
+        ex = explain(index, "chips", "southfront", CFG)
+        with pytest.raises(NewsdedupError, match="no article with id nope"):
+            explain(index, "chips", "nope", CFG)
+    finally:
+        index.close()
+    assert not ex.linked and not ex.compared and ex.passages == []
+    assert "never compared" in ex.render()

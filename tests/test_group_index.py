@@ -1,0 +1,158 @@
+"""The embedded adapter: records, evidence, LSH through band runs, transactions, files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.config import GroupConfig
+from pipeline.group.bandstore import FANOUT, BandStore
+from pipeline.group.batch import make_signature
+from pipeline.group.index import DocRecord, LshEntry, open_index
+from pipeline.group.links import Evidence, Match
+
+FIXTURES = Path(__file__).parent / "fixtures" / "group"
+SEED_A = (FIXTURES / "seed_stratnews.txt").read_text(encoding="utf-8")
+SEED_B = (FIXTURES / "seed_southfront.txt").read_text(encoding="utf-8")
+CFG = GroupConfig()
+
+
+def record(id_: str, text: str) -> DocRecord:
+    sig = make_signature(text, CFG)
+    n = len(sig.spans)
+    return DocRecord(
+        id=id_,
+        published=1.0e9,
+        length=len(text),
+        site="x.example",
+        text_hash=sig.text_hash,
+        text=text,
+        df=np.arange(n, dtype=np.uint16),
+        sketch=np.zeros((n + 1, CFG.num_perm), dtype=np.uint8),
+        cluster_id=id_,
+    )
+
+
+def entry(id_: str, text: str) -> LshEntry:
+    sig = make_signature(text, CFG)
+    return LshEntry(id_, sig.passage_minhash, sig.doc_minhash, sig.text_hash)
+
+
+def test_records_and_evidence_round_trip(tmp_path: Path) -> None:
+    index = open_index(str(tmp_path), CFG)
+    try:
+        index.put_records([record("a", SEED_A), record("b", SEED_B)])
+        ev = Evidence("a", "b", False, 0.25, [Match(1, 2, 0.5, False, 10, 20, 30, 40)])
+        index.add_evidence([ev])
+        index.set_assignments({"b": ("a", "a", "wire_overlap")})
+        index.commit()
+    finally:
+        index.close()
+    index = open_index(str(tmp_path), CFG)
+    try:
+        got = index.get_records(["a", "b", "nope"])
+        assert set(got) == {"a", "b"} and got["a"].text == SEED_A
+        assert np.array_equal(got["a"].df, record("a", SEED_A).df)
+        assert (got["b"].cluster_id, got["b"].parent, got["b"].relation) == (
+            "a",
+            "a",
+            "wire_overlap",
+        )
+        assert index.get_records(["a"], text=False)["a"].text == ""
+        (back,) = index.evidence_of(["b"])
+        assert back == Evidence("a", "b", False, pytest.approx(0.25), ev.matches)  # type: ignore[arg-type]
+        assert index.members(["a", "zzz"]) == {"a": ["a", "b"], "zzz": []}
+        assert index.known(["a", "c"]) == {"a"}
+    finally:
+        index.close()
+
+
+def test_insert_then_query_finds_a_batch_mate_and_an_earlier_article(tmp_path: Path) -> None:
+    index = open_index(str(tmp_path), CFG)
+    try:
+        index.put_records([record("a", SEED_A)])
+        index.insert_lsh([entry("a", SEED_A)])
+        index.query_lsh([entry("a", SEED_A)])
+        index.commit()
+        # A second writer (another process would do the same) sees the committed article.
+        other = open_index(str(tmp_path), CFG)
+        try:
+            batch = [entry("b", SEED_B), entry("c", SEED_B)]
+            other.put_records([record("b", SEED_B), record("c", SEED_B)])
+            other.insert_lsh(batch)
+            found = other.query_lsh(batch)
+            pairs = {
+                (found.ids[m], found.ids[o])
+                for m, o in zip(found.mine.tolist(), found.other.tolist(), strict=True)
+            }
+            assert ("b", "a") in pairs and ("b", "c") in pairs and ("c", "b") in pairs
+            docs = {
+                (found.ids[m], found.ids[o])
+                for m, o in zip(found.doc_mine.tolist(), found.doc_other.tolist(), strict=True)
+            }
+            assert ("b", "c") in docs  # identical texts: document band and text hash
+            assert all(
+                found.ids[m] != found.ids[o] for m, o in zip(found.mine, found.other, strict=True)
+            )
+        finally:
+            other.close()  # not committed: gone
+    finally:
+        index.close()
+    index = open_index(str(tmp_path), CFG)
+    try:
+        assert index.known(["a", "b", "c"]) == {"a"}
+    finally:
+        index.close()
+
+
+def test_full_buckets_saturate_and_stop_growing(tmp_path: Path) -> None:
+    cfg = GroupConfig(hot_bucket=3)
+    line = "Sign up for our free daily newsletter to get the top stories in your inbox."
+    texts = {
+        f"d{i}": f"{line}\n\nStory number {i} is about something else entirely, {i} times."
+        for i in range(5)
+    }
+    index = open_index(str(tmp_path), cfg)
+    try:
+        seen = []
+        for id_, text in texts.items():
+            index.put_records([record(id_, text)])
+            index.insert_lsh([entry(id_, text)])
+            seen.append(index.query_lsh([entry(id_, text)]))
+        # The third article fills the newsletter line's buckets: the earlier ones saturate.
+        assert any(c.saturate_doc.size for c in seen[:3])
+        assert {seen[2].ids[d] for d in seen[2].saturate_doc} >= {"d0", "d1"}
+        assert seen[3].hot_passage.size and seen[4].hot_passage.size
+        assert 0 not in seen[4].mine_passage.tolist()  # a full bucket yields no candidates
+    finally:
+        index.close()
+
+
+def test_band_runs_merge_in_levels_and_garbage_is_collected(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
+    store = BandStore(tmp_path / "bands", db)
+    db.execute("BEGIN IMMEDIATE")
+    for i in range(FANOUT):
+        store.insert("p", np.array([i, 100], dtype=np.int64), np.array([i, i], dtype=np.int64))
+    db.execute("COMMIT")
+    levels = [lvl for (lvl,) in db.execute("SELECT level FROM runs")]
+    assert levels == [1]
+    found, counts = store.lookup("p", np.array([100, 3, 999], dtype=np.int64))
+    assert counts.tolist() == [FANOUT, 1, 0]
+    assert sorted(found.value[found.query == 0].tolist()) == list(range(FANOUT))
+    _, limited = store.lookup("p", np.array([100], dtype=np.int64), limit=FANOUT)
+    assert store.lookup("p", np.array([100], dtype=np.int64), limit=FANOUT)[0].query.size == 0
+    assert limited.tolist() == [FANOUT]
+    # A rolled-back run leaves files no row names; the next writer deletes them.
+    db.execute("BEGIN IMMEDIATE")
+    store.insert("p", np.array([5], dtype=np.int64), np.array([5], dtype=np.int64))
+    db.execute("ROLLBACK")
+    assert len(list((tmp_path / "bands").glob("*.npy"))) == 2 + 2 * FANOUT + 2
+    db.execute("BEGIN IMMEDIATE")
+    store.collect_garbage()
+    db.execute("COMMIT")
+    assert len(list((tmp_path / "bands").glob("*.npy"))) == 2
+    assert store.lookup("p", np.array([5], dtype=np.int64))[1].tolist() == [1]

@@ -1,0 +1,78 @@
+"""Signatures equal datasketch's for the same shingles, and LSH bands agree with MinHashLSH."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.group.signatures import band_keys, lean_minhash, shingle_hashes, signature
+
+FIXTURES = Path(__file__).parent / "fixtures" / "group"
+SEED_A = (FIXTURES / "seed_stratnews.txt").read_text(encoding="utf-8")
+SEED_B = (FIXTURES / "seed_southfront.txt").read_text(encoding="utf-8")
+
+
+def sig(text: str, num_perm: int = 64):  # type: ignore[no-untyped-def]
+    return signature(text, shingle_chars=5, num_perm=num_perm, seed=1, min_chars=30)
+
+
+def datasketch_minhash(hashes: np.ndarray, num_perm: int = 64) -> np.ndarray:
+    m = MinHash(num_perm=num_perm, seed=1, scheme="affine32", hashfunc=lambda x: x)
+    m.update_batch(hashes.tolist())
+    return np.asarray(m.hashvalues)
+
+
+def test_passage_and_document_signatures_equal_datasketch() -> None:
+    for text in (SEED_A, SEED_B):
+        s = sig(text)
+        assert len(s.spans) >= 15
+        for i in range(len(s.spans)):
+            assert np.array_equal(s.passage_minhash[i], datasketch_minhash(s.passage_set(i)))
+        assert np.array_equal(s.doc_minhash, datasketch_minhash(s.doc_shingles))
+    s = sig(SEED_A, num_perm=128)
+    assert np.array_equal(s.doc_minhash, datasketch_minhash(s.doc_shingles, 128))
+
+
+def test_shingles_do_not_cross_lines() -> None:
+    hashes, valid, line = shingle_hashes("abcdefg\nhijklmn", 5)
+    both = set(hashes[valid].tolist())
+    left, lv, _ = shingle_hashes("abcdefg", 5)
+    right, rv, _ = shingle_hashes("hijklmn", 5)
+    assert both == set(left[lv].tolist()) | set(right[rv].tolist())
+    assert line[valid].tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_band_keys_collide_exactly_when_datasketch_lsh_finds_the_pair() -> None:
+    a, b = sig(SEED_A), sig(SEED_B)
+    lsh = MinHashLSH(num_perm=64, params=(21, 3))
+    for i, row in enumerate(a.passage_minhash):
+        lsh.insert(f"a{i}", lean_minhash(row, seed=1))
+    by_datasketch = {
+        (int(k[1:]), j)
+        for j, row in enumerate(b.passage_minhash)
+        for k in lsh.query(lean_minhash(row, seed=1))
+    }
+    ka, kb = band_keys(a.passage_minhash, 21, 3), band_keys(b.passage_minhash, 21, 3)
+    ours = {
+        (i, j) for i in range(ka.shape[0]) for j in range(kb.shape[0]) if (ka[i] == kb[j]).any()
+    }
+    assert ours == by_datasketch
+    assert ours  # the two shared Reuters sentences collide in some band
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(SEED_A.split(". ") + SEED_B.split(". ")), min_size=1, max_size=12))
+def test_signatures_depend_on_the_text_alone(pieces: list[str]) -> None:
+    text = ". ".join(pieces)
+    one, two = sig(text), sig(text)
+    assert one.spans == two.spans and one.text_hash == two.text_hash
+    assert np.array_equal(one.passage_minhash, two.passage_minhash)
+    assert np.array_equal(one.doc_minhash, two.doc_minhash)
+    assert np.array_equal(one.doc_shingles, two.doc_shingles)
+    # The document's signature is the minimum of everything it contains.
+    if one.passage_minhash.shape[0]:
+        assert (one.doc_minhash <= one.passage_minhash.min(axis=0)).all()
