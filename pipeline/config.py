@@ -35,7 +35,7 @@ class GroupConfig:
     doc_rows: int = 4
     near_threshold: float = 0.80  # verified whole-text char-5-gram Jaccard
     # passage level (wire_overlap): sentences of at least passage_min_chars normalised chars
-    passage_min_chars: int = 30
+    passage_min_chars: int = 35
     passage_bands: int = 21  # 21 x 3: a passage pair at Jaccard 0.45 collides with p = 0.87
     passage_rows: int = 3
     candidate_estimate: float = 0.35  # MinHash estimate a colliding passage pair must reach

@@ -93,11 +93,15 @@ class BandStore:
                 self._maps.pop(path.name.split(".", 1)[0], None)
                 path.unlink(missing_ok=True)
 
-    def insert(self, space: str, keys: I64, values: I64) -> None:
-        """Add ``(key, value)`` rows as a new run (inside the caller's write transaction)."""
+    def insert(self, space: str, keys: I64, values: I64, order: I64 | None = None) -> None:
+        """Add ``(key, value)`` rows as a new run (inside the caller's write transaction).
+
+        ``order``: the permutation that sorts ``keys``, when the caller has it already.
+        """
         if not keys.size:
             return
-        order = np.argsort(keys, kind="stable")
+        if order is None:
+            order = np.argsort(keys)
         self._write(space, 0, keys[order], values[order])
         self._compact(space)
 
@@ -116,19 +120,22 @@ class BandStore:
             parts = [self._load(n) for n in names]
             keys = np.concatenate([np.asarray(k) for k, _ in parts])
             values = np.concatenate([np.asarray(v) for _, v in parts])
-            order = np.argsort(keys, kind="stable")
+            order = np.argsort(keys)
             self._db.executemany("DELETE FROM runs WHERE name = ?", [(n,) for n in names])
             self._write(space, level + 1, keys[order], values[order])
             level += 1
 
-    def lookup(self, space: str, keys: I64, limit: int | None = None) -> tuple[Found, I64]:
+    def lookup(
+        self, space: str, keys: I64, limit: int | None = None, order: I64 | None = None
+    ) -> tuple[Found, I64]:
         """Every stored row whose key is in ``keys``, and how many rows each key has.
 
         With ``limit``, a key with ``limit`` rows or more yields none (a full bucket).
+        ``order``: the permutation that sorts ``keys``, when the caller has it already.
         """
         counts = np.zeros(keys.size, dtype=np.int64)
         spans: list[tuple[I64, I64, I64]] = []
-        order: I64 | None = None
+        ordered = keys[order] if order is not None else keys
         for name in self._runs(space):
             stored, values = self._load(name)
             if stored.size < _SORTED_QUERIES or keys.size < _SORTED_QUERIES:
@@ -139,6 +146,7 @@ class BandStore:
                 if order is None:
                     order = np.argsort(keys)
                     ordered = keys[order]
+                assert order is not None
                 lo = np.empty(keys.size, dtype=np.int64)
                 hi = np.empty(keys.size, dtype=np.int64)
                 lo[order] = np.searchsorted(stored, ordered, side="left")

@@ -124,6 +124,7 @@ class _Batch:
         self.sigs: dict[str, Signature] = {}
         self.records: dict[str, DocRecord] = {}
         self.df: dict[str, np.ndarray] = {}
+        self.sketch: dict[str, np.ndarray] = {}
 
     def signature_of(self, id_: str) -> Signature:
         sig = self.sigs.get(id_)
@@ -155,6 +156,7 @@ class _Batch:
             self.sigs[id_] = sig
             df = np.zeros(len(sig.spans), dtype=np.uint16)
             self.df[id_] = df
+            self.sketch[id_] = _sketch(sig)
             rec = DocRecord(
                 id=id_,
                 published=timestamp(doc.published),
@@ -163,7 +165,7 @@ class _Batch:
                 text_hash=sig.text_hash,
                 text=doc.text,
                 df=df,
-                sketch=_sketch(sig),
+                sketch=self.sketch[id_],
                 cluster_id=id_,
             )
             records.append(rec)
@@ -186,12 +188,21 @@ class _Batch:
         cfg = self.cfg
         col = self.index.query_lsh(entries)
         ids = col.ids
-        for d, p in zip(col.hot_doc.tolist(), col.hot_passage.tolist(), strict=True):
-            self._df_of(ids[d])[p] = SATURATED
-        for d, p in zip(col.saturate_doc.tolist(), col.saturate_passage.tolist(), strict=True):
-            df = self._df_of(ids[d])
-            if p < df.size:
-                df[p] = SATURATED
+        self.load(i for i in ids if i not in self.docs)
+        sketches = {i: self.sketch[i] for i in self.docs}
+        sketches.update(self.index.sketches(sorted(set(ids) - sketches.keys())))
+        # One table of every sketch row involved, and one of every passage frequency, both
+        # indexed by base[article] + 1 + passage (row base[article] is the document's).
+        base = np.zeros(len(ids) + 1, dtype=np.int64)
+        base[1:] = np.cumsum([sketches[i].shape[0] for i in ids])
+        table = np.vstack([sketches[i] for i in ids])
+        freq = np.zeros(int(base[-1]), dtype=np.int64)
+        for n, i in enumerate(ids):
+            freq[base[n] + 1 : base[n + 1]] = self._df_of(i)
+        before = freq.copy()
+        freq[base[col.hot_doc] + 1 + col.hot_passage] = SATURATED
+        inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
+        freq[(base[col.saturate_doc] + 1 + col.saturate_passage)[inside]] = SATURATED
         pairs = {
             (min(ids[x], ids[y]), max(ids[x], ids[y]))
             for x, y in zip(col.doc_mine.tolist(), col.doc_other.tolist(), strict=True)
@@ -206,12 +217,6 @@ class _Batch:
         swap = rank[mine] > rank[other]
         a, pa = np.where(swap, other, mine), np.where(swap, op, mp)
         b, pb = np.where(swap, mine, other), np.where(swap, mp, op)
-        sketches = {i: _sketch(self.sigs[i]) for i in self.docs}
-        sketches.update(self.index.sketches(sorted(set(ids) - sketches.keys())))
-        # One matrix of every sketch row involved; row 0 of each article is the document's.
-        base = np.zeros(len(ids) + 1, dtype=np.int64)
-        base[1:] = np.cumsum([sketches[i].shape[0] for i in ids])
-        table = np.vstack([sketches[i] for i in ids])
         est = _estimates(table[base[a] + 1 + pa], table[base[b] + 1 + pb])
         close = est >= cfg.candidate_estimate
         # Several bands of one passage pair collide: one row per (a, b, passage, passage).
@@ -222,35 +227,32 @@ class _Batch:
         a, b = pair // width, pair % width
         pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
         pair_keys, pair_of = np.unique(pair, return_inverse=True)
-        pa_doc, pb_doc = pair_keys // width, pair_keys % width
-        dup = _estimates(table[base[pa_doc]], table[base[pb_doc]]) >= cfg.near_threshold
-        for x, y in zip(pa_doc[dup].tolist(), pb_doc[dup].tolist(), strict=True):
+        pair_of = pair_of.reshape(-1)
+        da, db = pair_keys // width, pair_keys % width
+        dup = _estimates(table[base[da]], table[base[db]]) >= cfg.near_threshold
+        for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
             pairs.add((ids[x], ids[y]))  # duplicates: verified, never counted in frequencies
         counted = ~dup[pair_of]
-        dfs = {d: self._df_of(ids[d]) for d in np.unique(np.concatenate([a, b])).tolist()}
         # One count per (article pair, passage) on each side.
-        for side, passage in ((a, pa), (b, pb)):
-            once = np.unique((pair_of[counted] << np.int64(16)) | passage[counted])
-            which = pair_keys[once >> np.int64(16)]
-            docs = which // width if side is a else which % width
-            for d, p in zip(docs.tolist(), (once & np.int64(0xFFFF)).tolist(), strict=True):
-                if dfs[d][p] < SATURATED:
-                    dfs[d][p] += 1
-        limit = cfg.max_passage_df
-        rare = [
-            k
-            for k, (x, p, y, q) in enumerate(
-                zip(a.tolist(), pa.tolist(), b.tolist(), pb.tolist(), strict=True)
+        rows_a = base[a] + 1 + pa
+        rows_b = base[b] + 1 + pb
+        for rows in (rows_a, rows_b):
+            once = np.unique((pair_of[counted] << np.int64(32)) | rows[counted]) & np.int64(
+                0xFFFFFFFF
             )
-            if dfs[x][p] <= limit and dfs[y][q] <= limit
-        ]
-        for x, y in set(zip(a[rare].tolist(), b[rare].tolist(), strict=True)):
-            pairs.add((ids[x], ids[y]))
-        changed = {
-            i
-            for i, df in self.df.items()
-            if i not in self.docs and not np.array_equal(df, self.records[i].df)
-        }
+            freq += np.bincount(once, minlength=freq.size)
+        np.minimum(freq, SATURATED, out=freq)
+        limit = cfg.max_passage_df
+        rare = (freq[rows_a] <= limit) & (freq[rows_b] <= limit)
+        for k in np.unique(pair[rare]).tolist():
+            pairs.add((ids[k // int(width)], ids[k % int(width)]))
+        changed: set[str] = set()
+        for n, i in enumerate(ids):
+            lo, hi = int(base[n]) + 1, int(base[n + 1])
+            if not np.array_equal(freq[lo:hi], before[lo:hi]):
+                self.df[i] = freq[lo:hi].astype(np.uint16)
+                if i not in self.docs:
+                    changed.add(i)
         self.index.set_df(self.df)
         for id_, df in self.df.items():
             if id_ in self.records:

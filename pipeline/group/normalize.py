@@ -145,7 +145,11 @@ def normalize(text: str) -> str:
     if "zzcur" in s:
         s = _MONEY.sub(_money, s.replace("us zzcur", "zzcur"))
     words = _WORDS
-    s = " " + " ".join([words.get(t, t) for t in s.replace("\n", " \n ").split(" ") if t]) + " "
+    get = words.get
+    # Tokens line by line; padding each line with spaces lets " it s " match at its edges.
+    s = "\n".join(
+        [" " + " ".join([get(t, t) for t in line.split()]) + " " for line in s.split("\n")]
+    )
     if " s " in s:
         for word in _IS_AFTER:
             short = f" {word} s "
@@ -153,13 +157,14 @@ def normalize(text: str) -> str:
                 s = s.replace(short, f" {word} is ")
     if " per cent " in s:
         s = s.replace(" per cent ", " percent ")
-    return s.replace(" \n ", "\n").replace(" \n", "\n").replace("\n ", "\n").strip(" ")
+    return "\n".join([line[1:-1] for line in s.split("\n")])
 
 
 def text_hash(norm_lines: Iterable[str]) -> bytes:
-    """Hash of a whole text from its normalised lines, for the ``exact`` relation (16 bytes);
-    empty for a text with nothing left to compare, which is a duplicate of nothing."""
-    flat = " ".join(" ".join(norm_lines).split())
+    """Hash of a whole text from its normalised lines (``normalize`` output, split on
+    newlines), for the ``exact`` relation (16 bytes); line breaks do not count. Empty for a
+    text with nothing left to compare, which is a duplicate of nothing."""
+    flat = " ".join([line for line in norm_lines if line])
     if not flat:
         return b""
     return hashlib.blake2b(flat.encode("utf-8"), digest_size=16).digest()

@@ -136,6 +136,7 @@ class Signature:
     _doc: U32 | None = field(default=None, repr=False)
     _by_hash: tuple[U32, I64, I64] | None = field(default=None, repr=False)
     _sizes: I64 | None = field(default=None, repr=False)
+    _passage_shingles: U32 | None = field(default=None, repr=False)
     _numbers: dict[int, frozenset[str]] | None = field(default=None, repr=False)
 
     @property
@@ -148,16 +149,28 @@ class Signature:
     def by_hash(self) -> tuple[U32, I64, I64]:
         """Every distinct (shingle, passage) pair sorted by shingle (the passages' inverted
         index): the shingles, their passages, and each shingle's position in
-        ``doc_shingles``."""
+        ``passage_shingles``."""
         if self._by_hash is None:
             code = _distinct(
                 (self._windows.astype(np.uint64) << np.uint64(32)) | self._owner.astype(np.uint64)
             )
             hashes = (code >> np.uint64(32)).astype(np.uint32)
             owner = (code & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            first = np.empty(hashes.size, dtype=bool)
+            first[:1] = True
+            np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
             self._sizes = np.bincount(owner, minlength=len(self.spans)).astype(np.int64)
-            self._by_hash = (hashes, owner, np.searchsorted(self.doc_shingles, hashes))
+            self._passage_shingles = hashes[first]
+            self._by_hash = (hashes, owner, np.cumsum(first) - 1)
         return self._by_hash
+
+    @property
+    def passage_shingles(self) -> U32:
+        """The sorted distinct shingles of all passages together."""
+        if self._passage_shingles is None:
+            self.by_hash()
+        assert self._passage_shingles is not None
+        return self._passage_shingles
 
     @property
     def sizes(self) -> I64:

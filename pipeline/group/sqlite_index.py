@@ -135,7 +135,7 @@ class SqliteIndex:
         self._refs: dict[str, int] = {}
         self._ids: dict[int, str] = {}
         self._in_txn = False
-        self._staged: tuple[list[str], tuple[I64, I64, I64, I64, I64, I64]] | None = None
+        self._staged: tuple[list[str], tuple[I64, I64, I64, I64, I64, I64, I64]] | None = None
 
     # -- transactions -------------------------------------------------------------------
 
@@ -315,7 +315,7 @@ class SqliteIndex:
 
     # -- LSH ----------------------------------------------------------------------------
 
-    def _band_rows(self, entries: Sequence[LshEntry]) -> tuple[I64, I64, I64, I64, I64, I64]:
+    def _band_rows(self, entries: Sequence[LshEntry]) -> tuple[I64, I64, I64, I64, I64, I64, I64]:
         """Passage band keys with their entry and passage numbers and whether their bucket is
         known to be full; document band keys with their entry number. Computed once per
         batch: insert and query use the same."""
@@ -342,9 +342,11 @@ class SqliteIndex:
         downer = [np.repeat(np.array(some, dtype=np.int64), dk.shape[1])]
         empty = np.zeros(0, dtype=np.int64)
         keys = np.concatenate(pkeys) if pkeys else empty
-        _, hot = self._bands.lookup(_HOT, keys)
+        order = np.argsort(keys)
+        _, hot = self._bands.lookup(_HOT, keys, order=order)
         rows = (
             keys,
+            order,
             np.concatenate(powner) if powner else empty,
             np.concatenate(pidx) if pidx else empty,
             hot,
@@ -358,12 +360,12 @@ class SqliteIndex:
         self._write()
         refs = self._lookup(e.id for e in entries)
         batch_refs = np.array([refs[e.id] for e in entries], dtype=np.int64)
-        pkeys, powner, pidx, hot, dkeys, downer = self._band_rows(entries)
+        pkeys, order, powner, pidx, hot, dkeys, downer = self._band_rows(entries)
         if pkeys.size:
             values = (batch_refs[powner] << _IDX_BITS) | pidx
             # A full bucket takes no more members: it yields nothing, and must stay small.
-            fresh = hot == 0
-            self._bands.insert(_PASSAGE, pkeys[fresh], values[fresh])
+            fresh = order[hot[order] == 0]  # sorted positions of keys to store
+            self._bands.insert(_PASSAGE, pkeys, values, order=fresh)
         if dkeys.size:
             self._bands.insert(_DOCUMENT, dkeys, batch_refs[downer])
 
@@ -373,11 +375,11 @@ class SqliteIndex:
         refs = self._lookup(e.id for e in entries)
         batch_refs = np.array([refs[e.id] for e in entries], dtype=np.int64)
         pos_of = {int(r): i for i, r in enumerate(batch_refs)}
-        keys, owner, idx, known_hot, dkeys, downer_all = self._band_rows(entries)
+        keys, order, owner, idx, known_hot, dkeys, downer_all = self._band_rows(entries)
         out = Collisions([e.id for e in entries])
         other_refs: list[I64] = []
         if keys.size:
-            found, counts = self._bands.lookup(_PASSAGE, keys, limit=cfg.hot_bucket)
+            found, counts = self._bands.lookup(_PASSAGE, keys, limit=cfg.hot_bucket, order=order)
             hot = (counts >= cfg.hot_bucket) | (known_hot > 0)
             newly = np.unique(keys[(counts >= cfg.hot_bucket) & (known_hot == 0)])
             if newly.size:
