@@ -165,12 +165,16 @@ def fingerprint(cfg: GroupConfig) -> dict[str, object]:
 
 
 def open_index(state: str, cfg: GroupConfig) -> Index:
-    """Open (creating it) the state at ``state``: a directory, for the embedded adapter."""
+    """Open (creating it) the state at ``state``: a directory, for the embedded adapter, or a
+    ``redis://``, ``rediss://`` or ``unix://`` URL, for the Redis adapter."""
     if state.startswith(("redis://", "rediss://", "unix://")):
-        raise NewsdedupError(
-            "redis state needs the Redis index adapter, which is not available yet; "
-            "use a directory for --state"
-        )
+        try:
+            from pipeline.group.redis_index import RedisIndex
+        except ImportError as err:
+            raise NewsdedupError(
+                f"a Redis state needs the redis extra (pip install 'newsdedup[redis]'): {err}"
+            ) from None
+        return RedisIndex(state, cfg)
     from pipeline.group.sqlite_index import SqliteIndex
 
     return SqliteIndex(Path(state), cfg)

@@ -1,0 +1,456 @@
+"""The Redis index adapter: many processes, on any number of hosts, share one grouping state.
+
+Keys, all under ``newsdedup:``::
+
+    meta               hash: the fingerprint the state was built with
+    doc:<id>           hash: one article (``DocRecord``'s fields, the text zlib-compressed)
+    members:<cluster>  set: the ids assigned to a cluster
+    text:<text hash>   sorted set, every score 0 (so ordered by id): articles with that text
+    evidence           hash: "<a> <b>" -> packed evidence (as the embedded adapter packs it)
+    links:<id>         set: the evidence fields naming an article
+    pending            hash: id -> passages, for LSH entries of a run that has not committed
+    lock               the write lock (``redis_lock``)
+    lsh:...            the two datasketch LSH indexes (``redis_lsh``)
+
+One writer at a time. A run takes the lock at its first write, or at ``known`` (the question a
+writer asks before grouping: its answer must hold until the commit), and ``commit`` or
+``rollback`` gives it back. Grouping therefore runs as if the writers' batches had come one
+after another, and since grouping does not depend on how articles are split into batches,
+several processes end with the clusters one process would make. Fetching, extraction and
+cleaning, the bulk of the work, run in parallel; only grouping and the commit wait in turn.
+
+LSH entries are written at once (a batch queries after inserting), listed in ``pending``
+first: when their writer dies before committing, the next writer removes them. Everything else
+is buffered in memory (reads see it) and written at commit in one MULTI/EXEC under WATCH of
+the lock, so a writer whose lease ran out commits nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.connection import SSLConnection, UnixDomainSocketConnection, parse_url
+from redis.retry import Retry
+
+from pipeline.config import GroupConfig
+from pipeline.errors import NewsdedupError
+from pipeline.group.index import (
+    SCHEMA_VERSION,
+    U8,
+    U16,
+    Collisions,
+    DocRecord,
+    LshEntry,
+    fingerprint,
+)
+from pipeline.group.links import Evidence
+from pipeline.group.redis_lock import LockLost, RedisLock
+from pipeline.group.redis_lsh import LshSpace, RedisLsh
+from pipeline.group.sqlite_index import _pack_evidence, _unpack_evidence
+
+log = logging.getLogger(__name__)
+
+PREFIX = b"newsdedup:"
+META, EVIDENCE, PENDING, LOCK = (PREFIX + k for k in (b"meta", b"evidence", b"pending", b"lock"))
+LOCK_TTL = 30.0  # seconds a dead writer keeps others waiting
+_OPTIONAL = (b"published", b"site", b"cluster_id", b"parent", b"relation")
+_FIELDS = (b"length", b"text_hash", b"df", b"sketch", *_OPTIONAL)
+
+
+def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
+    """``redis.Redis`` keyword arguments for a ``redis://``, ``rediss://`` or ``unix://`` URL,
+    and where it points, for messages (never the password)."""
+    try:
+        kwargs: dict[str, Any] = parse_url(url)
+    except ValueError as err:
+        raise NewsdedupError(f"bad Redis URL {url!r}: {err}") from None
+    cls = kwargs.pop("connection_class", None)
+    if cls is not None and issubclass(cls, UnixDomainSocketConnection):
+        kwargs["unix_socket_path"] = kwargs.pop("path")
+        where = str(kwargs["unix_socket_path"])
+    else:
+        if cls is not None and issubclass(cls, SSLConnection):
+            kwargs["ssl"] = True
+        where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+    kwargs.setdefault("socket_connect_timeout", 5.0)
+    kwargs.setdefault("socket_timeout", 120.0)
+    # A few quick retries ride out a dropped connection; a server that is gone fails in seconds.
+    kwargs.setdefault("retry", Retry(ExponentialBackoff(cap=1.0, base=0.1), 3))
+    return kwargs, where
+
+
+def basename(cfg: GroupConfig, space: str) -> bytes:
+    """A datasketch basename naming everything that shapes the space's band values."""
+    if space == "passage":
+        layout = f"b{cfg.passage_bands}x{cfg.passage_rows}:min{cfg.passage_min_chars}"
+    else:
+        layout = f"b{cfg.doc_bands}x{cfg.doc_rows}"
+    name = f"lsh:v{SCHEMA_VERSION}:{space}:p{cfg.num_perm}:{layout}:{cfg.scheme}:seed{cfg.seed}"
+    return PREFIX + f"{name}:k{cfg.shingle_chars}".encode()
+
+
+def _doc(id_: str) -> bytes:
+    return PREFIX + b"doc:" + id_.encode()
+
+
+def _encode(r: DocRecord) -> dict[bytes, bytes]:
+    fields = {
+        b"length": str(r.length).encode(),
+        b"text_hash": r.text_hash,
+        b"text": zlib.compress(r.text.encode("utf-8"), 1),
+        b"df": r.df.astype("<u2").tobytes(),
+        b"sketch": r.sketch.astype(np.uint8).tobytes(),
+    }
+    optional = (repr(r.published) if r.published is not None else None, r.site, r.cluster_id,
+                r.parent, r.relation)
+    for name, value in zip(_OPTIONAL, optional, strict=True):
+        if value is not None:
+            fields[name] = value.encode()
+    return fields
+
+
+def _decode(id_: str, f: Mapping[bytes, bytes | None], num_perm: int) -> DocRecord:
+    def text_of(name: bytes) -> str | None:
+        value = f.get(name)
+        return value.decode() if value is not None else None
+
+    published, text = f.get(b"published"), f.get(b"text")
+    return DocRecord(
+        id=id_,
+        published=float(published) if published is not None else None,
+        length=int(f[b"length"] or 0),
+        site=text_of(b"site"),
+        text_hash=f[b"text_hash"] or b"",
+        text=zlib.decompress(text).decode("utf-8") if text is not None else "",
+        df=np.frombuffer(f[b"df"] or b"", dtype="<u2").astype(np.uint16),
+        sketch=np.frombuffer(f[b"sketch"] or b"", dtype=np.uint8).reshape(-1, num_perm),
+        cluster_id=text_of(b"cluster_id"),
+        parent=text_of(b"parent"),
+        relation=text_of(b"relation"),
+    )
+
+
+class RedisIndex:
+    """The ``Index`` port on a Redis server (``redis://HOST:PORT/DB``)."""
+
+    def __init__(self, url: str, cfg: GroupConfig, lock_ttl: float = LOCK_TTL) -> None:
+        self.cfg = cfg
+        kwargs, self.where = connection_kwargs(url)
+        self.client = redis.Redis(**kwargs)
+        try:
+            self.client.ping()
+        except redis.RedisError as err:
+            raise NewsdedupError(f"cannot connect to Redis at {self.where}: {err}") from None
+        storage = {"type": "redis", "redis": kwargs}
+        passages = LshSpace(
+            self.client, storage, basename(cfg, "passage"), cfg.num_perm,
+            cfg.passage_bands, cfg.passage_rows,
+        )
+        documents = LshSpace(
+            self.client, storage, basename(cfg, "document"), cfg.num_perm,
+            cfg.doc_bands, cfg.doc_rows,
+        )
+        self.lsh = RedisLsh(passages, documents, cfg.hot_bucket)
+        self.lock = RedisLock(self.client, LOCK, lock_ttl)
+        self._reset()
+        with self._guard():
+            self._check_fingerprint()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Redis errors as one clear line."""
+        try:
+            yield
+        except (LockLost, redis.WatchError):
+            raise NewsdedupError(
+                f"the grouping lock in Redis at {self.where} ran out while this run held it "
+                f"(no renewal for {self.lock.ttl_ms / 1000:.0f} s); nothing was committed: "
+                "run again"
+            ) from None
+        except (redis.ConnectionError, redis.TimeoutError) as err:
+            raise NewsdedupError(f"lost the connection to Redis at {self.where}: {err}") from None
+        except redis.RedisError as err:
+            raise NewsdedupError(f"Redis at {self.where} refused a command: {err}") from None
+
+    def _check_fingerprint(self) -> None:
+        mine = json.dumps(fingerprint(self.cfg), sort_keys=True)
+        self.client.hsetnx(META, "fingerprint", mine)
+        stored = self.client.hget(META, "fingerprint")
+        if stored is not None and stored.decode() != mine:
+            raise NewsdedupError(
+                f"grouping state in Redis at {self.where} was built with other signature "
+                f"settings ({stored.decode()}); use another database for these ({mine})"
+            )
+
+    def _reset(self) -> None:
+        self._created: dict[str, dict[bytes, bytes]] = {}
+        self._changed: dict[str, dict[bytes, bytes | None]] = {}
+        self._cluster: dict[str, str | None] = {}  # staged cluster of every id staged
+        self._was: dict[str, str | None] = {}  # committed cluster of stored ids staged
+        self._by_hash: dict[bytes, set[str]] = defaultdict(set)
+        self._evidence: dict[bytes, bytes] = {}
+        self._links: dict[str, set[bytes]] = defaultdict(set)
+        self._pending: dict[str, int] = {}
+        if hasattr(self, "lsh"):
+            self.lsh.forget()
+
+    # -- transactions -------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        """Take the write lock (waiting for it), then clean up after a writer that died."""
+        if self.lock.held:
+            return
+        self.lock.acquire()
+        pending = self.client.hgetall(PENDING)
+        if pending:
+            counts = {k.decode(): int(v) for k, v in pending.items()}
+            stored = self._exists(counts)
+            stale = {i: n for i, n in counts.items() if i not in stored}
+            log.warning("removing LSH entries of %d articles left by a run that failed", len(stale))
+            self.lsh.remove(stale)
+            self.client.hdel(PENDING, *pending)
+
+    def commit(self) -> None:
+        if not self.lock.held:  # every write takes the lock: nothing to write
+            self._reset()
+            return
+        with self._guard(), self.lock.mutex:
+            self.lock.renew()
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.watch(LOCK)
+                if pipe.get(LOCK) != self.lock.token:
+                    raise LockLost(LOCK.decode())
+                pipe.multi()
+                self._queue_writes(pipe)
+                pipe.execute()
+        with self._guard():
+            self.lock.release()
+        self._reset()
+
+    def _queue_writes(self, pipe: redis.client.Pipeline) -> None:
+        for id_, fields in self._created.items():
+            pipe.hset(_doc(id_), mapping=fields)  # type: ignore[arg-type]
+            if fields[b"text_hash"]:
+                pipe.zadd(PREFIX + b"text:" + fields[b"text_hash"], {id_: 0})
+            if self._cluster[id_] is not None:
+                pipe.sadd(PREFIX + b"members:" + str(self._cluster[id_]).encode(), id_)
+        for id_, changes in self._changed.items():
+            sets = {k: v for k, v in changes.items() if v is not None}
+            gone = [k for k, v in changes.items() if v is None]
+            if sets:
+                pipe.hset(_doc(id_), mapping=sets)  # type: ignore[arg-type]
+            if gone:
+                pipe.hdel(_doc(id_), *gone)
+        for id_, old in self._was.items():
+            new = self._cluster[id_]
+            if old != new:
+                if old is not None:
+                    pipe.srem(PREFIX + b"members:" + old.encode(), id_)
+                if new is not None:
+                    pipe.sadd(PREFIX + b"members:" + new.encode(), id_)
+        if self._evidence:
+            pipe.hset(EVIDENCE, mapping=self._evidence)  # type: ignore[arg-type]
+        for id_, fields in self._links.items():
+            pipe.sadd(PREFIX + b"links:" + id_.encode(), *fields)
+        if self._pending:
+            pipe.hdel(PENDING, *self._pending)
+
+    def rollback(self) -> None:
+        if self.lock.held:
+            try:
+                if self._pending and self.lock.owned():
+                    self.lsh.remove(self._pending)
+                    self.client.hdel(PENDING, *self._pending)
+                self.lock.release()
+            except redis.RedisError as err:
+                log.warning(
+                    "could not remove this run's LSH entries from Redis at %s (%s); "
+                    "the next run removes them", self.where, err,
+                )
+                self.lock.abandon()
+        self._reset()
+
+    def close(self) -> None:
+        self.rollback()
+        self.client.close()
+
+    # -- records ------------------------------------------------------------------------
+
+    def _exists(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        pipe = self.client.pipeline(transaction=False)
+        for i in wanted:
+            pipe.exists(_doc(i))
+        return {i for i, n in zip(wanted, pipe.execute(), strict=True) if n}
+
+    def known(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(ids))
+        with self._guard():
+            self._begin()
+            stored = self._exists(i for i in wanted if i not in self._created)
+        return {i for i in wanted if i in self._created or i in stored}
+
+    def put_records(self, records: Sequence[DocRecord]) -> None:
+        with self._guard():
+            self._begin()
+        for r in records:
+            self._created[r.id] = _encode(r)
+            self._cluster[r.id] = r.cluster_id
+            self._by_hash[r.text_hash].add(r.id)
+
+    def _fields(
+        self, ids: Sequence[str], names: Sequence[bytes]
+    ) -> Iterator[tuple[str, dict[bytes, bytes | None]]]:
+        """Stored fields of ``ids`` with this run's writes applied; absent articles left out."""
+        stored = [i for i in ids if i not in self._created]
+        with self._guard():
+            pipe = self.client.pipeline(transaction=False)
+            for i in stored:
+                pipe.hmget(_doc(i), list(names))
+            rows = dict(zip(stored, pipe.execute(), strict=True))
+        for i in ids:
+            if i in self._created:
+                yield i, dict(self._created[i])
+            elif rows[i][0] is not None:
+                fields = dict(zip(names, rows[i], strict=True))
+                fields.update(self._changed.get(i, {}))
+                yield i, fields
+
+    def get_records(self, ids: Iterable[str], text: bool = True) -> dict[str, DocRecord]:
+        names = (*_FIELDS, b"text") if text else _FIELDS
+        out = {}
+        for i, fields in self._fields(sorted(set(ids)), names):
+            if not text:
+                fields.pop(b"text", None)
+            out[i] = _decode(i, fields, self.cfg.num_perm)
+        return out
+
+    def sketches(self, ids: Iterable[str]) -> dict[str, U8]:
+        return {
+            i: np.frombuffer(f[b"sketch"] or b"", dtype=np.uint8).reshape(-1, self.cfg.num_perm)
+            for i, f in self._fields(sorted(set(ids)), (b"sketch",))
+        }
+
+    def _stage(self, id_: str, changes: Mapping[bytes, bytes | None]) -> None:
+        created = self._created.get(id_)
+        if created is None:
+            self._changed.setdefault(id_, {}).update(changes)
+            return
+        for k, v in changes.items():
+            if v is None:
+                created.pop(k, None)
+            else:
+                created[k] = v
+
+    def set_df(self, df: Mapping[str, U16]) -> None:
+        with self._guard():
+            self._begin()
+        for id_, v in df.items():
+            self._stage(id_, {b"df": v.astype("<u2").tobytes()})
+
+    def set_assignments(
+        self, assignments: Mapping[str, tuple[str, str | None, str | None]]
+    ) -> None:
+        unseen = [i for i in assignments if i not in self._cluster]
+        with self._guard():
+            self._begin()
+            pipe = self.client.pipeline(transaction=False)
+            for i in unseen:
+                pipe.hget(_doc(i), "cluster_id")
+            for i, c in zip(unseen, pipe.execute(), strict=True):
+                self._cluster[i] = self._was[i] = c.decode() if c is not None else None
+        for id_, (cluster, parent, relation) in assignments.items():
+            values = (cluster, parent, relation)
+            self._stage(
+                id_,
+                {k: v.encode() if v is not None else None
+                 for k, v in zip((b"cluster_id", b"parent", b"relation"), values, strict=True)},
+            )
+            self._cluster[id_] = cluster
+
+    def members(self, cluster_ids: Iterable[str]) -> dict[str, list[str]]:
+        wanted = sorted(set(cluster_ids))
+        with self._guard():
+            pipe = self.client.pipeline(transaction=False)
+            for c in wanted:
+                pipe.smembers(PREFIX + b"members:" + c.encode())
+            stored = pipe.execute()
+        out = {
+            c: {m.decode() for m in ms} - self._cluster.keys()
+            for c, ms in zip(wanted, stored, strict=True)
+        }
+        for id_, c in self._cluster.items():
+            if c in out:
+                out[c].add(id_)
+        return {c: sorted(v) for c, v in out.items()}
+
+    # -- evidence -----------------------------------------------------------------------
+
+    def add_evidence(self, evidence: Sequence[Evidence]) -> None:
+        with self._guard():
+            self._begin()
+        for ev in evidence:
+            field = f"{ev.a} {ev.b}".encode()
+            self._evidence[field] = _pack_evidence(ev)
+            self._links[ev.a].add(field)
+            self._links[ev.b].add(field)
+
+    def evidence_of(self, ids: Iterable[str]) -> list[Evidence]:
+        wanted = sorted(set(ids))
+        with self._guard():
+            pipe = self.client.pipeline(transaction=False)
+            for i in wanted:
+                pipe.smembers(PREFIX + b"links:" + i.encode())
+            fields: set[bytes] = set().union(*pipe.execute()) if wanted else set()
+            for i in wanted:
+                fields |= self._links.get(i, set())
+            ordered = sorted(fields)
+            missing = [f for f in ordered if f not in self._evidence]
+            stored = dict(zip(missing, self.client.hmget(EVIDENCE, missing), strict=True)) if missing else {}
+        out = []
+        for f in ordered:
+            blob = self._evidence.get(f) or stored.get(f)
+            if blob is not None:
+                a, b = f.decode().split(" ")
+                out.append(_unpack_evidence(a, b, blob))
+        return out
+
+    # -- LSH ----------------------------------------------------------------------------
+
+    def insert_lsh(self, entries: Sequence[LshEntry]) -> None:
+        with self._guard():
+            self._begin()
+            counts = {e.id: int(e.passages.shape[0]) for e in entries}
+            if not counts:
+                return
+            # Listed before written: a run that dies from here on leaves nothing unlisted.
+            self.client.hset(PENDING, mapping=counts)  # type: ignore[arg-type]
+            self._pending.update(counts)
+            self.lsh.insert(entries)
+
+    def query_lsh(self, entries: Sequence[LshEntry]) -> Collisions:
+        hashed = [(n, e) for n, e in enumerate(entries) if e.text_hash]
+        with self._guard():
+            self._begin()
+            pipe = self.client.pipeline(transaction=False)
+            for _, e in hashed:
+                # One more than needed: the article itself may be among them.
+                pipe.zrange(PREFIX + b"text:" + e.text_hash, b"-", b"+", bylex=True,
+                            offset=0, num=self.cfg.hot_bucket + 1)
+            stored = pipe.execute()
+            # Identical texts, however many: the first hot_bucket by id are enough to join them.
+            exact = {}
+            for (n, e), ids in zip(hashed, stored, strict=True):
+                same = ({i.decode() for i in ids} | self._by_hash.get(e.text_hash, set())) - {e.id}
+                if same:
+                    exact[n] = sorted(same)[: self.cfg.hot_bucket]
+            return self.lsh.query(entries, exact)

@@ -1,0 +1,339 @@
+"""LSH buckets in Redis, in datasketch's own ``MinHashLSH`` Redis layout.
+
+Each space (passages, whole articles) is a ``MinHashLSH(params=(bands, rows),
+storage_config={"type": "redis", "basename": ...}, prepickle=False)``: bucket ``H`` of band
+``i`` is the set ``<basename>_bucket_<i as 2 bytes><H>`` (also listed in the hash
+``<basename>_bucket_<i>``), and ``<basename>_keys<key>`` lists a key's band values. ``H`` is
+the band's hash values as big-endian bytes. Anyone can open the same basename with datasketch
+and query it.
+
+The writes and reads themselves are two Lua scripts over those keys rather than
+``MinHashLSH.insert``/``query``: datasketch sends 2 + 2 x bands commands per key through
+redis-py (measured: 400-800 passages a second) and makes one round trip per band per query,
+and it cannot tell a bucket's size, which the hot-bucket rule needs. The scripts run a whole
+batch per call, report bucket sizes, and leave full buckets as they are, as the embedded
+adapter does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import redis
+from datasketch import MinHashLSH
+
+from pipeline.group.index import Collisions, LshEntry
+
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
+
+_CHUNK = 1000  # keys per script call: each call blocks the server for a few milliseconds
+
+# ARGV: bands, width, keys storage name, bucket table names..., then per key: key, band
+# values (bands x width bytes), mask (one '1' per band whose bucket takes the key).
+_WRITE = """
+local b, w, kname = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+for j = 4 + b, #ARGV, 3 do
+    local key, blob, mask = ARGV[j], ARGV[j + 1], ARGV[j + 2]
+    local kk = kname .. key
+    local hs = {}
+    for i = 1, b do
+        local h = string.sub(blob, (i - 1) * w + 1, i * w)
+        hs[i] = h
+        if string.byte(mask, i) == 49 then
+            local table = ARGV[3 + i]
+            redis.call('HSET', table, h, table .. h)
+            redis.call('SADD', table .. h, key)
+        end
+    end
+    redis.call('HSET', kname, key, kk)
+    redis.call('DEL', kk)
+    redis.call('RPUSH', kk, unpack(hs))
+end
+return 0
+"""
+
+# ARGV: most, bucket keys...; per bucket: its size, and its members when 0 < size <= most.
+_READ = """
+local most = tonumber(ARGV[1])
+local out = {}
+for j = 2, #ARGV do
+    local n = redis.call('SCARD', ARGV[j])
+    out[#out + 1] = n
+    if n > 0 and n <= most then
+        out[#out + 1] = redis.call('SMEMBERS', ARGV[j])
+    else
+        out[#out + 1] = {}
+    end
+end
+return out
+"""
+
+# ARGV: bands, keys storage name, bucket table names..., keys...
+_REMOVE = """
+local b, kname = tonumber(ARGV[1]), ARGV[2]
+for j = 3 + b, #ARGV do
+    local key = ARGV[j]
+    local kk = kname .. key
+    local hs = redis.call('LRANGE', kk, 0, -1)
+    for i, h in ipairs(hs) do
+        local table = ARGV[2 + i]
+        redis.call('SREM', table .. h, key)
+        if redis.call('SCARD', table .. h) == 0 then
+            redis.call('HDEL', table, h)
+        end
+    end
+    redis.call('DEL', kk)
+    redis.call('HDEL', kname, key)
+end
+return 0
+"""
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@dataclass(slots=True)
+class Buckets:
+    """A batch's bucket keys: row ``k`` is band ``k % bands`` of signature ``k // bands``."""
+
+    keys: list[bytes]
+    unique: list[bytes]
+    inverse: I64  # keys[k] == unique[inverse[k]]
+
+
+class LshSpace:
+    """One datasketch ``MinHashLSH`` index in Redis, read and written a batch at a time."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        storage: dict[str, Any],
+        basename: bytes,
+        num_perm: int,
+        bands: int,
+        rows: int,
+    ) -> None:
+        self.client = client
+        self.bands, self.rows = bands, rows
+        self.width = 4 * rows
+        # datasketch names its keys; building the index touches no server.
+        self.lsh = MinHashLSH(
+            num_perm=num_perm,
+            params=(bands, rows),
+            storage_config={**storage, "basename": basename},
+            prepickle=False,
+        )
+        self.tables: list[bytes] = [t._name for t in self.lsh.hashtables]  # type: ignore[attr-defined]
+        self.keys_name: bytes = self.lsh.keys._name  # type: ignore[attr-defined]
+        self._write = client.register_script(_WRITE)
+        self._read = client.register_script(_READ)
+        self._remove = client.register_script(_REMOVE)
+
+    def band_values(self, signatures: U32) -> bytes:
+        """Every signature's band values, as datasketch hashes them, back to back."""
+        used = np.ascontiguousarray(signatures[:, : self.bands * self.rows], dtype=">u4")
+        return used.tobytes()
+
+    def buckets(self, signatures: U32) -> Buckets:
+        blob = self.band_values(signatures)
+        w, b, tables = self.width, self.bands, self.tables
+        keys = [tables[k % b] + blob[k * w : (k + 1) * w] for k in range(len(blob) // w)]
+        index: dict[bytes, int] = {}
+        inverse = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
+        return Buckets(keys, list(index), inverse)
+
+    def write(self, keys: Sequence[bytes], signatures: U32, mask: npt.NDArray[np.bool_]) -> None:
+        """Insert ``keys`` with their signatures; band ``i`` of key ``n`` goes into its bucket
+        only where ``mask[n, i]``. Idempotent: rewriting a key rewrites the same entries."""
+        blob = self.band_values(signatures)
+        per = self.bands * self.width
+        flags = np.where(mask, np.uint8(ord("1")), np.uint8(ord("0"))).astype(np.uint8)
+        head: list[Any] = [self.bands, self.width, self.keys_name, *self.tables]
+        items: list[bytes] = []
+        for n, key in enumerate(keys):
+            items += [key, blob[n * per : (n + 1) * per], flags[n].tobytes()]
+        for chunk in _chunks(items, 3 * _CHUNK):
+            self._write(args=head + list(chunk))
+
+    def read(self, buckets: Sequence[bytes], most: int) -> tuple[I64, list[list[bytes]]]:
+        """Each bucket's size, and its members where the size is at most ``most``."""
+        sizes: list[int] = []
+        members: list[list[bytes]] = []
+        for chunk in _chunks(buckets, _CHUNK):
+            out = self._read(args=[most, *chunk])
+            sizes += out[0::2]
+            members += out[1::2]
+        return np.array(sizes, dtype=np.int64), members
+
+    def remove(self, keys: Sequence[bytes]) -> None:
+        """Take ``keys`` out of every bucket (an absent key is no error)."""
+        head: list[Any] = [self.bands, self.keys_name, *self.tables]
+        for chunk in _chunks(keys, _CHUNK):
+            self._remove(args=head + list(chunk))
+
+
+@dataclass(slots=True)
+class _Rows:
+    """A batch's LSH rows, computed once: insert and query use the same."""
+
+    ids: list[str]
+    owner: I64  # passage -> entry number
+    index: I64  # passage -> its number in the article
+    keys: list[bytes]  # passage keys, b"<id>:<i>"
+    matrix: U32
+    passages: Buckets
+    some: list[int]  # entries with a text (an empty one matches nothing)
+    documents: Buckets
+    before: I64  # size of each unique passage bucket before this batch
+
+
+def _split(member: bytes) -> tuple[str, int]:
+    id_, _, idx = member.rpartition(b":")
+    return id_.decode(), int(idx)
+
+
+class RedisLsh:
+    """Both LSH spaces, with the embedded adapter's hot-bucket rule.
+
+    A passage bucket holding ``hot_bucket`` keys or more is full: it yields no candidates and
+    takes no more keys. The batch that fills it reports the passages stored in it once.
+    """
+
+    def __init__(self, passages: LshSpace, documents: LshSpace, hot_bucket: int) -> None:
+        self.passages = passages
+        self.documents = documents
+        self.hot = hot_bucket
+        self._rows: _Rows | None = None
+
+    def forget(self) -> None:
+        self._rows = None
+
+    def _batch(self, entries: Sequence[LshEntry]) -> _Rows:
+        ids = [e.id for e in entries]
+        if self._rows is not None and self._rows.ids == ids:
+            return self._rows
+        num_perm = self.passages.lsh.h
+        counts = np.array([e.passages.shape[0] for e in entries], dtype=np.int64)
+        matrix = (
+            np.concatenate([e.passages for e in entries]).astype(np.uint32).reshape(-1, num_perm)
+            if entries
+            else np.zeros((0, num_perm), dtype=np.uint32)
+        )
+        owner = np.repeat(np.arange(len(entries), dtype=np.int64), counts)
+        index = np.arange(owner.size, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        keys = [b"%s:%d" % (ids[o].encode(), i) for o, i in zip(owner.tolist(), index.tolist())]
+        some = [n for n, e in enumerate(entries) if e.text_hash]
+        docs = np.array([entries[n].document for n in some], dtype=np.uint32)
+        rows = _Rows(
+            ids, owner, index, keys, matrix, self.passages.buckets(matrix), some,
+            self.documents.buckets(docs.reshape(len(some), num_perm)),
+            np.zeros(0, dtype=np.int64),
+        )
+        self._rows = rows
+        return rows
+
+    def insert(self, entries: Sequence[LshEntry]) -> None:
+        rows = self._batch(entries)
+        before, _ = self.passages.read(rows.passages.unique, most=0)
+        rows.before = before
+        # A full bucket takes no more keys: it yields nothing, and must stay small.
+        fresh = (before[rows.passages.inverse] < self.hot).reshape(-1, self.passages.bands)
+        self.passages.write(rows.keys, rows.matrix, fresh)
+        docs = np.array([entries[n].document for n in rows.some], dtype=np.uint32)
+        doc_keys = [rows.ids[n].encode() for n in rows.some]
+        everywhere = np.ones((len(doc_keys), self.documents.bands), dtype=bool)
+        self.documents.write(doc_keys, docs.reshape(len(doc_keys), -1), everywhere)
+
+    def remove(self, passages: Mapping[str, int]) -> None:
+        """Take articles out of both spaces, ``id -> number of passages``."""
+        self.passages.remove([b"%s:%d" % (i.encode(), n) for i, k in passages.items() for n in range(k)])
+        self.documents.remove([i.encode() for i in passages])
+
+    def query(self, entries: Sequence[LshEntry], exact: Mapping[int, list[str]]) -> Collisions:
+        """Collisions of the entries of the last ``insert``; ``exact``: entry number -> other
+        articles with the same text."""
+        rows = self._batch(entries)
+        ids = list(rows.ids)
+        pos = {id_: n for n, id_ in enumerate(ids)}
+        bands = self.passages.bands
+        p = rows.passages
+        sizes, members = self.passages.read(p.unique, most=self.hot - 1)
+        hot_key = (sizes >= self.hot) | (rows.before >= self.hot)
+        row_owner = np.repeat(rows.owner, bands)
+        row_index = np.repeat(rows.index, bands)
+        hot = hot_key[p.inverse]
+        mine: list[int] = []
+        mine_passage: list[int] = []
+        other: list[str] = []
+        other_passage: list[int] = []
+        rows_of = _rows_by_key(p.inverse, len(p.unique))
+        for u in np.flatnonzero(~hot_key).tolist():
+            if len(members[u]) < 2:
+                continue  # only the batch passage itself
+            found = [_split(m) for m in members[u]]
+            for r in rows_of[u]:
+                n, i = int(row_owner[r]), int(row_index[r])
+                for oid, oi in found:
+                    if oid != ids[n]:
+                        mine.append(n)
+                        mine_passage.append(i)
+                        other.append(oid)
+                        other_passage.append(oi)
+        newly = [p.unique[u] for u in np.flatnonzero((sizes >= self.hot) & (rows.before < self.hot))]
+        saturate: list[tuple[str, int]] = []
+        if newly:
+            _, stored = self.passages.read(newly, most=np.iinfo(np.int64).max)
+            saturate = [_split(m) for ms in stored for m in ms]
+        d = rows.documents
+        _, dmembers = self.documents.read(d.unique, most=self.hot - 1)
+        doc_rows = _rows_by_key(d.inverse, len(d.unique))
+        doc_mine: list[int] = []
+        doc_other: list[str] = []
+        for u, ms in enumerate(dmembers):
+            for r in doc_rows[u]:
+                n = rows.some[r // self.documents.bands]
+                for m in ms:
+                    if m.decode() != ids[n]:
+                        doc_mine.append(n)
+                        doc_other.append(m.decode())
+        for n, others in sorted(exact.items()):
+            doc_mine += [n] * len(others)
+            doc_other += others
+        # Name every other article after the batch's own.
+        for id_ in sorted({*other, *doc_other, *(s for s, _ in saturate)} - pos.keys()):
+            pos[id_] = len(ids)
+            ids.append(id_)
+
+        def at(names: Iterable[str]) -> I64:
+            return np.array([pos[x] for x in names], dtype=np.int64)
+
+        def arr(values: list[int]) -> I64:
+            return np.array(values, dtype=np.int64)
+
+        return Collisions(
+            ids,
+            mine=arr(mine),
+            mine_passage=arr(mine_passage),
+            other=at(other),
+            other_passage=arr(other_passage),
+            hot_doc=row_owner[hot],
+            hot_passage=row_index[hot],
+            saturate_doc=at(s for s, _ in saturate),
+            saturate_passage=arr([i for _, i in saturate]),
+            doc_mine=arr(doc_mine),
+            doc_other=at(doc_other),
+        )
+
+
+def _rows_by_key(inverse: I64, n: int) -> list[list[int]]:
+    out: list[list[int]] = [[] for _ in range(n)]
+    for r, u in enumerate(inverse.tolist()):
+        out[u].append(r)
+    return out

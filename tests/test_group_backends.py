@@ -1,0 +1,216 @@
+"""The same grouping behaviour on both index adapters: embedded (SQLite) and Redis."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis_server import RedisServer, redis_server  # noqa: F401
+
+from pipeline.config import GroupConfig
+from pipeline.document import Document
+from pipeline.group import GroupResult, explain, group, open_index
+
+FIXTURES = Path(__file__).parent / "fixtures" / "group"
+STORIES = json.loads((FIXTURES / "stories.json").read_text(encoding="utf-8"))
+CFG = GroupConfig()
+
+NewState = Callable[[], str]
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def new_state(request: pytest.FixtureRequest, tmp_path: Path) -> NewState:
+    """Makes empty states of one adapter: directories, or databases of the test server."""
+    made: list[str] = []
+    if request.param == "embedded":
+
+        def directory() -> str:
+            made.append(str(tmp_path / f"state{len(made)}"))
+            return made[-1]
+
+        return directory
+    server: RedisServer = request.getfixturevalue("redis_server")
+    server.flush()
+
+    def database() -> str:
+        made.append(server.url(len(made)))
+        return made[-1]
+
+    return database
+
+
+def doc(id_: str, text: str, published: str | None = "2021-07-09T10:00:00Z") -> Document:
+    return Document(
+        id=id_, source=f"test:{id_}", url=f"https://{id_}.example/news/{id_}", text=text,
+        published=published,
+    )
+
+
+def seed_docs() -> list[Document]:
+    a = (FIXTURES / "seed_stratnews.txt").read_text(encoding="utf-8")
+    b = (FIXTURES / "seed_southfront.txt").read_text(encoding="utf-8")
+    return [doc("stratnews", a, "2021-07-09T08:00:00Z"), doc("southfront", b, "2021-07-09T14:00:00Z")]
+
+
+def sentences(text: str) -> list[str]:
+    return [s for p in text.split("\n\n") for s in p.replace(". ", ".\n").split("\n") if s]
+
+
+def corpus() -> list[Document]:
+    docs = [*seed_docs(), doc("border", STORIES["border"], "2021-07-09T12:00:00Z")]
+    for i, name in enumerate(["harbor", "vaccine", "wildfire", "chips", "election"]):
+        text, day = STORIES[name], f"2024-03-1{i}"
+        docs.append(doc(name, text, f"{day}T08:00:00Z"))
+        docs.append(doc(f"{name}-trim", "\n\n".join(text.split("\n\n")[:2]), f"{day}T11:00:00Z"))
+        s = sentences(text)
+        rewrite = "\n\n".join([f"{s[0]} {s[2]}", STORIES["filler"][i % len(STORIES["filler"])]])
+        docs.append(doc(f"{name}-rewrite", rewrite, f"{day}T15:00:00Z"))
+    docs.append(doc("copy-of-harbor", STORIES["harbor"], "2024-03-11T09:00:00Z"))
+    return docs
+
+
+def run(docs: Sequence[Document], state: str, cfg: GroupConfig = CFG) -> GroupResult:
+    index = open_index(state, cfg)
+    try:
+        result = group(docs, index, cfg)
+        index.commit()
+    finally:
+        index.close()
+    return result
+
+
+def snapshot(state: str, ids: Iterable[str], cfg: GroupConfig = CFG) -> dict[str, Any]:
+    """Everything the state says about ``ids``: assignments, frequencies, evidence."""
+    index = open_index(state, cfg)
+    try:
+        records = index.get_records(ids)
+        evidence = index.evidence_of(records)
+    finally:
+        index.close()
+    return {
+        "records": {
+            i: (r.cluster_id, r.parent, r.relation, r.df.tolist(), r.text_hash, r.length)
+            for i, r in sorted(records.items())
+        },
+        "evidence": sorted(
+            (e.a, e.b, e.exact, round(e.jaccard, 6), [(m.i, m.j, round(m.similarity, 6), m.a_start, m.b_start) for m in e.matches])
+            for e in evidence
+        ),
+    }
+
+
+def test_seeds_group_by_wire_overlap_on_the_two_reuters_sentences(new_state: NewState) -> None:
+    a, b = seed_docs()
+    result = run([b, a], new_state())
+    assert [c.members for c in result.clusters] == [["southfront", "stratnews"]]
+    assert (b.cluster_id, b.relation, b.duplicate_of) == ("stratnews", "wire_overlap", "stratnews")
+    (link,) = result.clusters[0].links
+    assert link.relation == "wire_overlap" and len(link.passages) == 2
+    strat = sorted(p.a_text if link.a == "stratnews" else p.b_text for p in link.passages)
+    assert strat[0].startswith("However, Tariq Arian, a spokesperson for the Afghan interior")
+    assert strat[1].startswith("Senior security officials told Reuters that the Islam Qala")
+
+
+def test_exact_and_near_duplicates(new_state: NewState) -> None:
+    original = doc("orig", STORIES["harbor"], "2024-03-04T08:00:00Z")
+    copy = doc("copy", STORIES["harbor"].upper(), "2024-03-04T09:00:00Z")
+    edited = STORIES["harbor"].replace(". ", ", they said. ", 1)
+    near = doc("near", edited, "2024-03-04T10:00:00Z")
+    run([near, copy, original], new_state())
+    assert (copy.relation, copy.duplicate_of) == ("exact", "orig")
+    assert near.cluster_id == "orig" and near.relation in ("exact", "near_duplicate")
+    assert near.relation == "near_duplicate" or edited.upper() == STORIES["harbor"].upper()
+
+
+def test_two_batches_give_the_one_batch_state(new_state: NewState) -> None:
+    docs = corpus()
+    ids = [d.id for d in docs]
+    one = new_state()
+    run([replace(d) for d in docs], one)
+    shuffled = [replace(d) for d in docs]
+    random.Random(7).shuffle(shuffled)
+    two = new_state()
+    run(shuffled[: len(docs) // 2], two)
+    result = run(shuffled[len(docs) // 2 :], two)
+    assert snapshot(two, ids) == snapshot(one, ids)
+    assert all(len(c.members) >= 2 for c in result.clusters)
+
+
+def test_known_skips_stored_articles_and_uncommitted_work_is_discarded(
+    new_state: NewState,
+) -> None:
+    state = new_state()
+    a, b = seed_docs()
+    index = open_index(state, CFG)
+    group([a, b], index, CFG)
+    index.close()  # no commit
+    index = open_index(state, CFG)
+    try:
+        assert index.known(["stratnews", "southfront"]) == set()
+        group([replace(a)], index, CFG)
+        index.commit()
+        assert index.known(["stratnews", "southfront", "nobody"]) == {"stratnews"}
+        result = group([replace(b), replace(a)], index, CFG)  # a again: skipped
+        index.commit()
+    finally:
+        index.close()
+    assert result.relations == {"wire_overlap": 1}
+    assert [c.members for c in result.clusters] == [["southfront", "stratnews"]]
+
+
+def test_explain_reads_the_stored_evidence(new_state: NewState) -> None:
+    state = new_state()
+    run([*seed_docs(), doc("border", STORIES["border"], "2021-07-09T12:00:00Z")], state)
+    index = open_index(state, CFG)
+    try:
+        linked = explain(index, "southfront", "stratnews", CFG)
+        apart = explain(index, "border", "stratnews", CFG)
+    finally:
+        index.close()
+    assert linked.linked and linked.relation == "wire_overlap" and linked.same_cluster
+    assert linked.compared and len(linked.passages) >= 2
+    assert not apart.same_cluster
+
+
+def boilerplate_corpus(n: int) -> list[Document]:
+    """``n`` unrelated articles (sentences of the stories, shuffled) sharing a footer."""
+    pool = [s for name in ("harbor", "vaccine", "bridge", "election", "wildfire", "chips")
+            for s in sentences(STORIES[name])]
+    footer = "Subscribe to our newsletter for the latest headlines delivered every morning."
+    rng = random.Random(3)
+    docs = []
+    for i in range(n):
+        body = rng.sample(pool, 3)
+        docs.append(doc(f"site{i:02d}", "\n\n".join([*body, footer]), f"2024-04-{i % 28 + 1:02d}"))
+    return docs
+
+
+def test_a_full_bucket_saturates_its_passages_on_both_adapters(new_state: NewState) -> None:
+    cfg = replace(CFG, hot_bucket=4)
+    docs = boilerplate_corpus(9)
+    state = new_state()
+    run(docs[:3], state, cfg)  # below the limit: the footer is an ordinary shared passage
+    run(docs[3:], state, cfg)
+    records = snapshot(state, [d.id for d in docs], cfg)["records"]
+    # Every article's footer (its last passage) is boilerplate now, whichever batch it came in.
+    assert all(r[3][-1] == 65535 for r in records.values())
+
+
+def test_both_adapters_store_the_same_state(redis_server: RedisServer, tmp_path: Path) -> None:  # noqa: F811
+    redis_server.flush()
+    cfg = replace(CFG, hot_bucket=5)
+    docs = corpus() + boilerplate_corpus(8)
+    ids = [d.id for d in docs]
+    states = [str(tmp_path / "embedded"), redis_server.url(3)]
+    for state in states:
+        batches = [docs[i::3] for i in range(3)]
+        for batch in batches:
+            run([replace(d) for d in batch], state, cfg)
+    embedded, remote = (snapshot(s, ids, cfg) for s in states)
+    assert remote == embedded
+    assert any(r[3] and max(r[3]) == 65535 for r in remote["records"].values())
