@@ -73,7 +73,7 @@ _MAGNITUDES = {
 }
 _ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
 
-_DIGIT_SEPARATOR = re.compile(r"(?<=[0-9])[.,](?=[0-9])")
+_DIGIT_SEPARATOR = re.compile(r"[.,](?=[0-9])")
 _NUMBER = re.compile(r"[0-9]\w*(?: +(?:bn|mn|m|b|k)\b)?")
 _MONEY = re.compile(
     r"zzcur(dollars|pounds|euros) *([0-9]+(?: (?:thousand|million|billion|trillion))?)?"
@@ -84,6 +84,12 @@ _PUNCT = re.compile(r"[^\w\s]+")
 _PUNCT_BYTES = b"".join(bytes([c]) for c in range(128) if not (chr(c).isalnum() or chr(c) in " \n"))
 _ASCII_PUNCT = bytes.maketrans(_PUNCT_BYTES, b" " * len(_PUNCT_BYTES))
 _COMMON_MARKS = ("\u2014", "\u2013", "\u201c", "\u201d", "\u2026", "\u2022", "\u00a9", "\u00ae")
+
+
+def _separator(match: re.Match[str]) -> str:
+    # A comma or point between digits goes ("1,000" = "1000"); before a digit only, a space.
+    at = match.start()
+    return "" if at and match.string[at - 1] in "0123456789" else " "
 
 
 def _number(match: re.Match[str]) -> str:
@@ -134,7 +140,7 @@ def normalize(text: str) -> str:
     for sign, word in _CURRENCIES:
         if sign in s:
             s = s.replace(sign, word)
-    s = _DIGIT_SEPARATOR.sub("", s)
+    s = _DIGIT_SEPARATOR.sub(_separator, s)
     for mark in _COMMON_MARKS:
         if mark in s:
             s = s.replace(mark, " ")

@@ -138,6 +138,7 @@ class Signature:
     _sizes: I64 | None = field(default=None, repr=False)
     _passage_shingles: U32 | None = field(default=None, repr=False)
     _numbers: dict[int, frozenset[str]] | None = field(default=None, repr=False)
+    _heading: list[bool] | None = field(default=None, repr=False)
 
     @property
     def doc_shingles(self) -> U32:
@@ -188,8 +189,9 @@ class Signature:
 
     def heading(self, i: int) -> bool:
         """Whether passage ``i`` is a heading, list or table line (see ``is_heading``)."""
-        start, end = self.spans[i]
-        return is_heading(self.text, start, end)
+        if self._heading is None:
+            self._heading = [is_heading(self.text, s, e) for s, e in self.spans]
+        return self._heading[i]
 
     def numbers(self, i: int) -> frozenset[str]:
         """The numbers passage ``i`` states, as normalised tokens ("5", "30 thousand" -> "30")."""
