@@ -54,7 +54,10 @@ def doc(id_: str, text: str, published: str | None = "2021-07-09T10:00:00Z") -> 
 def seed_docs() -> list[Document]:
     a = (FIXTURES / "seed_stratnews.txt").read_text(encoding="utf-8")
     b = (FIXTURES / "seed_southfront.txt").read_text(encoding="utf-8")
-    return [doc("stratnews", a, "2021-07-09T08:00:00Z"), doc("southfront", b, "2021-07-09T14:00:00Z")]
+    return [
+        doc("stratnews", a, "2021-07-09T08:00:00Z"),
+        doc("southfront", b, "2021-07-09T14:00:00Z"),
+    ]
 
 
 def sentences(text: str) -> list[str]:
@@ -98,7 +101,9 @@ def snapshot(state: str, ids: Iterable[str], cfg: GroupConfig = CFG) -> dict[str
             for i, r in sorted(records.items())
         },
         "evidence": sorted(
-            (e.a, e.b, e.exact, round(e.jaccard, 6), [(m.i, m.j, round(m.similarity, 6), m.a_start, m.b_start) for m in e.matches])
+            (e.a, e.b, e.exact, round(e.jaccard, 6), [
+                (m.i, m.j, round(m.similarity, 6), m.a_start, m.b_start) for m in e.matches
+            ])
             for e in evidence
         ),
     }

@@ -70,7 +70,7 @@ def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
     """``redis.Redis`` keyword arguments for a ``redis://``, ``rediss://`` or ``unix://`` URL,
     and where it points, for messages (never the password)."""
     try:
-        kwargs: dict[str, Any] = parse_url(url)
+        kwargs: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
     except ValueError as err:
         raise NewsdedupError(f"bad Redis URL {url!r}: {err}") from None
     cls = kwargs.pop("connection_class", None)
@@ -96,6 +96,11 @@ def basename(cfg: GroupConfig, space: str) -> bytes:
         layout = f"b{cfg.doc_bands}x{cfg.doc_rows}"
     name = f"lsh:v{SCHEMA_VERSION}:{space}:p{cfg.num_perm}:{layout}:{cfg.scheme}:seed{cfg.seed}"
     return PREFIX + f"{name}:k{cfg.shingle_chars}".encode()
+
+
+def _text(value: bytes | str | None) -> str | None:
+    """A reply as text (replies are bytes: the client does not decode)."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _doc(id_: str) -> bytes:
@@ -184,11 +189,11 @@ class RedisIndex:
     def _check_fingerprint(self) -> None:
         mine = json.dumps(fingerprint(self.cfg), sort_keys=True)
         self.client.hsetnx(META, "fingerprint", mine)
-        stored = self.client.hget(META, "fingerprint")
-        if stored is not None and stored.decode() != mine:
+        stored = _text(self.client.hget(META, "fingerprint"))
+        if stored is not None and stored != mine:
             raise NewsdedupError(
                 f"grouping state in Redis at {self.where} was built with other signature "
-                f"settings ({stored.decode()}); use another database for these ({mine})"
+                f"settings ({stored}); use another database for these ({mine})"
             )
 
     def _reset(self) -> None:
@@ -212,7 +217,7 @@ class RedisIndex:
         self.lock.acquire()
         pending = self.client.hgetall(PENDING)
         if pending:
-            counts = {k.decode(): int(v) for k, v in pending.items()}
+            counts = {str(_text(k)): int(v) for k, v in pending.items()}
             stored = self._exists(counts)
             stale = {i: n for i, n in counts.items() if i not in stored}
             log.warning("removing LSH entries of %d articles left by a run that failed", len(stale))
@@ -226,7 +231,7 @@ class RedisIndex:
         with self._guard(), self.lock.mutex:
             self.lock.renew()
             with self.client.pipeline(transaction=True) as pipe:
-                pipe.watch(LOCK)
+                pipe.watch(LOCK)  # type: ignore[no-untyped-call]
                 if pipe.get(LOCK) != self.lock.token:
                     raise LockLost(LOCK.decode())
                 pipe.multi()
@@ -259,8 +264,8 @@ class RedisIndex:
                     pipe.sadd(PREFIX + b"members:" + new.encode(), id_)
         if self._evidence:
             pipe.hset(EVIDENCE, mapping=self._evidence)  # type: ignore[arg-type]
-        for id_, fields in self._links.items():
-            pipe.sadd(PREFIX + b"links:" + id_.encode(), *fields)
+        for id_, links in self._links.items():
+            pipe.sadd(PREFIX + b"links:" + id_.encode(), *links)
         if self._pending:
             pipe.hdel(PENDING, *self._pending)
 
@@ -388,9 +393,9 @@ class RedisIndex:
             c: {m.decode() for m in ms} - self._cluster.keys()
             for c, ms in zip(wanted, stored, strict=True)
         }
-        for id_, c in self._cluster.items():
-            if c in out:
-                out[c].add(id_)
+        for id_, cid in self._cluster.items():
+            if cid is not None and cid in out:
+                out[cid].add(id_)
         return {c: sorted(v) for c, v in out.items()}
 
     # -- evidence -----------------------------------------------------------------------
@@ -415,11 +420,12 @@ class RedisIndex:
                 fields |= self._links.get(i, set())
             ordered = sorted(fields)
             missing = [f for f in ordered if f not in self._evidence]
-            stored = dict(zip(missing, self.client.hmget(EVIDENCE, missing), strict=True)) if missing else {}
+            blobs = self.client.hmget(EVIDENCE, missing) if missing else []
+            stored = dict(zip(missing, blobs, strict=True))
         out = []
         for f in ordered:
             blob = self._evidence.get(f) or stored.get(f)
-            if blob is not None:
+            if isinstance(blob, bytes):
                 a, b = f.decode().split(" ")
                 out.append(_unpack_evidence(a, b, blob))
         return out

@@ -62,6 +62,8 @@ class RedisLock:
             now = time.monotonic()
             if now - told >= 30.0:
                 holder = self.client.get(self.key)
+                if isinstance(holder, str):
+                    holder = holder.encode()
                 log.info(
                     "waiting for the grouping lock held by %s (%.0f s so far)",
                     holder.decode("utf-8", "replace") if holder else "nobody",

@@ -130,8 +130,8 @@ class LshSpace:
             storage_config={**storage, "basename": basename},
             prepickle=False,
         )
-        self.tables: list[bytes] = [t._name for t in self.lsh.hashtables]  # type: ignore[attr-defined]
-        self.keys_name: bytes = self.lsh.keys._name  # type: ignore[attr-defined]
+        self.tables: list[bytes] = [t._name for t in self.lsh.hashtables]
+        self.keys_name: bytes = self.lsh.keys._name
         self._write = client.register_script(_WRITE)
         self._read = client.register_script(_READ)
         self._remove = client.register_script(_REMOVE)
@@ -227,8 +227,12 @@ class RedisLsh:
             else np.zeros((0, num_perm), dtype=np.uint32)
         )
         owner = np.repeat(np.arange(len(entries), dtype=np.int64), counts)
-        index = np.arange(owner.size, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-        keys = [b"%s:%d" % (ids[o].encode(), i) for o, i in zip(owner.tolist(), index.tolist())]
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        index = np.arange(owner.size, dtype=np.int64) - first
+        keys = [
+            b"%s:%d" % (ids[o].encode(), i)
+            for o, i in zip(owner.tolist(), index.tolist(), strict=True)
+        ]
         some = [n for n, e in enumerate(entries) if e.text_hash]
         docs = np.array([entries[n].document for n in some], dtype=np.uint32)
         rows = _Rows(
@@ -253,7 +257,8 @@ class RedisLsh:
 
     def remove(self, passages: Mapping[str, int]) -> None:
         """Take articles out of both spaces, ``id -> number of passages``."""
-        self.passages.remove([b"%s:%d" % (i.encode(), n) for i, k in passages.items() for n in range(k)])
+        keys = [b"%s:%d" % (i.encode(), n) for i, k in passages.items() for n in range(k)]
+        self.passages.remove(keys)
         self.documents.remove([i.encode() for i in passages])
 
     def query(self, entries: Sequence[LshEntry], exact: Mapping[int, list[str]]) -> Collisions:
@@ -286,7 +291,8 @@ class RedisLsh:
                         mine_passage.append(i)
                         other.append(oid)
                         other_passage.append(oi)
-        newly = [p.unique[u] for u in np.flatnonzero((sizes >= self.hot) & (rows.before < self.hot))]
+        filled = (sizes >= self.hot) & (rows.before < self.hot)
+        newly = [p.unique[u] for u in np.flatnonzero(filled)]
         saturate: list[tuple[str, int]] = []
         if newly:
             _, stored = self.passages.read(newly, most=np.iinfo(np.int64).max)

@@ -1,0 +1,145 @@
+"""The Redis adapter's own promises: datasketch's layout, concurrent writers, failures."""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import redis
+from datasketch import MinHashLSH
+from redis_server import RedisServer, redis_server, redis_url  # noqa: F401
+from test_group_backends import CFG, STORIES, corpus, doc, run, seed_docs, snapshot
+
+from pipeline.errors import NewsdedupError
+from pipeline.group import group, open_index
+from pipeline.group.batch import make_signature
+from pipeline.group.redis_index import PENDING, RedisIndex, basename, connection_kwargs
+from pipeline.group.signatures import lean_minhash
+
+
+def test_the_lsh_is_datasketchs_own(redis_url: str) -> None:  # noqa: F811
+    a, b = seed_docs()
+    run([a, b], redis_url)
+    storage = {"type": "redis", "redis": connection_kwargs(redis_url)[0]}
+    passages = MinHashLSH(
+        num_perm=CFG.num_perm, params=(CFG.passage_bands, CFG.passage_rows), prepickle=False,
+        storage_config={**storage, "basename": basename(CFG, "passage")},
+    )
+    documents = MinHashLSH(
+        num_perm=CFG.num_perm, params=(CFG.doc_bands, CFG.doc_rows), prepickle=False,
+        storage_config={**storage, "basename": basename(CFG, "document")},
+    )
+    sig = make_signature(a.text, CFG)
+    found = {k for row in sig.passage_minhash for k in passages.query(lean_minhash(row, CFG.seed))}
+    own = {b"stratnews:%d" % i for i in range(len(sig.spans))}
+    assert own <= found
+    assert any(k.startswith(b"southfront:") for k in found)  # the shared Reuters sentences
+    assert b"stratnews:0" in passages and b"stratnews:999" not in passages
+    assert documents.query(lean_minhash(sig.doc_minhash, CFG.seed)) == [b"stratnews"]
+
+
+def _group_one(url: str, text: str, id_: str, published: str, barrier: object) -> None:
+    index = open_index(url, CFG)
+    try:
+        barrier.wait()  # type: ignore[attr-defined]
+        group([doc(id_, text, published)], index, CFG)
+        index.commit()
+    finally:
+        index.close()
+
+
+def test_two_processes_grouping_at_the_same_moment_link_their_articles(
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    a, b = seed_docs()
+    ctx = multiprocessing.get_context("spawn")
+    for attempt in range(3):
+        redis_server.flush()
+        url = redis_server.url()
+        barrier = ctx.Barrier(2)
+        workers = [
+            ctx.Process(target=_group_one, args=(url, d.text, d.id, d.published, barrier))
+            for d in (a, b)
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=120)
+            assert w.exitcode == 0, attempt
+        run([replace(a), replace(b)], redis_server.url(1))  # one process, for comparison
+        ids = [a.id, b.id]
+        together = snapshot(url, ids)
+        assert together == snapshot(redis_server.url(1), ids)
+        assert {r[0] for r in together["records"].values()} == {"stratnews"}, attempt
+
+
+def test_a_writer_that_died_leaves_nothing_behind_for_the_next(redis_url: str) -> None:  # noqa: F811
+    index = RedisIndex(redis_url, CFG, lock_ttl=1.0)
+    dead = doc("stratnews", STORIES["harbor"])  # the same id, another text: must not linger
+    group([dead], index, CFG)
+    index.lock.abandon()  # as if killed: no rollback, the lease runs out
+    index.close()
+    client = redis.Redis.from_url(redis_url)
+    assert client.hkeys(PENDING) == [b"stratnews"]
+
+    a, b = seed_docs()
+    run([a, b], redis_url)  # waits out the lease, then removes the dead run's entries
+    assert b.cluster_id == "stratnews" and client.hlen(PENDING) == 0
+    index = RedisIndex(redis_url, CFG)
+    try:
+        passages = index.lsh.passages
+        expected = sum(len(make_signature(d.text, CFG).spans) for d in (a, b))
+        assert client.hlen(passages.keys_name) == expected
+        harbor = make_signature(dead.text, CFG).passage_minhash
+        sizes, members = passages.read(passages.buckets(harbor).unique, most=100)
+        assert not any(m.startswith(b"stratnews:") for ms in members for m in ms)
+    finally:
+        index.close()
+
+
+def test_a_server_restart_mid_run_fails_clearly_and_keeps_what_was_committed(
+    tmp_path: Path,
+) -> None:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        url = server.url()
+        docs = corpus()
+        first, second = docs[::2], docs[1::2]
+        run([replace(d) for d in first], url)
+        committed = snapshot(url, [d.id for d in first])
+        index = RedisIndex(url, CFG, lock_ttl=2.0)
+        group([replace(d) for d in second], index, CFG)
+        server.stop()
+        with pytest.raises(NewsdedupError, match=r"^lost the connection to Redis at 127\.0\.0\.1:"):
+            index.commit()
+        index.close()
+        server.start()
+        assert snapshot(url, [d.id for d in first]) == committed
+        index = open_index(url, CFG)
+        try:
+            assert index.known(d.id for d in second) == set()
+        finally:
+            index.close()
+        # The next run redoes the lost batch and ends where one run would have.
+        run([replace(d) for d in second], url)
+        run([replace(d) for d in docs], server.url(1))
+        ids = [d.id for d in docs]
+        assert snapshot(url, ids) == snapshot(server.url(1), ids)
+    finally:
+        server.stop()
+
+
+def test_an_unreachable_server_is_one_clear_line() -> None:
+    with pytest.raises(NewsdedupError, match=r"^cannot connect to Redis at 127\.0\.0\.1:1: "):
+        open_index("redis://127.0.0.1:1/0", CFG)
+    with pytest.raises(NewsdedupError, match="bad Redis URL"):
+        open_index("redis://127.0.0.1:notaport/0", CFG)
+
+
+def test_a_state_built_with_other_signature_settings_refuses_to_open(redis_url: str) -> None:  # noqa: F811
+    run(seed_docs(), redis_url)
+    with pytest.raises(NewsdedupError, match="other signature settings"):
+        open_index(redis_url, replace(CFG, num_perm=128, passage_bands=42))
