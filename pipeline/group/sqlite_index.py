@@ -44,7 +44,7 @@ _MATCH = np.dtype(
         ("i", "<u2"),
         ("j", "<u2"),
         ("similarity", "<f4"),
-        ("heading", "u1"),
+        ("heading", "?"),
         ("a_start", "<u4"),
         ("a_end", "<u4"),
         ("b_start", "<u4"),
@@ -68,7 +68,7 @@ def _pack_evidence(ev: Evidence) -> bytes:
 def _unpack_evidence(a: str, b: str, blob: bytes) -> Evidence:
     head = np.frombuffer(blob[: _EVIDENCE_HEAD.itemsize], dtype=_EVIDENCE_HEAD)[0]
     body = np.frombuffer(blob[_EVIDENCE_HEAD.itemsize :], dtype=_MATCH).tolist()
-    matches = [Match(i, j, sim, bool(h), s1, e1, s2, e2) for i, j, sim, h, s1, e1, s2, e2 in body]
+    matches = list(map(Match._make, body))
     return Evidence(a, b, bool(head["exact"]), float(head["jaccard"]), matches)
 
 
