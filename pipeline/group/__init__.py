@@ -8,10 +8,11 @@ article quoting several stories (see ``clusters``). State lives behind the ``Ind
 
 from __future__ import annotations
 
-from pipeline.group.batch import Cluster, GroupResult, group
+from pipeline.group.batch import group
 from pipeline.group.explain import Explanation, explain
 from pipeline.group.index import Index, open_index
 from pipeline.group.links import Link, PassagePair
+from pipeline.group.regroup import Cluster, GroupResult
 
 __all__ = [
     "Cluster",

@@ -6,17 +6,13 @@
    Jaccard of at least ``candidate_estimate``; documents sharing a band or the text hash.
 3. Verification of every candidate pair (exact, see ``links.verify``); the evidence is stored
    and each shared passage's document frequency goes up.
-4. Re-clustering of the neighbourhood the batch touched (see ``clusters``): the new articles,
-   everything they share a passage with (their frequencies changed), and what those are
-   linked to. Everything else keeps its stored assignment.
+4. Re-clustering of the neighbourhood the batch touched (``regroup``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -24,50 +20,12 @@ import numpy as np
 
 from pipeline.config import GroupConfig
 from pipeline.document import Document
-from pipeline.group.clusters import (
-    Edge,
-    accepted_undirected,
-    choose_parent,
-    order_key,
-    roots,
-    undirected,
-)
 from pipeline.group.index import DocRecord, Index, LshEntry
-from pipeline.group.links import (
-    SATURATED,
-    Decision,
-    Evidence,
-    Link,
-    PassagePair,
-    Side,
-    decide,
-    region,
-    verify,
-)
+from pipeline.group.links import SATURATED, Evidence, verify
+from pipeline.group.regroup import GroupResult, regroup
 from pipeline.group.signatures import Signature, signature
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Cluster:
-    """A group of articles from one source. ``cluster_id`` is the canonical member's id."""
-
-    cluster_id: str
-    canonical: str
-    members: list[str]
-    links: list[Link]
-
-
-@dataclass(slots=True)
-class GroupResult:
-    """``clusters``: the clusters (2+ members) this batch created or changed, by cluster_id.
-    ``relations``: new articles by how they joined. ``reassigned``: earlier articles whose
-    cluster id changed (an earlier-published article arrived, or a link no longer counts)."""
-
-    clusters: list[Cluster]
-    relations: Counter[str] = field(default_factory=Counter)
-    reassigned: dict[str, str] = field(default_factory=dict)
 
 
 def timestamp(published: str | None) -> float | None:
@@ -117,6 +75,8 @@ def _estimates(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class _Batch:
+    """One batch on its way into the state: its signatures, and the records it touches."""
+
     def __init__(self, docs: Sequence[Document], index: Index, cfg: GroupConfig) -> None:
         self.index = index
         self.cfg = cfg
@@ -284,53 +244,6 @@ class _Batch:
         return evidence
 
 
-def _side(rec: DocRecord) -> Side:
-    return Side(rec.id, rec.published, rec.length, rec.site, rec.df)
-
-
-class _Graph:
-    """Links (decisions) around a set of articles, loaded from the index on demand."""
-
-    def __init__(self, batch: _Batch) -> None:
-        self.batch = batch
-        self.edges: dict[str, list[Edge]] = {}
-        self.evidence: dict[tuple[str, str], tuple[Evidence, Decision]] = {}
-
-    def expand(self, ids: Iterable[str]) -> None:
-        """Load every link of ``ids`` (and decide it) unless already loaded."""
-        todo = sorted(set(ids) - self.edges.keys())
-        if not todo:
-            return
-        found = self.batch.index.evidence_of(todo)
-        self.batch.load({e.a for e in found} | {e.b for e in found} | set(todo))
-        wanted = set(todo)
-        for i in todo:
-            self.edges[i] = []
-        records = self.batch.records
-        for ev in found:
-            key = (ev.a, ev.b)
-            known = self.evidence.get(key)
-            if known is None:
-                ra, rb = records[ev.a], records[ev.b]
-                known = (ev, decide(ev, _side(ra), _side(rb), self.batch.cfg))
-                self.evidence[key] = known
-            ev, d = known
-            if not d.linked:
-                continue
-            u = undirected(records[ev.a].published, records[ev.b].published)
-            ea, eb = region(ev, d, ev.a), region(ev, d, ev.b)
-            if ev.a in wanted:
-                self.edges[ev.a].append(Edge(ev.b, d, ea, eb, u))
-            if ev.b in wanted:
-                self.edges[ev.b].append(Edge(ev.a, d, eb, ea, u))
-
-    def neighbours(self, id_: str, linked_only: bool) -> set[str]:
-        self.expand([id_])
-        if linked_only:
-            return {e.other for e in self.edges[id_]}
-        return {b if a == id_ else a for (a, b) in self.evidence if id_ in (a, b)}
-
-
 def group(docs: Sequence[Document], index: Index, cfg: GroupConfig) -> GroupResult:
     """Group ``docs`` (cleaned, not yet in the state) with each other and with the state.
 
@@ -351,7 +264,7 @@ def group(docs: Sequence[Document], index: Index, cfg: GroupConfig) -> GroupResu
             entries = batch.insert()
             pairs, saturated = batch.candidates(entries)
             evidence = batch.verify(pairs)
-            result = _cluster(batch, evidence, saturated)
+            result = regroup(batch, evidence, saturated)
         else:
             result = GroupResult([])
     except BaseException:
@@ -368,111 +281,3 @@ def group(docs: Sequence[Document], index: Index, cfg: GroupConfig) -> GroupResu
                 d.relation = rec.relation
                 d.duplicate_of = rec.cluster_id if rec.cluster_id != d.id else None
     return result
-
-
-def _cluster(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> GroupResult:
-    index = batch.index
-    graph = _Graph(batch)
-    new = set(batch.docs)
-    # Frequencies changed for every article in new evidence or saturated: their links may
-    # have changed, and with them the parent choice of what they link to.
-    touched = new | saturated | {e.a for e in evidence} | {e.b for e in evidence}
-    graph.expand(touched)
-    dirty = set(touched)
-    for i in sorted(touched):
-        dirty |= graph.neighbours(i, linked_only=True)
-    graph.expand(dirty)
-    # An undirected link is usable when both ends accept it, so their other links matter too.
-    far = {e.other for i in dirty for e in graph.edges[i] if e.undirected}
-    graph.expand(far)
-    batch.load(dirty | far)
-    keys = {i: order_key(i, r.published, r.length) for i, r in batch.records.items()}
-    accepts = {i: accepted_undirected(graph.edges[i]) for i in dirty | far}
-    chosen: dict[str, Edge | None] = {
-        i: choose_parent(i, graph.edges[i], keys, accepts) for i in dirty
-    }
-    # Everything in the clusters these articles were and will be in gets reassigned.
-    old_clusters = {batch.records[i].cluster_id or i for i in dirty}
-    old_clusters |= {batch.records[e.other].cluster_id or e.other for e in chosen.values() if e}
-    members = index.members(sorted(old_clusters))
-    scope = set(dirty) | {m for ms in members.values() for m in ms}
-    batch.load(scope)
-    parents: dict[str, str | None] = {}
-    relations: dict[str, str | None] = {}
-    for i in scope:
-        if i in chosen:
-            edge = chosen[i]
-            parents[i] = edge.other if edge else None
-            relations[i] = edge.decision.relation if edge else None
-        else:
-            parents[i] = batch.records[i].parent
-            relations[i] = batch.records[i].relation
-    root_of = roots(parents)
-    before = {i: batch.records[i].cluster_id or i for i in scope}
-    assignments = {
-        i: (root_of[i], parents[i], relations[i])
-        for i in scope
-        if i in new
-        or (root_of[i], parents[i], relations[i])
-        != (batch.records[i].cluster_id, batch.records[i].parent, batch.records[i].relation)
-    }
-    index.set_assignments(assignments)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for i in scope:
-        groups[root_of[i]].append(i)
-    old_groups: dict[str, set[str]] = defaultdict(set)
-    for i, c in before.items():
-        old_groups[c].add(i)
-    changed = sorted(
-        root
-        for root, ms in groups.items()
-        if len(ms) > 1 and (set(ms) & new or set(ms) != old_groups.get(root, set()))
-    )
-    clusters = [
-        _make_cluster(batch, graph, root, sorted(groups[root]), root_of) for root in changed
-    ]
-    result = GroupResult(clusters)
-    for i in sorted(new):
-        doc = batch.docs[i]
-        root = root_of[i]
-        doc.cluster_id = root
-        doc.relation = relations[i]
-        doc.duplicate_of = root if root != i else None
-        if relations[i] is not None:
-            result.relations[relations[i] or ""] += 1
-        elif len(groups[root]) > 1:
-            result.relations["canonical"] += 1
-        else:
-            result.relations["singleton"] += 1
-    result.reassigned = {i: root_of[i] for i in sorted(scope - new) if root_of[i] != before[i]}
-    return result
-
-
-def _make_cluster(
-    batch: _Batch, graph: _Graph, root: str, members: list[str], root_of: dict[str, str]
-) -> Cluster:
-    graph.expand(members)
-    pairs = sorted(
-        {(m, e.other) if m < e.other else (e.other, m) for m in members for e in graph.edges[m]}
-    )
-    batch.load({x for p in pairs for x in p} | set(members), text=True)
-    links = []
-    for a, b in pairs:
-        ev, d = graph.evidence[(a, b)]
-        ta, tb = batch.records[a].text, batch.records[b].text
-        passages = [
-            PassagePair(
-                ta[m.a_start : m.a_end],
-                m.a_start,
-                m.a_end,
-                tb[m.b_start : m.b_end],
-                m.b_start,
-                m.b_end,
-                m.similarity,
-            )
-            for m in d.counted
-        ]
-        assert d.relation is not None
-        merged = root_of.get(a) == root_of.get(b) == root
-        links.append(Link(a, b, d.relation, d.similarity, passages, d.coverage, merged))
-    return Cluster(root, root, members, links)
