@@ -404,7 +404,9 @@ class SqliteIndex:
             out.other_passage = value & _IDX_MASK
         else:
             oref = sat_refs = sat_idx = np.zeros(0, dtype=np.int64)
-        dfound, _ = self._bands.lookup(_DOCUMENT, dkeys, limit=cfg.hot_bucket)
+        # Whole-article buckets have no cap: every copy of a much-copied text is a duplicate
+        # worth linking, and checking a duplicate is cheap.
+        dfound, _ = self._bands.lookup(_DOCUMENT, dkeys)
         downer = downer_all[dfound.query]
         dref = dfound.value
         not_self = dref != batch_refs[downer]
