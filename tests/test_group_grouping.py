@@ -153,10 +153,19 @@ def test_trim_joins_its_original(tmp_path: Path) -> None:
 # -- the round-up ------------------------------------------------------------------------------
 
 
-def roundup_docs(published: str | None) -> list[Document]:
-    names = ["harbor", "vaccine", "bridge", "election"]
+ROUNDUP_STORIES = ["harbor", "vaccine", "bridge", "election", "wildfire", "chips"]
+
+
+def roundup_docs(
+    published: str | None, stories_published: str | None = "earlier"
+) -> list[Document]:
+    names = ROUNDUP_STORIES
     originals = [
-        doc(n, STORIES[n], f"2024-03-0{i + 1}T08:00:00Z" if published else None)
+        doc(
+            n,
+            STORIES[n],
+            f"2024-03-0{i + 1}T08:00:00Z" if stories_published == "earlier" else stories_published,
+        )
         for i, n in enumerate(names)
     ]
     # A daily round-up: two sentences of each story, between short lines of its own.
@@ -168,21 +177,28 @@ def roundup_docs(published: str | None) -> list[Document]:
     return [roundup, *originals]
 
 
-@pytest.mark.parametrize("published", ["2024-03-09T18:00:00Z", None])
+@pytest.mark.parametrize(
+    ("published", "stories_published"),
+    [
+        ("2024-03-09T18:00:00Z", "earlier"),  # dated: the round-up comes after its sources
+        (None, None),  # nothing dated: the longest text looks first
+        ("2024-03-09", "2024-03-09"),  # one date for all, no time: no order either
+    ],
+)
 def test_a_roundup_is_linked_to_every_story_but_merges_none_of_them(
-    tmp_path: Path, published: str | None
+    tmp_path: Path, published: str | None, stories_published: str | None
 ) -> None:
-    docs = roundup_docs(published)
+    docs = roundup_docs(published, stories_published)
     result = run(docs, tmp_path)
     by_id = {d.id: d for d in docs}
-    stories = ["harbor", "vaccine", "bridge", "election"]
+    stories = ROUNDUP_STORIES
     # The stories stay apart: at most one of them shares a cluster with the round-up.
-    assert len({by_id[s].cluster_id for s in stories}) == 4
+    assert len({by_id[s].cluster_id for s in stories}) == len(stories)
     joined = [s for s in stories if by_id[s].cluster_id == by_id["roundup"].cluster_id]
     assert len(joined) <= 1
     # Every story is linked to the round-up; the links it did not merge through are evidence.
     links = {frozenset((k.a, k.b)): k for c in result.clusters for k in c.links}
-    if published is not None:
+    if stories_published == "earlier":
         assert len(joined) == 1
         (cluster,) = result.clusters
         assert {frozenset(("roundup", s)) for s in stories} <= set(links)
