@@ -9,10 +9,12 @@ stored evidence whenever that changes.
 Relations, strongest first:
 
 - ``exact``: the normalised texts are equal.
-- ``near_duplicate``: whole-text char-5-gram Jaccard >= ``near_threshold``.
+- ``near_duplicate``: whole-text char-5-gram Jaccard >= ``near_threshold`` (computed exactly
+  whenever the MinHash estimate comes within 0.15 of the threshold).
 - ``wire_overlap``: the articles share passages. A passage pair counts when its char-5-gram
-  Jaccard is >= ``passage_match``, its two sides do not state different numbers, and each
-  side occurs in at most ``max_passage_df`` other articles. Pairs are matched one to one,
+  Jaccard is >= ``passage_match`` (below ``passage_best``, its two sides must not state only
+  different numbers: that is a template, not a source), and each side occurs in at most
+  ``max_passage_df`` other articles (``batch`` counts them). Pairs are matched one to one,
   best first. The link needs at least ``min_shared_passages`` counted pairs between sentences
   in running text, or ``min_shared_with_headings`` counted pairs of any kind (headings and
   list lines are formulaic and shared by chance more often), and one pair >= ``passage_best``.
