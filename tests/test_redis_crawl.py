@@ -1,0 +1,91 @@
+"""Several ``scrapy crawl`` processes sharing one frontier and one grouping state in Redis."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from redis_server import RedisServer, redis_server  # noqa: F401
+from sites.crawl import ROOT, Crawl, command, environment, parse_stats, written
+from sites.server import NewsSite, serve
+
+
+@pytest.fixture
+def harbour() -> Iterator[NewsSite]:
+    with serve("harbour") as site:
+        yield site
+
+
+def emittable(site: NewsSite) -> set[str]:
+    return {
+        site.url(a.path)
+        for a in site.articles
+        if not a.path.startswith("/private/") and a.padding is None
+    }
+
+
+def crawl_together(site: NewsSite, server: RedisServer, tmp_path: Path, n: int) -> list[Crawl]:
+    """``n`` crawls of ``site`` started at once, each with its own output folder."""
+    env = environment()
+    env["SCRAPY_SETTINGS_MODULE"] = "pipeline.settings_redis"
+    settings = {
+        "NEWSDEDUP_STATE": server.url(0),
+        "REDIS_URL": server.url(1),
+        "NEWSDEDUP_FRONTIER_GRACE": "10",
+        # Few requests in flight per process: the rest wait in the shared queue, where an idle
+        # process finds them at its next poll (Scrapy polls every 5 s).
+        "CONCURRENT_REQUESTS": "2",
+    }
+    procs = [
+        subprocess.Popen(
+            command("site", {"url": site.url("/")}, tmp_path / f"out{i}", tmp_path, settings),
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        for i in range(n)
+    ]
+    crawls = []
+    for i, proc in enumerate(procs):
+        _, log = proc.communicate(timeout=300)
+        stats = parse_stats(log)
+        crawls.append(Crawl(proc.returncode, log, stats, written(tmp_path / f"out{i}", stats)))
+    return crawls
+
+
+def test_two_crawls_share_the_frontier_and_emit_every_article_once(
+    harbour: NewsSite, redis_server: RedisServer, tmp_path: Path  # noqa: F811
+) -> None:
+    redis_server.flush()
+    harbour.delay = 0.4  # one crawl alone would take longer than the other's first poll
+    crawls = crawl_together(harbour, redis_server, tmp_path, 2)
+    for c in crawls:
+        assert c.returncode == 0, c.log[-3000:]
+        assert "ScrapyDeprecationWarning" not in c.log
+    first, second = (c.emitted for c in crawls)
+    assert not first & second
+    assert first | second == emittable(harbour)
+    # The work was shared, and no page was downloaded twice.
+    assert all(c.stat("scheduler/dequeued/redis") > 0 for c in crawls)
+    answered = [p for p, status in harbour.log if status == 200 and p != "/robots.txt"]
+    assert len(answered) == len(set(answered))
+    # Both wrote into the one grouping state.
+    client = redis.Redis.from_url(redis_server.url(0))
+    keys = client.scan_iter("newsdedup:doc:*")
+    stored = {k.decode().removeprefix("newsdedup:doc:") for k in keys}
+    ids = {a["id"] for c in crawls for a in c.articles}
+    assert stored == ids and len(ids) == len(first | second)
+
+
+def test_a_second_crawl_of_a_persisted_frontier_downloads_nothing_again(
+    harbour: NewsSite, redis_server: RedisServer, tmp_path: Path  # noqa: F811
+) -> None:
+    redis_server.flush()
+    (done,) = crawl_together(harbour, redis_server, tmp_path / "first", 1)
+    assert done.returncode == 0 and done.emitted == emittable(harbour)
+    before = len(harbour.log)
+    (again,) = crawl_together(harbour, redis_server, tmp_path / "again", 1)
+    assert again.returncode == 0, again.log[-3000:]
+    assert again.emitted == set()
+    assert [p for p, _ in harbour.log[before:]] in ([], ["/robots.txt"])
