@@ -1,0 +1,57 @@
+"""``newsdedup run --state redis://...``: the directory state's outputs, from any process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from redis_server import RedisServer, redis_server  # noqa: F401
+
+from pipeline.config import GroupConfig
+from pipeline.group import open_index
+from tests.conftest import ROOT, SEEDS, read_jsonl, run_cli
+
+
+def test_a_redis_state_writes_what_a_directory_state_writes(
+    redis_server: RedisServer, tmp_path: Path  # noqa: F811
+) -> None:
+    redis_server.flush()
+    for name, state in (("dir", str(tmp_path / "state")), ("redis", redis_server.url())):
+        run_cli("run", str(SEEDS), "--out", str(tmp_path / name), "--state", state)
+    for output in ("articles.jsonl", "clusters.jsonl"):
+        remote = (tmp_path / "redis" / output).read_bytes()
+        assert remote == (tmp_path / "dir" / output).read_bytes(), output
+    clusters = read_jsonl(tmp_path / "redis" / "clusters.jsonl")
+    assert len(clusters) == 1 and len(clusters[0]["members"]) == 2
+    # A rerun finds both articles known and writes nothing new.
+    again = run_cli("run", str(SEEDS), "--out", str(tmp_path / "redis"), "--state",
+                    redis_server.url(), "--json")
+    assert '"known": 2' in again.stdout and '"written": 0' in again.stdout
+
+
+def test_two_runs_at_once_each_with_one_seed_link_them(
+    redis_server: RedisServer, tmp_path: Path  # noqa: F811
+) -> None:
+    redis_server.flush()
+    seeds = sorted(p for p in SEEDS.iterdir() if p.is_file())
+    assert len(seeds) == 2
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "run", str(seed), "--out", str(tmp_path / f"o{i}"),
+             "--state", redis_server.url()],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i, seed in enumerate(seeds)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    ids = [read_jsonl(tmp_path / f"o{i}" / "articles.jsonl")[0]["id"] for i in range(2)]
+    index = open_index(redis_server.url(), GroupConfig())
+    try:
+        records = index.get_records(ids, text=False)
+    finally:
+        index.close()
+    assert len({r.cluster_id for r in records.values()}) == 1
+    assert sorted(r.relation or "" for r in records.values()) == ["", "wire_overlap"]
