@@ -295,6 +295,8 @@ def _drop_title_lines(lines: list[_Line], title: str) -> None:
         if line.rule is not None:
             continue
         if shortest <= len(line.text) <= longest and _title_key(line.text) in keys:
+            if _SENTENCE_END.search(line.text) and not _SENTENCE_END.search(title):
+                return  # the lede sentence the headline was cut from: body text
             line.rule = "title_repeat"
         elif _is_prose(line.text, line.words):
             return  # the body has begun: a line equal to the title further down is a heading

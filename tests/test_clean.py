@@ -381,6 +381,13 @@ def test_title_with_site_suffix_matches_the_bare_headline() -> None:
     assert TITLE not in result.text
 
 
+def test_lede_sentence_the_headline_was_cut_from_is_kept() -> None:
+    headline = "Harbour authority approves dredging of the northern channel"
+    lede = headline + "."
+    result = clean_text("\n\n".join([lede, *BODY]), headline)
+    assert result.text.startswith(lede)
+
+
 def test_line_equal_to_title_inside_the_body_is_kept() -> None:
     short_title = "Budget"
     text = "\n\n".join([*BODY[:2], short_title, *BODY[2:]])
