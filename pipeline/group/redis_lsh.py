@@ -57,20 +57,25 @@ end
 return 0
 """
 
-# ARGV: most, bucket keys...; per bucket: its size, and its members when 0 < size <= most.
+# ARGV: bands, width, least, most, bucket table names..., then per signature its band values:
+# the size of every bucket (signature-major), then the position and members of each bucket
+# whose size is within [least, most].
 _READ = """
-local most = tonumber(ARGV[1])
-local out = {}
-for j = 2, #ARGV do
-    local n = redis.call('SCARD', ARGV[j])
-    out[#out + 1] = n
-    if n > 0 and n <= most then
-        out[#out + 1] = redis.call('SMEMBERS', ARGV[j])
-    else
-        out[#out + 1] = {}
+local b, w, least, most = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local sizes, found = {}, {}
+for j = 5 + b, #ARGV do
+    local blob = ARGV[j]
+    for i = 1, b do
+        local key = ARGV[4 + i] .. string.sub(blob, (i - 1) * w + 1, i * w)
+        local n = redis.call('SCARD', key)
+        sizes[#sizes + 1] = n
+        if n >= least and n <= most then
+            found[#found + 1] = #sizes - 1
+            found[#found + 1] = redis.call('SMEMBERS', key)
+        end
     end
 end
-return out
+return {sizes, found}
 """
 
 # ARGV: bands, keys storage name, bucket table names..., keys...
@@ -97,15 +102,6 @@ return 0
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-@dataclass(slots=True)
-class Buckets:
-    """A batch's bucket keys: row ``k`` is band ``k % bands`` of signature ``k // bands``."""
-
-    keys: list[bytes]
-    unique: list[bytes]
-    inverse: I64  # keys[k] == unique[inverse[k]]
 
 
 class LshSpace:
@@ -141,14 +137,6 @@ class LshSpace:
         used = np.ascontiguousarray(signatures[:, : self.bands * self.rows], dtype=">u4")
         return used.tobytes()
 
-    def buckets(self, signatures: U32) -> Buckets:
-        blob = self.band_values(signatures)
-        w, b, tables = self.width, self.bands, self.tables
-        keys = [tables[k % b] + blob[k * w : (k + 1) * w] for k in range(len(blob) // w)]
-        index: dict[bytes, int] = {}
-        inverse = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
-        return Buckets(keys, list(index), inverse)
-
     def write(self, keys: Sequence[bytes], signatures: U32, mask: npt.NDArray[np.bool_]) -> None:
         """Insert ``keys`` with their signatures; band ``i`` of key ``n`` goes into its bucket
         only where ``mask[n, i]``. Idempotent: rewriting a key rewrites the same entries."""
@@ -162,15 +150,24 @@ class LshSpace:
         for chunk in _chunks(items, 3 * _CHUNK):
             self._write(args=head + list(chunk))
 
-    def read(self, buckets: Sequence[bytes], most: int) -> tuple[I64, list[list[bytes]]]:
-        """Each bucket's size, and its members where the size is at most ``most``."""
+    def read(
+        self, signatures: U32, most: int, least: int = 1
+    ) -> tuple[I64, dict[int, list[bytes]]]:
+        """The size of each signature's bucket in each band (``n x bands``), and the members of
+        those whose size is in ``[least, most]``, by position in the sizes' flat order."""
+        blob = self.band_values(signatures)
+        per = self.bands * self.width
+        head: list[Any] = [self.bands, self.width, least, most, *self.tables]
+        rows = [blob[n * per : (n + 1) * per] for n in range(signatures.shape[0])]
         sizes: list[int] = []
-        members: list[list[bytes]] = []
-        for chunk in _chunks(buckets, _CHUNK):
-            out = self._read(args=[most, *chunk])
-            sizes += out[0::2]
-            members += out[1::2]
-        return np.array(sizes, dtype=np.int64), members
+        members: dict[int, list[bytes]] = {}
+        for chunk in _chunks(rows, _CHUNK):
+            chunk_sizes, found = self._read(args=head + list(chunk))
+            base = len(sizes)
+            sizes += chunk_sizes
+            for k in range(0, len(found), 2):
+                members[base + found[k]] = found[k + 1]
+        return np.array(sizes, dtype=np.int64).reshape(-1, self.bands), members
 
     def remove(self, keys: Sequence[bytes]) -> None:
         """Take ``keys`` out of every bucket (an absent key is no error)."""
@@ -187,11 +184,10 @@ class _Rows:
     owner: I64  # passage -> entry number
     index: I64  # passage -> its number in the article
     keys: list[bytes]  # passage keys, b"<id>:<i>"
-    matrix: U32
-    passages: Buckets
+    matrix: U32  # passage signatures
     some: list[int]  # entries with a text (an empty one matches nothing)
-    documents: Buckets
-    before: I64  # size of each unique passage bucket before this batch
+    documents: U32  # their document signatures
+    before: I64  # passages x bands: bucket sizes before this batch
 
 
 def _split(member: bytes) -> tuple[str, int]:
@@ -236,24 +232,20 @@ class RedisLsh:
         some = [n for n, e in enumerate(entries) if e.text_hash]
         docs = np.array([entries[n].document for n in some], dtype=np.uint32)
         rows = _Rows(
-            ids, owner, index, keys, matrix, self.passages.buckets(matrix), some,
-            self.documents.buckets(docs.reshape(len(some), num_perm)),
-            np.zeros(0, dtype=np.int64),
+            ids, owner, index, keys, matrix, some, docs.reshape(len(some), num_perm),
+            np.zeros((0, self.passages.bands), dtype=np.int64),
         )
         self._rows = rows
         return rows
 
     def insert(self, entries: Sequence[LshEntry]) -> None:
         rows = self._batch(entries)
-        before, _ = self.passages.read(rows.passages.unique, most=0)
-        rows.before = before
+        rows.before, _ = self.passages.read(rows.matrix, most=0)
         # A full bucket takes no more keys: it yields nothing, and must stay small.
-        fresh = (before[rows.passages.inverse] < self.hot).reshape(-1, self.passages.bands)
-        self.passages.write(rows.keys, rows.matrix, fresh)
-        docs = np.array([entries[n].document for n in rows.some], dtype=np.uint32)
+        self.passages.write(rows.keys, rows.matrix, rows.before < self.hot)
         doc_keys = [rows.ids[n].encode() for n in rows.some]
         everywhere = np.ones((len(doc_keys), self.documents.bands), dtype=bool)
-        self.documents.write(doc_keys, docs.reshape(len(doc_keys), -1), everywhere)
+        self.documents.write(doc_keys, rows.documents, everywhere)
 
     def remove(self, passages: Mapping[str, int]) -> None:
         """Take articles out of both spaces, ``id -> number of passages``."""
@@ -268,47 +260,42 @@ class RedisLsh:
         ids = list(rows.ids)
         pos = {id_: n for n, id_ in enumerate(ids)}
         bands = self.passages.bands
-        p = rows.passages
-        sizes, members = self.passages.read(p.unique, most=self.hot - 1)
-        hot_key = (sizes >= self.hot) | (rows.before >= self.hot)
+        # Every bucket holds the batch passage itself: only one of 2 or more can collide.
+        sizes, members = self.passages.read(rows.matrix, most=self.hot - 1, least=2)
+        hot = ((sizes >= self.hot) | (rows.before >= self.hot)).ravel()
         row_owner = np.repeat(rows.owner, bands)
         row_index = np.repeat(rows.index, bands)
-        hot = hot_key[p.inverse]
         mine: list[int] = []
         mine_passage: list[int] = []
         other: list[str] = []
         other_passage: list[int] = []
-        rows_of = _rows_by_key(p.inverse, len(p.unique))
-        for u in np.flatnonzero(~hot_key).tolist():
-            if len(members[u]) < 2:
-                continue  # only the batch passage itself
-            found = [_split(m) for m in members[u]]
-            for r in rows_of[u]:
-                n, i = int(row_owner[r]), int(row_index[r])
-                for oid, oi in found:
-                    if oid != ids[n]:
-                        mine.append(n)
-                        mine_passage.append(i)
-                        other.append(oid)
-                        other_passage.append(oi)
+        for r, found in members.items():
+            if hot[r]:
+                continue
+            n, i = int(row_owner[r]), int(row_index[r])
+            for oid, oi in map(_split, found):
+                if oid != ids[n]:
+                    mine.append(n)
+                    mine_passage.append(i)
+                    other.append(oid)
+                    other_passage.append(oi)
         filled = (sizes >= self.hot) & (rows.before < self.hot)
-        newly = [p.unique[u] for u in np.flatnonzero(filled)]
-        saturate: list[tuple[str, int]] = []
-        if newly:
-            _, stored = self.passages.read(newly, most=np.iinfo(np.int64).max)
-            saturate = [_split(m) for ms in stored for m in ms]
-        d = rows.documents
-        _, dmembers = self.documents.read(d.unique, most=self.hot - 1)
-        doc_rows = _rows_by_key(d.inverse, len(d.unique))
+        saturate: set[tuple[str, int]] = set()
+        which = np.flatnonzero(filled.any(axis=1))
+        if which.size:
+            _, stored = self.passages.read(rows.matrix[which], most=np.iinfo(np.int64).max)
+            newly = filled[which].ravel()
+            saturate = {_split(m) for r, ms in stored.items() if newly[r] for m in ms}
+        doc_bands = self.documents.bands
+        _, dmembers = self.documents.read(rows.documents, most=self.hot - 1, least=2)
         doc_mine: list[int] = []
         doc_other: list[str] = []
-        for u, ms in enumerate(dmembers):
-            for r in doc_rows[u]:
-                n = rows.some[r // self.documents.bands]
-                for m in ms:
-                    if m.decode() != ids[n]:
-                        doc_mine.append(n)
-                        doc_other.append(m.decode())
+        for r, found in dmembers.items():
+            n = rows.some[r // doc_bands]
+            for m in found:
+                if m.decode() != ids[n]:
+                    doc_mine.append(n)
+                    doc_other.append(m.decode())
         for n, others in sorted(exact.items()):
             doc_mine += [n] * len(others)
             doc_other += others
@@ -316,12 +303,13 @@ class RedisLsh:
         for id_ in sorted({*other, *doc_other, *(s for s, _ in saturate)} - pos.keys()):
             pos[id_] = len(ids)
             ids.append(id_)
+        ordered = sorted(saturate)
 
         def at(names: Iterable[str]) -> I64:
             return np.array([pos[x] for x in names], dtype=np.int64)
 
-        def arr(values: list[int]) -> I64:
-            return np.array(values, dtype=np.int64)
+        def arr(values: Iterable[int]) -> I64:
+            return np.array(list(values), dtype=np.int64)
 
         return Collisions(
             ids,
@@ -331,15 +319,8 @@ class RedisLsh:
             other_passage=arr(other_passage),
             hot_doc=row_owner[hot],
             hot_passage=row_index[hot],
-            saturate_doc=at(s for s, _ in saturate),
-            saturate_passage=arr([i for _, i in saturate]),
+            saturate_doc=at(s for s, _ in ordered),
+            saturate_passage=arr(i for _, i in ordered),
             doc_mine=arr(doc_mine),
             doc_other=at(doc_other),
         )
-
-
-def _rows_by_key(inverse: I64, n: int) -> list[list[int]]:
-    out: list[list[int]] = [[] for _ in range(n)]
-    for r, u in enumerate(inverse.tolist()):
-        out[u].append(r)
-    return out
