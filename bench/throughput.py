@@ -97,8 +97,20 @@ def main() -> None:
         for workers in (1, 2):
             out = work / f"out{workers}"
             secs, rss, _ = measure(
-                [sys.executable, "-m", "pipeline", "run", str(corpus), "--out", str(out),
-                 "--state", str(out / "state"), "--workers", str(workers), "--no-progress"]
+                [
+                    sys.executable,
+                    "-m",
+                    "pipeline",
+                    "run",
+                    str(corpus),
+                    "--out",
+                    str(out),
+                    "--state",
+                    str(out / "state"),
+                    "--workers",
+                    str(workers),
+                    "--no-progress",
+                ]
             )
             rows.append((f"newsdedup run --workers {workers}", secs, n / secs, rss))
         same = (work / "out1" / "articles.jsonl").read_bytes() == (
@@ -110,7 +122,9 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"{n} HTML files\n")
-    print(f"| {'run':<38} | {'seconds':>8} | {'pages/s':>8} | {'peak RSS MiB':>12} | {'vs bare':>7} |")
+    print(
+        f"| {'run':<38} | {'seconds':>8} | {'pages/s':>8} | {'peak RSS MiB':>12} | {'vs bare':>7} |"
+    )
     print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 14}|{'-' * 9}|")
     for name, secs, rate, rss in rows:
         print(f"| {name:<38} | {secs:8.1f} | {rate:8.1f} | {rss:12.0f} | {rate / bare_rate:7.2f} |")

@@ -76,7 +76,8 @@ def cluster_record(cluster: Cluster) -> dict[str, Any]:
         "canonical": cluster.canonical,
         "members": sorted(cluster.members),
         "links": [
-            link_record(link) for link in sorted(cluster.links, key=lambda k: (k.a, k.b, k.relation))
+            link_record(link)
+            for link in sorted(cluster.links, key=lambda k: (k.a, k.b, k.relation))
         ],
     }
 

@@ -40,7 +40,9 @@ def _remember(seen: SeenStore, docs: list[Document]) -> None:
 
     Called only after the outputs are on disk, so a killed crawl records nothing it lost.
     """
-    urls = [u for d in docs for u in (d.source, d.url) if u and u.startswith(("http://", "https://"))]
+    urls = [
+        u for d in docs for u in (d.source, d.url) if u and u.startswith(("http://", "https://"))
+    ]
     seen.add(urls)
 
 
@@ -110,7 +112,11 @@ class NewsdedupPipeline:
             if self._seen is not None:
                 self._seen.close()
                 self._seen = None
-        for key, value in (("seen", summary.seen), ("written", summary.written),
-                           ("known", summary.known), ("clusters", summary.clusters)):
+        for key, value in (
+            ("seen", summary.seen),
+            ("written", summary.written),
+            ("known", summary.known),
+            ("clusters", summary.clusters),
+        ):
             self._stats_inc(key, value)
         log.info("newsdedup run summary:\n%s", summary.render())

@@ -1,4 +1,4 @@
-"""Local files through the same loaders as ``newsdedup run``: ``scrapy crawl files -a path=seeds``."""
+"""Local files through the same loaders as `newsdedup run`: `scrapy crawl files -a path=seeds`."""
 
 from __future__ import annotations
 

@@ -32,7 +32,9 @@ def run_cli(*args: str, cwd: Path = ROOT, check: bool = True) -> subprocess.Comp
     return proc
 
 
-def run_scrapy(args: Sequence[str], cwd: Path = ROOT, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_scrapy(
+    args: Sequence[str], cwd: Path = ROOT, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     return subprocess.run(

@@ -16,8 +16,15 @@ def test_every_command_has_help_with_examples(command: list[str]) -> None:
 
 
 def test_missing_input_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
-    proc = run_cli("run", str(tmp_path / "nope"), "--out", str(tmp_path / "o"),
-                   "--state", str(tmp_path / "s"), check=False)
+    proc = run_cli(
+        "run",
+        str(tmp_path / "nope"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s"),
+        check=False,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("newsdedup: error:")
     assert "nope" in proc.stderr
@@ -42,8 +49,17 @@ def test_locked_state_is_refused(tmp_path: Path) -> None:
 
     state = tmp_path / "s"
     with StateLock(state):
-        proc = run_cli("run", str(SEEDS), "--out", str(tmp_path / "o"), "--state", str(state),
-                       "--workers", "1", check=False)
+        proc = run_cli(
+            "run",
+            str(SEEDS),
+            "--out",
+            str(tmp_path / "o"),
+            "--state",
+            str(state),
+            "--workers",
+            "1",
+            check=False,
+        )
     assert proc.returncode == 2
     assert "another run is using the state" in proc.stderr
     assert not (tmp_path / "o").exists()
@@ -55,13 +71,22 @@ def test_summary_adds_up_and_json_summary(tmp_path: Path) -> None:
         (tmp_path / "in" / seed.name).write_bytes(seed.read_bytes())
     (tmp_path / "in" / "empty.txt").write_bytes(b"")
     (tmp_path / "in" / "noise.bin").write_bytes(bytes(range(256)) * 8)
-    proc = run_cli("run", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
-                   "--state", str(tmp_path / "s"), "--json")
+    proc = run_cli(
+        "run",
+        str(tmp_path / "in"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s"),
+        "--json",
+    )
     import json
 
     summary = json.loads(proc.stdout)
     assert summary["seen"] == 4
     assert summary["written"] == 2
-    assert summary["seen"] == summary["written"] + summary["known"] + sum(summary["dropped"].values())
+    assert summary["seen"] == summary["written"] + summary["known"] + sum(
+        summary["dropped"].values()
+    )
     assert sum(summary["dropped"].values()) == 2
     assert len(read_jsonl(tmp_path / "o" / "articles.jsonl")) == 2

@@ -23,8 +23,16 @@ REUTERS_DENIAL = "Tariq Arian"
 @pytest.fixture(scope="module")
 def seeds_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("seeds")
-    proc = run_cli("run", str(SEEDS), "--out", str(base / "out"), "--state", str(base / "state"),
-                   "--workers", "1")
+    proc = run_cli(
+        "run",
+        str(SEEDS),
+        "--out",
+        str(base / "out"),
+        "--state",
+        str(base / "state"),
+        "--workers",
+        "1",
+    )
     return {
         "base": base,
         "stdout": proc.stdout,
@@ -46,9 +54,20 @@ def test_both_seeds_are_written_clean(seeds_run: dict[str, Any]) -> None:
     assert first.startswith("The Taliban militants captured a key crossing")
     assert first.rstrip().endswith("the gains made over the years in human rights.")
     assert second.startswith("On July 8th, Taliban seized control")
-    assert second.rstrip().endswith("He stressed that Iran will always be ready to facilitate more talks.")
-    for chrome in ("gtag", "Also Read", "Support SouthFront", "0 $", "Click to see full-size image",
-                   "Notify of", "View all comments", "Americunt", "please comment"):
+    assert second.rstrip().endswith(
+        "He stressed that Iran will always be ready to facilitate more talks."
+    )
+    for chrome in (
+        "gtag",
+        "Also Read",
+        "Support SouthFront",
+        "0 $",
+        "Click to see full-size image",
+        "Notify of",
+        "View all comments",
+        "Americunt",
+        "please comment",
+    ):
         assert chrome not in first and chrome not in second, chrome
     # A reader pasted an AP paragraph about the crossing into the comments: it must not survive.
     assert "spoke with the AP" not in second
@@ -75,7 +94,7 @@ def test_seeds_form_one_cluster_by_wire_overlap_with_the_reuters_sentences(
     for p in passages:
         for side, doc_id in (("a", link["a"]), ("b", link["b"])):
             span = p[side]
-            assert by_id[doc_id][span["start"]:span["end"]] == span["text"]
+            assert by_id[doc_id][span["start"] : span["end"]] == span["text"]
 
 
 def test_outputs_match_their_schemas(seeds_run: dict[str, Any]) -> None:
@@ -90,8 +109,17 @@ def test_rerun_writes_nothing_new_and_says_so(seeds_run: dict[str, Any]) -> None
     base: Path = seeds_run["base"]
     out = base / "out"
     before = {p: p.read_bytes() for p in out.rglob("*.jsonl")}
-    proc = run_cli("run", str(SEEDS), "--out", str(out), "--state", str(base / "state"),
-                   "--workers", "1", "--json")
+    proc = run_cli(
+        "run",
+        str(SEEDS),
+        "--out",
+        str(out),
+        "--state",
+        str(base / "state"),
+        "--workers",
+        "1",
+        "--json",
+    )
     summary = json.loads(proc.stdout)
     assert summary["written"] == 0 and summary["known"] == 2 and summary["run_id"] is None
     assert {p: p.read_bytes() for p in out.rglob("*.jsonl")} == before
@@ -107,7 +135,9 @@ def _library_run(tmp: Path, order: list[int]) -> bytes:
         for item in process_all(items, cfg.clean):
             run.add(item)
         run.finish()
-    return (tmp / "out" / "articles.jsonl").read_bytes() + (tmp / "out" / "clusters.jsonl").read_bytes()
+    return (tmp / "out" / "articles.jsonl").read_bytes() + (
+        tmp / "out" / "clusters.jsonl"
+    ).read_bytes()
 
 
 def test_shuffled_inputs_give_byte_identical_output(tmp_path: Path) -> None:
@@ -125,15 +155,38 @@ def test_workers_do_not_change_the_output(tmp_path: Path) -> None:
     outputs = []
     for workers in ("1", "2"):
         out = tmp_path / f"w{workers}"
-        run_cli("run", str(SEEDS), str(ROOT / "tests" / "fixtures" / "e2e"), "--out", str(out),
-                "--state", str(out / "state"), "--workers", workers)
-        outputs.append((out / "articles.jsonl").read_bytes() + (out / "clusters.jsonl").read_bytes())
+        run_cli(
+            "run",
+            str(SEEDS),
+            str(ROOT / "tests" / "fixtures" / "e2e"),
+            "--out",
+            str(out),
+            "--state",
+            str(out / "state"),
+            "--workers",
+            workers,
+        )
+        outputs.append(
+            (out / "articles.jsonl").read_bytes() + (out / "clusters.jsonl").read_bytes()
+        )
     assert outputs[0] == outputs[1]
 
 
-def test_scrapy_files_spider_writes_the_same_articles(seeds_run: dict[str, Any], tmp_path: Path) -> None:
-    proc = run_scrapy(["crawl", "files", "-a", f"path={SEEDS}", "-s", f"NEWSDEDUP_OUT={tmp_path / 'out'}",
-                       "-s", f"NEWSDEDUP_STATE={tmp_path / 'state'}"])
+def test_scrapy_files_spider_writes_the_same_articles(
+    seeds_run: dict[str, Any], tmp_path: Path
+) -> None:
+    proc = run_scrapy(
+        [
+            "crawl",
+            "files",
+            "-a",
+            f"path={SEEDS}",
+            "-s",
+            f"NEWSDEDUP_OUT={tmp_path / 'out'}",
+            "-s",
+            f"NEWSDEDUP_STATE={tmp_path / 'state'}",
+        ]
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     scraped = read_jsonl(tmp_path / "out" / "articles.jsonl")
     assert [(a["id"], a["text"], a["cluster_id"]) for a in scraped] == [
@@ -157,8 +210,9 @@ def test_bad_files_are_counted_drops(tmp_path: Path) -> None:
     seed = (SEEDS / "000_41588b3f45812b9f.txt").read_text(encoding="utf-8")
     (inputs / "cp1252.txt").write_bytes(seed.encode("cp1252", errors="replace"))
     (inputs / "short.txt").write_text("Too short to be an article.\n")
-    proc = run_cli("run", str(inputs), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s"),
-                   "--json")
+    proc = run_cli(
+        "run", str(inputs), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s"), "--json"
+    )
     summary = json.loads(proc.stdout)
     assert summary["seen"] == 5
     assert summary["written"] == 1
