@@ -13,7 +13,17 @@ A process goes idle when its own queue share is empty, yet another process may b
 queue the links of the page it is parsing. ``SharedFrontier`` keeps an idle crawl open while
 the queue holds requests or another process has been busy within ``NEWSDEDUP_FRONTIER_GRACE``
 seconds, so the work spreads over every process and none stops early. Each process marks
-itself busy in ``<spider>:busy`` (a sorted set of process tokens, scored by time).
+itself busy in ``<queue key>:busy`` and alive in ``<queue key>:crawls`` (sorted sets of
+process tokens, scored by time).
+
+The frontier outlives each process (``SCHEDULER_PERSIST``): the first crawl to finish must not
+wipe what the others still use. It lives as long as one crawl using it is alive: the last to
+close deletes the queue and the dupefilter, and a crawl that starts while no other is alive
+(within ``NEWSDEDUP_FRONTIER_GRACE`` seconds) deletes what a killed one left. So every crawl
+generation starts from its start URLs and finds the new articles; a killed crawl is not
+resumed (its queue may have lost the requests it had taken, and its dupefilter names pages
+whose articles it never wrote), it is redone, and the grouping state knows every article
+written before.
 """
 
 from __future__ import annotations
@@ -35,7 +45,6 @@ from scrapy_redis.connection import get_redis_from_settings
 
 log = logging.getLogger(__name__)
 
-BUSY_KEY = "%(spider)s:busy"
 DEFAULT_GRACE = 60.0  # longer than a download may take (DOWNLOAD_TIMEOUT) with its retries
 
 
@@ -71,16 +80,29 @@ class Scheduler(scheduler.Scheduler):  # type: ignore[misc]
         return request
 
 
+# A frontier no live crawl uses is spent: its queue may have lost requests that a killed crawl
+# had taken, and its dupefilter names pages whose articles were never written.
+_CLEAR = """
+if redis.call('ZCOUNT', KEYS[1], ARGV[1], '+inf') == 0 then
+    return redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+end
+return -1
+"""
+
+
 class SharedFrontier:
-    """Keeps a crawl open while the shared frontier may still grow (see the module doc)."""
+    """Keeps a crawl open while the shared frontier may still grow, and clears the frontier
+    when the last crawl finishes (see the module doc)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.server = get_redis_from_settings(crawler.settings)
         self.grace = crawler.settings.getfloat("NEWSDEDUP_FRONTIER_GRACE", DEFAULT_GRACE)
         self.token = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.key = ""
+        self.busy_key = self.live_key = ""
+        self.frontier: list[str] = []
         self._marked = 0.0
+        self._clear = self.server.register_script(_CLEAR)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.busy, signal=signals.request_reached_downloader)
         crawler.signals.connect(self.busy, signal=signals.response_received)
@@ -95,25 +117,48 @@ class SharedFrontier:
         return cls(crawler)
 
     def opened(self, spider: Spider) -> None:
-        self.key = BUSY_KEY % {"spider": spider.name}
+        used = self.crawler.engine.scheduler if self.crawler.engine else None
+        queue_key = spider.name
+        if isinstance(used, scheduler.Scheduler):
+            self.frontier = [used.queue.key, used.df.key]
+            queue_key = used.queue.key
+        self.busy_key, self.live_key = f"{queue_key}:busy", f"{queue_key}:crawls"
+        self._spent()
+        self.server.zadd(self.live_key, {self.token: time.time()})
         self.busy()
+
+    def _spent(self) -> None:
+        """Delete the frontier when no other crawl is alive: this one starts afresh."""
+        if self.frontier:
+            keys = [self.live_key, *self.frontier, self.busy_key]
+            if self._clear(keys=keys, args=[time.time() - self.grace]) > 0:
+                log.info("frontier: no other crawl alive; cleared %s", ", ".join(self.frontier))
 
     def busy(self, *args: Any, **kwargs: Any) -> None:
         now = time.time()
         if now - self._marked >= 1.0:
-            self.server.zadd(self.key, {self.token: now})
+            pipe = self.server.pipeline(transaction=False)
+            pipe.zadd(self.busy_key, {self.token: now})
+            pipe.zadd(self.live_key, {self.token: now})
+            pipe.execute()
             self._marked = now
 
     def idle(self, spider: Spider) -> None:
-        self.server.zrem(self.key, self.token)
+        now = time.time()
+        pipe = self.server.pipeline(transaction=False)
+        pipe.zrem(self.busy_key, self.token)
+        pipe.zadd(self.live_key, {self.token: now})
+        pipe.execute()
         self._marked = 0.0
-        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
-        if scheduler is not None and scheduler.has_pending_requests():
+        used = self.crawler.engine.scheduler if self.crawler.engine else None
+        if used is not None and used.has_pending_requests():
             raise DontCloseSpider("the shared frontier holds requests")
-        others = self.server.zrangebyscore(self.key, time.time() - self.grace, "+inf")
+        others = self.server.zrangebyscore(self.busy_key, now - self.grace, "+inf")
         if others:
             log.debug("frontier: %d other crawls busy, staying open", len(others))
             raise DontCloseSpider("another crawl may still add requests")
 
     def closed(self, spider: Spider) -> None:
-        self.server.zrem(self.key, self.token)
+        self.server.zrem(self.busy_key, self.token)
+        self.server.zrem(self.live_key, self.token)
+        self._spent()

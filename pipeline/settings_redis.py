@@ -7,11 +7,10 @@ same server::
         -s REDIS_URL=redis://HOST:6379/1 -s NEWSDEDUP_STATE=redis://HOST:6379/0
 
 Everything else is ``pipeline.settings``. ``NEWSDEDUP_FRONTIER`` in the environment is the
-default ``REDIS_URL``. The frontier persists after a crawl (``SCHEDULER_PERSIST``: the first
-process to finish must not wipe what the others still use), so a later crawl of the same
-spider skips every URL already queued; start a fresh one by deleting ``<spider>:requests`` and
-``<spider>:dupefilter`` or by naming other keys (``-s SCHEDULER_QUEUE_KEY=...``,
-``-s SCHEDULER_DUPEFILTER_KEY=...``; ``%(spider)s`` is the spider's name).
+default ``REDIS_URL``. The frontier (``<spider>:requests``, ``<spider>:dupefilter``) lives
+while one of its crawls does; ``pipeline.frontier`` says when it goes. Crawls of different
+jobs with one spider need their own keys (``-s SCHEDULER_QUEUE_KEY=job1:%(spider)s:requests
+-s SCHEDULER_DUPEFILTER_KEY=job1:%(spider)s:dupefilter``) or their own database.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
+from scrapy import Request
+from scrapy_redis.dupefilter import RFPDupeFilter
 from sites.crawl import ROOT, Crawl, command, environment, parse_stats, written
 from sites.server import NewsSite, serve
 
@@ -76,16 +78,35 @@ def test_two_crawls_share_the_frontier_and_emit_every_article_once(
     stored = {k.decode().removeprefix("newsdedup:doc:") for k in keys}
     ids = {a["id"] for c in crawls for a in c.articles}
     assert stored == ids and len(ids) == len(first | second)
+    # The last to finish cleared the frontier.
+    assert redis.Redis.from_url(redis_server.url(1)).keys("site:*") == []
 
 
-def test_a_second_crawl_of_a_persisted_frontier_downloads_nothing_again(
+def test_the_last_crawl_clears_the_frontier_and_the_next_finds_everything_known(
     harbour: NewsSite, redis_server: RedisServer, tmp_path: Path  # noqa: F811
 ) -> None:
     redis_server.flush()
     (done,) = crawl_together(harbour, redis_server, tmp_path / "first", 1)
     assert done.returncode == 0 and done.emitted == emittable(harbour)
-    before = len(harbour.log)
+    frontier = redis.Redis.from_url(redis_server.url(1))
+    assert frontier.keys("site:*") == []
     (again,) = crawl_together(harbour, redis_server, tmp_path / "again", 1)
     assert again.returncode == 0, again.log[-3000:]
-    assert again.emitted == set()
-    assert [p for p, _ in harbour.log[before:]] in ([], ["/robots.txt"])
+    # A new crawl generation: the site is read again, and every article is already known.
+    assert again.stat("newsdedup/pages/article") == len(emittable(harbour))
+    assert again.stat("newsdedup/known") == len(emittable(harbour))
+    assert again.stat("newsdedup/written") == 0 and again.emitted == set()
+
+
+def test_a_crawl_starting_alone_clears_what_a_killed_crawl_left(
+    harbour: NewsSite, redis_server: RedisServer, tmp_path: Path  # noqa: F811
+) -> None:
+    redis_server.flush()
+    frontier = redis.Redis.from_url(redis_server.url(1))
+    # A killed crawl's leftovers: its start page marked seen, its liveness long expired.
+    seen = RFPDupeFilter(frontier, "site:dupefilter")
+    assert not seen.request_seen(Request(harbour.url("/")))
+    frontier.zadd("site:requests:crawls", {"dead:1:abc": 1.0})
+    (crawl,) = crawl_together(harbour, redis_server, tmp_path, 1)
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    assert crawl.emitted == emittable(harbour)
