@@ -14,7 +14,8 @@ import redis
 
 from pipeline.document import canonical_url
 from pipeline.errors import NewsdedupError
-from pipeline.group.redis_index import PREFIX, connection_kwargs
+from pipeline.group.redis_connect import connect
+from pipeline.group.redis_index import PREFIX
 
 KEY = PREFIX + b"seen"
 _BATCH = 10_000  # members per SADD
@@ -30,12 +31,7 @@ class RedisSeenStore:
     @classmethod
     def open(cls, url: str) -> RedisSeenStore:
         """Connect to the store of the Redis state at ``url`` (``redis://HOST:PORT/DB``)."""
-        kwargs, where = connection_kwargs(url)
-        client = redis.Redis(**kwargs)
-        try:
-            client.ping()
-        except redis.RedisError as err:
-            raise NewsdedupError(f"cannot connect to Redis at {where}: {err}") from None
+        client, _, where = connect(url)
         return cls(client, where)
 
     def _fail(self, err: redis.RedisError) -> NewsdedupError:

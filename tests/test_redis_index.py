@@ -15,7 +15,8 @@ from test_group_backends import CFG, STORIES, corpus, doc, run, seed_docs, snaps
 from pipeline.errors import NewsdedupError
 from pipeline.group import group, open_index
 from pipeline.group.batch import make_signature
-from pipeline.group.redis_index import PENDING, RedisIndex, basename, connection_kwargs
+from pipeline.group.redis_connect import connection_kwargs
+from pipeline.group.redis_index import PENDING, RedisIndex, basename
 from pipeline.group.signatures import lean_minhash
 
 

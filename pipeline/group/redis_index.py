@@ -33,13 +33,9 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 import redis
-from redis.backoff import ExponentialBackoff
-from redis.connection import SSLConnection, UnixDomainSocketConnection, parse_url
-from redis.retry import Retry
 
 from pipeline.config import GroupConfig
 from pipeline.errors import NewsdedupError
@@ -53,6 +49,7 @@ from pipeline.group.index import (
     fingerprint,
 )
 from pipeline.group.links import Evidence
+from pipeline.group.redis_connect import connect
 from pipeline.group.redis_lock import LockLost, RedisLock
 from pipeline.group.redis_lsh import LshSpace, RedisLsh
 from pipeline.group.sqlite_index import _pack_evidence, _unpack_evidence
@@ -64,28 +61,6 @@ META, EVIDENCE, PENDING, LOCK = (PREFIX + k for k in (b"meta", b"evidence", b"pe
 LOCK_TTL = 30.0  # seconds a dead writer keeps others waiting
 _OPTIONAL = (b"published", b"site", b"cluster_id", b"parent", b"relation")
 _FIELDS = (b"length", b"text_hash", b"df", b"sketch", *_OPTIONAL)
-
-
-def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
-    """``redis.Redis`` keyword arguments for a ``redis://``, ``rediss://`` or ``unix://`` URL,
-    and where it points, for messages (never the password)."""
-    try:
-        kwargs: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
-    except ValueError as err:
-        raise NewsdedupError(f"bad Redis URL {url!r}: {err}") from None
-    cls = kwargs.pop("connection_class", None)
-    if cls is not None and issubclass(cls, UnixDomainSocketConnection):
-        kwargs["unix_socket_path"] = kwargs.pop("path")
-        where = str(kwargs["unix_socket_path"])
-    else:
-        if cls is not None and issubclass(cls, SSLConnection):
-            kwargs["ssl"] = True
-        where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
-    kwargs.setdefault("socket_connect_timeout", 5.0)
-    kwargs.setdefault("socket_timeout", 120.0)
-    # A few quick retries ride out a dropped connection; a server that is gone fails in seconds.
-    kwargs.setdefault("retry", Retry(ExponentialBackoff(cap=1.0, base=0.1), 3))
-    return kwargs, where
 
 
 def basename(cfg: GroupConfig, space: str) -> bytes:
@@ -149,12 +124,7 @@ class RedisIndex:
 
     def __init__(self, url: str, cfg: GroupConfig, lock_ttl: float = LOCK_TTL) -> None:
         self.cfg = cfg
-        kwargs, self.where = connection_kwargs(url)
-        self.client = redis.Redis(**kwargs)
-        try:
-            self.client.ping()
-        except redis.RedisError as err:
-            raise NewsdedupError(f"cannot connect to Redis at {self.where}: {err}") from None
+        self.client, kwargs, self.where = connect(url)
         storage = {"type": "redis", "redis": kwargs}
         passages = LshSpace(
             self.client, storage, basename(cfg, "passage"), cfg.num_perm,
@@ -237,8 +207,12 @@ class RedisIndex:
                 pipe.multi()
                 self._queue_writes(pipe)
                 pipe.execute()
-        with self._guard():
+        try:
             self.lock.release()
+        except redis.RedisError as err:
+            # Committed all the same: the lease runs out by itself.
+            log.warning("could not release the grouping lock in Redis at %s: %s", self.where, err)
+            self.lock.abandon()
         self._reset()
 
     def _queue_writes(self, pipe: redis.client.Pipeline) -> None:
