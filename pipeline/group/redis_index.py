@@ -10,6 +10,7 @@ Keys, all under ``newsdedup:``::
     links:<id>         set: the evidence fields naming an article
     pending            hash: id -> passages, for LSH entries of a run that has not committed
     lock               the write lock (``redis_lock``)
+    seen               set: URLs crawls emitted (``pipeline.redis_seen``)
     lsh:...            the two datasketch LSH indexes (``redis_lsh``)
 
 One writer at a time. A run takes the lock at its first write, or at ``known`` (the question a
