@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipeline import __version__
-from pipeline.config import CleanConfig, Config, GroupConfig
+from pipeline.config import CleanConfig, Config, GroupConfig, is_remote_state
 from pipeline.errors import NewsdedupError
 from pipeline.group import explain, open_index
 from pipeline.loaders import expand_inputs, iter_documents
@@ -157,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     gcfg = GroupConfig()
-    if not args.state.startswith("redis") and not Path(args.state).is_dir():
+    if not is_remote_state(args.state) and not Path(args.state).is_dir():
         raise NewsdedupError(f"no state at {args.state}: run `newsdedup run` first")
     index = open_index(args.state, gcfg)
     try:

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+REMOTE_STATE_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def is_remote_state(state: str) -> bool:
+    """A Redis URL rather than a state directory."""
+    return state.startswith(REMOTE_STATE_SCHEMES)
+
 
 @dataclass(frozen=True, slots=True)
 class CleanConfig:

@@ -39,7 +39,8 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from pipeline.seen import SeenStore
+from pipeline.config import is_remote_state
+from pipeline.seen import UrlStore, open_seen
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ class SeenSkip:
     fetched again and new articles are found on them.
     """
 
-    def __init__(self, crawler: Crawler, store: SeenStore) -> None:
+    def __init__(self, crawler: Crawler, store: UrlStore) -> None:
         self.crawler = crawler
         self.store = store
         crawler.signals.connect(self._close, signal=signals.spider_closed)
@@ -197,9 +198,9 @@ class SeenSkip:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SeenSkip:
         state = str(crawler.settings.get("NEWSDEDUP_STATE") or "")
-        if not state or "://" in state:  # a Redis state keeps its own seen set
-            raise NotConfigured("seen-URL store needs a state directory")
-        return cls(crawler, SeenStore.open(Path(state)))
+        if not state:
+            raise NotConfigured("seen-URL store needs a state")
+        return cls(crawler, open_seen(state))
 
     def _close(self) -> None:
         self.store.close()
@@ -274,7 +275,8 @@ class ValidatingPolicy(RFC2616Policy):
 class StateDirCacheStorage(FilesystemCacheStorage):
     """Scrapy's filesystem HTTP cache, kept in the state directory and written atomically.
 
-    ``HTTPCACHE_DIR`` relative to ``NEWSDEDUP_STATE`` (absolute paths are used as they are).
+    ``HTTPCACHE_DIR`` relative to ``NEWSDEDUP_STATE`` (absolute paths are used as they are;
+    with a Redis state, relative to ``.scrapy/``).
     Each entry is written to a temporary folder and renamed into place: Scrapy's own storage
     writes its files one by one, and a crawl killed between two of them would leave an entry
     that fails every later read.
@@ -283,8 +285,10 @@ class StateDirCacheStorage(FilesystemCacheStorage):
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
         cache = Path(settings.get("HTTPCACHE_DIR") or "httpcache")
-        state = Path(settings.get("NEWSDEDUP_STATE") or "output/state")
-        self.cachedir = str(cache if cache.is_absolute() else state / cache)
+        state = str(settings.get("NEWSDEDUP_STATE") or "output/state")
+        # A Redis state has no directory: the cache stays on this machine, as Scrapy's does.
+        base = Path(".scrapy") if is_remote_state(state) else Path(state)
+        self.cachedir = str(cache if cache.is_absolute() else base / cache)
         self._writing_to: str | None = None
 
     def _get_request_path(self, spider: Spider, request: Request) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pipeline.config import CleanConfig, Config
+from pipeline.config import CleanConfig, Config, is_remote_state
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.group import Index, group, open_index
@@ -23,10 +23,6 @@ from pipeline.output import write_outputs
 from pipeline.process import process
 
 log = logging.getLogger(__name__)
-
-
-def is_remote_state(state: str) -> bool:
-    return state.startswith(("redis://", "rediss://", "unix://"))
 
 
 @dataclass(slots=True)

@@ -15,8 +15,8 @@ from pipeline.config import CleanConfig, Config, GroupConfig
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.process import process
-from pipeline.run import Run, is_remote_state
-from pipeline.seen import SeenStore
+from pipeline.run import Run
+from pipeline.seen import UrlStore, open_seen
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def config_from_settings(settings: Any) -> Config:
     )
 
 
-def _remember(seen: SeenStore, docs: list[Document]) -> None:
+def _remember(seen: UrlStore, docs: list[Document]) -> None:
     """Record written articles' fetch and canonical URLs: a rerun does not download them again.
 
     Called only after the outputs are on disk, so a killed crawl records nothing it lost.
@@ -57,7 +57,7 @@ class NewsdedupPipeline:
         self.crawler = crawler
         self.cfg = cfg
         self.run: Run | None = None
-        self._seen: SeenStore | None = None
+        self._seen: UrlStore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NewsdedupPipeline:
@@ -75,10 +75,9 @@ class NewsdedupPipeline:
             # One clear line, then stop the crawl before it requests anything.
             log.error("newsdedup: %s", err)
             raise
-        if not is_remote_state(self.cfg.state):
-            seen = SeenStore.open(Path(self.cfg.state))
-            run.on_written.append(lambda docs: _remember(seen, docs))
-            self._seen = seen
+        seen = open_seen(self.cfg.state)
+        run.on_written.append(lambda docs: _remember(seen, docs))
+        self._seen = seen
         self.run = run
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:

@@ -11,7 +11,9 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
+from pipeline.config import is_remote_state
 from pipeline.document import canonical_url
 
 FILENAME = "seen.sqlite"
@@ -66,3 +68,22 @@ class SeenStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class UrlStore(Protocol):
+    """What the crawl and the item pipeline need of a seen-URL store, local or in Redis."""
+
+    def contains(self, url: str) -> bool: ...
+
+    def add(self, urls: Iterable[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_seen(state: str) -> UrlStore:
+    """The seen-URL store of a state: a SQLite file in a state directory, or a Redis set."""
+    if is_remote_state(state):
+        from pipeline.redis_seen import RedisSeenStore
+
+        return RedisSeenStore.open(state)
+    return SeenStore.open(Path(state))

@@ -30,7 +30,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.config import GroupConfig
+from pipeline.config import GroupConfig, is_remote_state
 from pipeline.errors import NewsdedupError
 from pipeline.group.links import Evidence
 
@@ -167,7 +167,7 @@ def fingerprint(cfg: GroupConfig) -> dict[str, object]:
 def open_index(state: str, cfg: GroupConfig) -> Index:
     """Open (creating it) the state at ``state``: a directory, for the embedded adapter, or a
     ``redis://``, ``rediss://`` or ``unix://`` URL, for the Redis adapter."""
-    if state.startswith(("redis://", "rediss://", "unix://")):
+    if is_remote_state(state):
         try:
             from pipeline.group.redis_index import RedisIndex
         except ImportError as err:
