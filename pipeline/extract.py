@@ -1,0 +1,177 @@
+"""The ``extract`` step: an HTML page to its article text and metadata.
+
+The page is parsed once. Metadata is read from the whole page, then page chrome is pruned
+(``pipeline.prune``) and trafilatura extracts the main text from the pruned tree. boilerpy3 takes
+over when trafilatura finds nothing, fails, or finds far too little next to it
+(``CleanConfig.fallback_ratio``). Paragraphs repeated verbatim (pages that carry the same block
+for mobile and desktop) are kept once.
+
+trafilatura runs with ``include_comments=False`` (its default keeps reader comments) and
+``deduplicate=False`` (its cache is process-global, which would make results depend on the order
+documents are seen).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+
+import lxml.etree
+import lxml.html
+import trafilatura
+from boilerpy3 import extractors as boilerpy3_extractors
+from boilerpy3.exceptions import HTMLExtractionError
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+
+from pipeline.config import CleanConfig
+from pipeline.document import Document, make_id
+from pipeline.errors import Drop
+from pipeline.metadata import read_metadata
+from pipeline.prune import prune_chrome
+
+log = logging.getLogger(__name__)
+
+# A repeated paragraph shorter than this (a list bullet, "Read more") may repeat legitimately.
+_DEDUP_MIN_WORDS = 5
+# trafilatura text at least this long is never replaced by boilerpy3's.
+_FALLBACK_MAX_CHARS = 500
+_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?)\]])")
+_SPACE_AFTER_OPEN = re.compile(r"([(\[])[ \t]+")
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
+
+_warned: set[str] = set()
+
+
+def _warn_once(reason: str, message: str, *args: object) -> None:
+    """Log one warning per reason per process; the run summary counts every occurrence."""
+    if reason in _warned:
+        log.debug(message, *args)
+        return
+    _warned.add(reason)
+    log.warning(message + " (further cases are counted, not logged)", *args)
+
+
+def extract(doc: Document, cfg: CleanConfig) -> Document:
+    """Fill ``text``, ``title``, ``author``, ``published``, ``language`` and ``sitename``.
+
+    A document without HTML is returned unchanged. When the document has no URL and the page
+    declares an absolute canonical URL, that URL is adopted and the id recomputed from it.
+    Raises ``Drop("extract_failed")`` when neither extractor finds any text.
+    """
+    if doc.html is None:
+        return doc
+    tree = parse_html(doc.html)
+    if tree is None:
+        _warn_once("unparseable", "unparseable HTML, e.g. %s", doc.source)
+        raise Drop("extract_failed", source=doc.source, detail="unparseable HTML")
+
+    meta = read_metadata(tree, doc.url)
+    prune_chrome(tree)
+    text = _main_text(tree, doc, cfg)
+    if not text:
+        _warn_once("extract_failed", "no main text found, dropped: %s", doc.source)
+        raise Drop("extract_failed", source=doc.source, detail="no main text found")
+
+    url, doc_id = doc.url, doc.id
+    if url is None and meta.url is not None:
+        url, doc_id = meta.url, make_id(meta.url)
+    return replace(
+        doc,
+        id=doc_id,
+        url=url,
+        text=text,
+        title=meta.title or doc.title,
+        author=meta.author or doc.author,
+        published=meta.published or doc.published,
+        language=meta.language or doc.language,
+        sitename=meta.sitename or doc.sitename,
+    )
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """Parse a page once; the tree is shared by metadata, pruning and extraction."""
+    tree = load_html(html)
+    return tree if isinstance(tree, HtmlElement) else None
+
+
+def _main_text(tree: HtmlElement, doc: Document, cfg: CleanConfig) -> str:
+    text = _trafilatura_text(tree, doc)
+    # boilerpy3 only overrules a short result: on longer ones it was measured to pick page
+    # furniture more often than trafilatura misses text. It cannot find more text than the page
+    # shows, so it is not worth running when trafilatura holds the fallback share of that.
+    if text and (
+        len(text) >= _FALLBACK_MAX_CHARS or len(text) >= cfg.fallback_ratio * _visible_chars(tree)
+    ):
+        return text
+    backup = _boilerpy3_text(tree, doc)
+    if not text:
+        if backup:
+            _warn_once(
+                "trafilatura_empty", "trafilatura found no text, boilerpy3 used: %s", doc.source
+            )
+        return backup
+    if len(text) < cfg.fallback_ratio * len(backup):
+        _warn_once(
+            "trafilatura_short", "trafilatura found too little, boilerpy3 used: %s", doc.source
+        )
+        return backup
+    return text
+
+
+def _trafilatura_text(tree: HtmlElement, doc: Document) -> str:
+    try:
+        result = trafilatura.bare_extraction(
+            tree,
+            url=doc.url,
+            include_comments=False,
+            deduplicate=False,
+            with_metadata=False,
+        )
+    except (ValueError, TypeError, AttributeError, lxml.etree.LxmlError) as exc:
+        _warn_once("trafilatura_error", "trafilatura failed on %s: %r", doc.source, exc)
+        return ""
+    if result is None or isinstance(result, dict):
+        return ""
+    return _dedup_paragraphs(result.text or "")
+
+
+def _boilerpy3_text(tree: HtmlElement, doc: Document) -> str:
+    html = lxml.html.tostring(tree, encoding="unicode")
+    try:
+        text = boilerpy3_extractors.ArticleExtractor(raise_on_failure=True).get_content(html)
+    except (HTMLExtractionError, ValueError, AttributeError, IndexError) as exc:
+        _warn_once("boilerpy3_error", "boilerpy3 failed on %s: %r", doc.source, exc)
+        return ""
+    # boilerpy3 joins text nodes with a space: "a link ." and "( see )"
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = _SPACE_AFTER_OPEN.sub(r"\1", text)
+    return _dedup_paragraphs(text.strip())
+
+
+def _visible_chars(tree: HtmlElement) -> int:
+    """Characters of text a reader could see (script, style and template contents excluded)."""
+    body = tree.find("body")
+    if body is None:
+        return 0
+    size = 0
+    for el in body.iter():
+        if el.text and isinstance(el.tag, str) and el.tag not in _INVISIBLE:
+            size += len(el.text.strip())
+        if el.tail:
+            size += len(el.tail.strip())
+    return size
+
+
+def _dedup_paragraphs(text: str) -> str:
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line in text.split("\n"):
+        key = " ".join(line.split()).lower()
+        if len(key.split()) >= _DEDUP_MIN_WORDS:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(line)
+    return "\n".join(kept).strip()

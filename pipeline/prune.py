@@ -1,0 +1,158 @@
+"""Remove page chrome from a parsed page before main-text extraction.
+
+Chrome is recognised by the class and id names that widely deployed themes and plugins give it
+(comment sections, newsletter and donation boxes, share bars, related-article blocks, author
+boxes, cookie banners, tables of contents) and by markup that hides it from a desktop reader.
+
+A name is matched as whole ``-``/``_``-separated words of a class or id, so ``share-bar`` and
+``post_comments`` match but ``shareholder`` and ``commentary`` do not. Only container elements are
+removed, never headings, paragraphs or links (whose ids are often derived from their own text),
+and never a container that holds the page's ``<h1>`` or most of its text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+from lxml.html import HtmlElement
+
+# Containers that chrome comes in; headings, paragraphs and inline elements are left alone.
+_CONTAINERS = frozenset(
+    {"div", "section", "aside", "ul", "ol", "dl", "form", "footer", "nav", "figure", "dialog",
+     "details", "iframe", "table", "center", "header"}
+)  # fmt: skip
+
+# One alternation per kind of chrome; each is matched as whole words of a class or id name.
+_KINDS: dict[str, str] = {
+    "comments": (
+        r"comments?|comment-?(?:list|area|respond|form|section|wrap(?:per)?|thread|s-area)"
+        r"|commentlist|respond|disqus(?:_thread)?|dsq|wpdiscuz|wpd|wc-comment|wc"
+    ),
+    "newsletter": (
+        r"newsletters?|subscribe|subscriptions?|sign-?up|opt-?in|mc4wp|mailchimp|mc_embed_signup"
+        r"|tnp|convertkit|ck_form|formkit|mailerlite|ml-form-embed\w*|klaviyo|hbspt-form"
+        r"|email-(?:signup|capture|subscribe)"
+    ),
+    "share": (
+        r"share|shares|sharing|sharedaddy|addtoany|a2a_kit|shareaholic|sharethis|swp_social_panel"
+        r"|social-(?:share|icons|links|buttons|media-links|follow)|follow-us"
+    ),
+    "related": (
+        r"related|yarpp|jp-relatedposts|crp_related|relatedposts|related-(?:posts|articles|content)"
+        r"|more-stories|also-read|read-next|recommended|recirc|you-may-like|outbrain|taboola"
+        r"|most-popular|popular-posts|trending"
+    ),
+    "author": (
+        r"author-(?:box|bio|info|card|details|description|profile)|about-author|author-about"
+        r"|saboxplugin-wrap|elementor-author-box|post-author-bio"
+    ),
+    "consent": r"cookie|cookies|consent|gdpr|cmplz|onetrust|cky-consent|cookie-law-info|didomi",
+    "ads": r"ad|ads|advert|advertisement|adsbygoogle|ad-slot|ad-container|ad-wrapper|sponsored|dfp",
+    "donate": r"donate|donation|support-us|paywall",
+    # whole names only: "toc_<section>" ids often wrap the sections the contents link to
+    "toc": r"^(?:ez-|rank-math-|lwp|post-|article-|wp-block-)?(?:toc|table-of-contents)"
+    r"(?:[-_](?:container|block|wrapper|wrap|widget))?$",
+    "navigation": (
+        r"breadcrumbs?|pagination|post-navigation|nav-links|skip-link|tags-links|cat-links"
+    ),
+    "hidden": (
+        r"elementor-hidden-desktop|hidden-desktop|hide-desktop|hidden-lg|d-lg-none"
+        r"|sr-only|screen-reader-text|visually-hidden"
+    ),
+}
+
+
+def _enabled() -> tuple[str, ...]:
+    raw = os.environ.get("NEWSDEDUP_PRUNE")
+    if raw is None:
+        return tuple(_KINDS)
+    return tuple(k for k in raw.split(",") if k in _KINDS)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    if pattern.startswith("^"):
+        return re.compile(pattern)
+    return re.compile(r"(?:^|[-_])(?:" + pattern + r")(?:$|[-_])")
+
+
+_MATCHERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, _compile(_KINDS[kind])) for kind in _enabled()
+)
+_NEGATED = re.compile(r"(?:no|not|non|without)[-_]")
+# A container holding more than this share of the page's prose is (part of) the article, whatever
+# its name says: themes put "share" or "ad-wrapper" classes on the article body itself.
+_MAX_PROSE_SHARE = 0.3
+# When the containers of one kind together hold more than this share of the prose, they are the
+# page: the posts of a forum thread are named like comments.
+_MAX_KIND_SHARE = 0.5
+_PROSE_MIN_WORDS = 20
+
+
+def _names(el: HtmlElement) -> Iterator[str]:
+    for attr in ("class", "id"):
+        value = el.get(attr)
+        if value:
+            for name in value.lower().split():
+                # "no-comments", "no_toc_section": the name says the chrome is absent
+                if not _NEGATED.match(name):
+                    yield name
+
+
+def _kind(el: HtmlElement, cache: dict[str, str]) -> str:
+    """The kind of chrome ``el`` is named as, or "" for none."""
+    for name in _names(el):
+        kind = cache.get(name)
+        if kind is None:
+            kind = cache[name] = next((k for k, rx in _MATCHERS if rx.search(name)), "")
+        if kind:
+            return kind
+    return ""
+
+
+def prune_chrome(tree: HtmlElement) -> int:
+    """Remove chrome containers from ``tree`` in place; returns how many were removed."""
+    body = tree.find("body")
+    if body is None:
+        return 0
+    total = _prose_chars(body)
+    cache: dict[str, str] = {}
+    found: dict[str, list[HtmlElement]] = {}
+    prose: dict[str, int] = {}
+    skip: set[HtmlElement] = set()
+    for el in body.iter(*_CONTAINERS):
+        if el in skip:
+            continue
+        kind = _kind(el, cache)
+        if not kind or el.find(".//h1") is not None:
+            continue
+        text = el.text_content()
+        # Removing an empty container gains nothing, and trafilatura's choices are sensitive
+        # to the shape of the tree.
+        if not text.strip():
+            continue
+        size = _prose_chars(el)
+        if size > _MAX_PROSE_SHARE * total:
+            continue
+        found.setdefault(kind, []).append(el)
+        prose[kind] = prose.get(kind, 0) + size
+        skip.update(el.iter(*_CONTAINERS))
+    removed = 0
+    for kind, elements in found.items():
+        if prose[kind] > _MAX_KIND_SHARE * total:
+            continue
+        for el in elements:
+            el.drop_tree()
+        removed += len(elements)
+    return removed
+
+
+def _prose_chars(el: HtmlElement) -> int:
+    """Characters in paragraphs long enough to be running text."""
+    size = 0
+    for p in el.iter("p"):
+        text = p.text_content()
+        if len(text.split()) >= _PROSE_MIN_WORDS:
+            size += len(text)
+    return size
