@@ -290,7 +290,7 @@ def test_chrome_names_are_matched_as_whole_words() -> None:
         "<article><h1>Budget passes</h1>" + paragraphs(5, "the budget")
         + "<div class='share-bar'><p>Share this on every network you know about today</p></div>"
         + "<div class='shareholder-notes'><p>Shareholder notes are part of this story</p></div>"
-        + "<div class='no-comments'><p>A closing note that belongs to the story</p></div>"
+        + "<div class='no-related-posts'><p>A closing note that belongs to the story</p></div>"
         + "</article>"
     )  # fmt: skip
     tree = parse_html(page(body))
@@ -314,10 +314,11 @@ def test_container_named_like_chrome_but_holding_the_article_is_kept() -> None:
     assert "paragraph 5 about the budget" in flat(tree.text_content())
 
 
-def test_forum_posts_named_like_comments_are_kept() -> None:
+def test_many_blocks_of_one_kind_holding_the_page_are_kept() -> None:
     posts = "".join(
-        f"<div class='comment-{i}_wrap'>{paragraphs(1, f'post {i}')}</div>" for i in range(6)
+        f"<div class='related-{i}'>{paragraphs(1, f'post {i}')}</div>" for i in range(6)
     )
+    # six teasers' worth of prose, and nothing else: they are the page
     tree = parse_html(page("<h1>Which tent for winter?</h1>" + posts))
     assert tree is not None
     prune_chrome(tree)
