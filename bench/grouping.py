@@ -431,162 +431,129 @@ def table(title: str, head: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(x).rjust(w) for x, w in zip(row, widths, strict=True)))
 
 
-def report(args: argparse.Namespace, results: dict[int, dict[str, dict[str, Any]]]) -> None:
+Results = dict[int, dict[str, dict[str, Any]]]
+
+
+def report(args: argparse.Namespace, results: Results) -> None:
     sizes = sorted(results)
     note = " (PROFILED: times are not comparable)" if args.profile else ""
     print(f"grouping bench: {args.wire}, seed {args.seed}, batches of {args.batch:,}{note}")
     rows = []
     for s in sizes:
         b = results[s]["build"]
-        k = Counter(b["kinds"])
+        k: Counter[str] = Counter(b["kinds"])
         total = sum(k.values())
-        rows.append(
-            [f"{s:,}"]
-            + [f"{k[x] / total:.1%}" for x in KINDS]
-            + [f"{sum(k[x] for x in DERIVED) / total:.1%}", f"{b['chars']:,.0f}"]
-        )
-    rows.append(["wire-dev", *"19.1% 6.3% 10.6% 8.1% 17.0% 8.2% 30.6% 42.1%".split(), "3,015"])
+        share = [f"{k[x] / total:.1%}" for x in KINDS]
+        rows.append([f"{s:,}", *share, f"{sum(k[x] for x in DERIVED) / total:.1%}"])
+        rows[-1].append(f"{b['chars']:,.0f}")
+    rows.append(["wire-dev", *"19.1% 6.3% 10.6% 8.1% 17.0% 8.2% 30.6% 42.1% 3,015".split()])
     table("corpus: share of kinds", ["size", *KINDS, "derived", "chars/doc"], rows)
 
     rows = []
     for s in sizes:
         b = results[s]["build"]
-        state = sum(b["state"].values())
-        n, _, cpu, _, _ = b["batches"][-1]
+        n, state, (last, _, cpu, _, _) = b["n"], sum(b["state"].values()), b["batches"][-1]
+        by_file = " ".join(f"{k}={v / n:,.0f}" for k, v in sorted(b["state"].items()))
         rows.append(
-            [
-                f"{b['n']:,}" + (" (stopped)" if b["n"] < s else ""),
-                f"{b['n'] / b['cpu_s']:,.0f}",
-                f"{b['n'] / b['wall_s']:,.0f}",
-                f"{n / cpu:,.0f}",
-                f"{b['index_s']:,.0f}",
-                mib(b["peak_rss"]),
-                mib(b["peak_rss"] - b["base_rss"]),
-                mib(state),
-                f"{state / b['n']:,.0f}",
-                " ".join(f"{k}={v / b['n']:,.0f}" for k, v in sorted(b["state"].items())),
-            ]
+            [f"{n:,}" + (" (stopped)" if n < s else ""), f"{n / b['cpu_s']:,.0f}"]
+            + [f"{n / b['wall_s']:,.0f}", f"{last / cpu:,.0f}", f"{b['index_s']:,.0f}"]
+            + [mib(b["peak_rss"]), mib(b["peak_rss"] - b["base_rss"]), mib(state)]
+            + [f"{state / n:,.0f}", by_file]
         )
     head = ["size", "docs/s cpu", "docs/s wall", "last batch", "in index s", "peak RSS"]
     head += ["RSS growth", "state", "B/article", "B/article by file"]
     table("build: known -> group -> commit per batch, one core", head, rows)
 
     rows = []
-    for s in sizes:
-        if "baseline" not in results[s]:
-            continue
+    for s in [s for s in sizes if "baseline" in results[s]]:
         b, base = results[s]["build"], results[s]["baseline"]
         ours, theirs = b["n"] / b["cpu_s"], base["n"] / base["cpu_s"]
-        rows.append(
-            [
-                f"{s:,}",
-                f"{theirs:,.0f}",
-                f"{base['n'] / base['wall_s']:,.0f}",
-                mib(base["peak_rss"]),
-                f"{ours:,.0f}",
-                f"{theirs / ours:.2f}x",
-            ]
-        )
+        rows.append([f"{s:,}", f"{theirs:,.0f}", f"{base['n'] / base['wall_s']:,.0f}"])
+        rows[-1] += [mib(base["peak_rss"]), f"{ours:,.0f}", f"{theirs / ours:.2f}x"]
     head = ["size", "docs/s cpu", "docs/s wall", "peak RSS", "ours docs/s cpu", "our cost"]
     table("doc-level MinHash baseline (word 5-grams, 14x8, datasketch)", head, rows)
 
     rows = []
     for s in sizes:
         r = results[s]["incremental"]
-        rows.append(
-            [
-                f"{s:,}",
-                f"{r['open_s']:.2f}",
-                f"{r['wall_s']:.2f}",
-                f"{r['cpu_s']:.2f}",
-                f"{r['index_s']:.2f}",
-                f"{r['wall_s'] - r['index_s']:.2f}",
-                mib(r["peak_rss"]),
-                " ".join(f"{k}={v}" for k, v in sorted(r["relations"].items())),
-            ]
-        )
+        rows.append([f"{s:,}"] + [f"{r[k]:.2f}" for k in ("open_s", "wall_s", "cpu_s", "index_s")])
+        rows[-1] += [f"{r['wall_s'] - r['index_s']:.2f}", mib(r["peak_rss"])]
+        rows[-1].append(" ".join(f"{k}={v}" for k, v in sorted(r["relations"].items())))
     head = ["history", "open s", "wall s", "cpu s", "in index s", "rest s", "peak RSS"]
     table(f"incremental: {args.incremental:,} new articles", head + ["relations"], rows)
+    calls = results[sizes[-1]]["incremental"]["index_calls"]
+    print(
+        "  index calls at", f"{sizes[-1]:,}:", ", ".join(f"{k} {v:.2f} s" for k, v in calls.items())
+    )
     project(results, 1_000_000)
-    slowest = max(results[sizes[-1]]["incremental"]["index_calls"].items(), key=lambda x: x[1])
-    print(f"  (slowest index call at {sizes[-1]:,}: {slowest[0]} {slowest[1]:.2f} s)")
 
     rows = []
     for s in sizes:
-        for name in ("build", "baseline", "incremental"):
-            if name in results[s]:
-                q = results[s][name]["quality"]
-                cells = [f"{q[k]:.3f}" for k in (*DERIVED, "cite", "singleton")]
-                rows.append([f"{s:,}", name.replace("build", "ours"), *cells])
+        for name in [x for x in ("build", "baseline", "incremental") if x in results[s]]:
+            q = results[s][name]["quality"]
+            rows.append([f"{s:,}", name.replace("build", "ours")])
+            rows[-1] += [f"{q[k]:.3f}" for k in (*DERIVED, "cite", "singleton")]
     head = ["size", "grouper", *DERIVED, "cite (wrong)", "singleton (wrong)"]
     table(f"sampled check: joined to their original (up to {SAMPLE} per kind)", head, rows)
-    targets(args, results)
+    targets(results)
 
 
-def project(results: dict[int, dict[str, dict[str, Any]]], target: int) -> None:
+def project(results: Results, target: int) -> None:
     """Straight-line fits, to say what a size not run would cost: each build batch's CPU
-    time against the history it met, and the incremental run's wall time against history."""
+    time per article against the history it met, the incremental run's wall time against
+    history."""
     sizes = sorted(results)
     if sizes[-1] >= target:
         return
     batches = results[sizes[-1]]["build"]["batches"]
     if len(batches) >= 3:
         history = np.array([b[1] for b in batches], dtype=float)
-        cpu = np.array([b[2] / b[0] for b in batches], dtype=float)  # per new article
-        slope, icpt = np.polyfit(history, cpu, 1)
+        slope, icpt = np.polyfit(history, [b[2] / b[0] for b in batches], 1)
         size = batches[0][0]
         total = sum(size * (icpt + slope * h) for h in range(0, target, size))
         print(
-            f"\n  projection to {target:,}: build per article = {icpt * 1e3:.2f} ms"
-            f" + {slope * 1e9:.2f} ms per million articles of history"
-            f" -> build {total / 3600:.1f} h cpu ({target / total:,.0f} docs/s)"
+            f"  projection to {target:,}: build = {icpt * 1e3:.2f} ms per article"
+            f" + {slope * 1e9:.0f} ms per article per million of history"
+            f" -> {total / 3600:.1f} h cpu ({target / total:,.0f} docs/s)"
         )
     if len(sizes) >= 2:
-        x = np.array(sizes, dtype=float)
-        y = np.array([results[s]["incremental"]["wall_s"] for s in sizes], dtype=float)
-        slope, icpt = np.polyfit(x, y, 1)
+        wall = [results[s]["incremental"]["wall_s"] for s in sizes]
+        slope, icpt = np.polyfit(np.array(sizes, dtype=float), wall, 1)
         print(f"  projection to {target:,}: incremental {icpt + slope * target:,.0f} s wall")
 
 
-def targets(args: argparse.Namespace, results: dict[int, dict[str, dict[str, Any]]]) -> None:
+def targets(results: Results) -> None:
     sizes = sorted(results)
-    big = sizes[-1]
-    b = results[big]["build"]
+    big, first = sizes[-1], sizes[0]
+    b, inc = results[big]["build"], results[big]["incremental"]
     ours = b["n"] / b["cpu_s"]
-    rows = [
-        ["grouping >= 3,000 docs/s, one core", f"{big:,}", f"{ours:,.0f} docs/s cpu", ours >= 3000]
-    ]
+    at = f"{big:,}"
+    rows = [["grouping >= 3,000 docs/s, one core", at, f"{ours:,.0f} docs/s cpu", ours >= 3000]]
     if "baseline" in results[big]:
-        base = results[big]["baseline"]
-        ratio = (base["n"] / base["cpu_s"]) / ours
-        rows.append(["within 2x the doc-level baseline", f"{big:,}", f"{ratio:.2f}x", ratio <= 2])
-    inc = results[big]["incremental"]
-    rows.append(
-        ["incremental <= 20 s", f"{big:,}", f"{inc['wall_s']:.1f} s wall", inc["wall_s"] <= 20]
-    )
+        ratio = results[big]["baseline"]["n"] / results[big]["baseline"]["cpu_s"] / ours
+        rows.append(["within 2x the doc-level baseline", at, f"{ratio:.2f}x", ratio <= 2])
+    rows.append(["incremental <= 20 s", at, f"{inc['wall_s']:.1f} s wall", inc["wall_s"] <= 20])
     peak = inc["peak_rss"]
-    rows.append(["incremental peak RSS <= 2 GiB", f"{big:,}", mib(peak), peak <= 2 * GIB])
+    rows.append(["incremental peak RSS <= 2 GiB", at, mib(peak), peak <= 2 * GIB])
     if len(sizes) > 1:
-        first = results[sizes[0]]["incremental"]
         rest = [
             results[s]["incremental"]["wall_s"] - results[s]["incremental"]["index_s"]
             for s in sizes
         ]
+        index = [results[s]["incremental"]["index_s"] for s in sizes]
         grown = rest[-1] / max(rest[0], 1e-9)
-        growth = " -> ".join(f"{x:.1f}" for x in rest)
+        text = " -> ".join(f"{x:.1f}" for x in rest) + f" s ({grown:.2f}x; index "
+        text += " -> ".join(f"{x:.1f}" for x in index) + " s)"
         rows.append(
-            [
-                "incremental time outside the index flat",
-                f"{sizes[0]:,}..{big:,}",
-                f"{growth} s ({grown:.2f}x;"
-                f" index {first['index_s']:.1f} -> {inc['index_s']:.1f} s)",
-                grown <= 1.5,
-            ]
+            ["incremental time outside the index flat", f"{first:,}..{at}", text, grown <= 1.5]
         )
     per = sum(b["state"].values()) / b["n"]
-    rows.append(["state <= 4 KB per article", f"{big:,}", f"{per:,.0f} B", per <= 4000])
-    text = [[r[0], r[1], r[2], "yes" if r[3] else "NO"] for r in rows]
-    table("targets", ["target", "at", "measured", "met"], text)
+    rows.append(["state <= 4 KB per article", at, f"{per:,.0f} B", per <= 4000])
+    table(
+        "targets",
+        ["target", "at", "measured", "met"],
+        [[*r[:3], "yes" if r[3] else "NO"] for r in rows],
+    )
     if big < 1_000_000:
         print(f"  (largest size run: {big:,}; the targets name 1,000,000)")
 
@@ -602,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, help="keep states and corpora here (else a temp dir)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="report sizes already in --workdir")
     ap.add_argument("--profile", action="store_true", help="cProfile build and incremental")
     ap.add_argument("--max-rss-gib", type=float, default=16, help="stop a build above this")
     ap.add_argument("--max-build-hours", type=float, default=3, help="stop a build after this")
@@ -624,11 +592,15 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             work = args.workdir / f"n{size}"
             work.mkdir(parents=True, exist_ok=True)
+            saved = work / "results.json"
+            if args.reuse and saved.exists():
+                results[size] = json.loads(saved.read_text(encoding="utf-8"))
+                continue
             results[size] = {"build": spawn(args, "build", size, work)}
             results[size]["incremental"] = spawn(args, "incremental", size, work)
             if not args.no_baseline and not args.profile:
                 results[size]["baseline"] = spawn(args, "baseline", size, work)
-            (work / "results.json").write_text(json.dumps(results[size]), encoding="utf-8")
+            saved.write_text(json.dumps(results[size]), encoding="utf-8")
     finally:
         if tmp is not None:
             tmp.cleanup()
