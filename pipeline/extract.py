@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import replace
 
 import lxml.etree
@@ -35,8 +36,14 @@ log = logging.getLogger(__name__)
 
 # A repeated paragraph shorter than this (a list bullet, "Read more") may repeat legitimately.
 _DEDUP_MIN_WORDS = 5
-# trafilatura text at least this long is never replaced by boilerpy3's.
+# trafilatura text at least this long is not "far too little", whatever boilerpy3 finds: on
+# longer results boilerpy3 was measured to add page furniture more often than missed text.
 _FALLBACK_MAX_CHARS = 500
+# boilerpy3's text replaces a longer trafilatura result only when it is this much longer and
+# holds this share of trafilatura's words (measured on WCXB dev, every page type gained).
+_SUPERSET_GROWTH = 1.2
+_SUPERSET_SHARED = 0.8
+_WORD = re.compile(r"\w+")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?)\]])")
 _SPACE_AFTER_OPEN = re.compile(r"([(\[])[ \t]+")
 _INVISIBLE = frozenset({"script", "style", "noscript", "template"})
@@ -98,12 +105,9 @@ def parse_html(html: str) -> HtmlElement | None:
 
 def _main_text(tree: HtmlElement, doc: Document, cfg: CleanConfig) -> str:
     text = _trafilatura_text(tree, doc)
-    # boilerpy3 only overrules a short result: on longer ones it was measured to pick page
-    # furniture more often than trafilatura misses text. It cannot find more text than the page
-    # shows, so it is not worth running when trafilatura holds the fallback share of that.
-    if text and (
-        len(text) >= _FALLBACK_MAX_CHARS or len(text) >= cfg.fallback_ratio * _visible_chars(tree)
-    ):
+    # boilerpy3 can only win with more text than trafilatura's, and it cannot find more than
+    # the page shows: skip it when the page has no room for that.
+    if text and _visible_chars(tree) < _SUPERSET_GROWTH * len(text):
         return text
     backup = _boilerpy3_text(tree, doc)
     if not text:
@@ -112,12 +116,29 @@ def _main_text(tree: HtmlElement, doc: Document, cfg: CleanConfig) -> str:
                 "trafilatura_empty", "trafilatura found no text, boilerpy3 used: %s", doc.source
             )
         return backup
-    if len(text) < cfg.fallback_ratio * len(backup):
+    if len(text) < _FALLBACK_MAX_CHARS and len(text) < cfg.fallback_ratio * len(backup):
         _warn_once(
             "trafilatura_short", "trafilatura found too little, boilerpy3 used: %s", doc.source
         )
         return backup
+    if _extends(backup, text):
+        return backup
     return text
+
+
+def _extends(longer: str, shorter: str) -> bool:
+    """True when ``longer`` holds nearly all of ``shorter``'s words and a good deal more.
+
+    trafilatura stops early on some pages (a malformed embed swallowing the rest of the article,
+    a wrapper named like a widget); boilerpy3 reading on is then the whole article, not extra
+    furniture, which shows as its text containing trafilatura's almost entirely.
+    """
+    if len(longer) < _SUPERSET_GROWTH * len(shorter):
+        return False
+    short_words = Counter(_WORD.findall(shorter.lower()))
+    long_words = Counter(_WORD.findall(longer.lower()))
+    shared = sum((short_words & long_words).values())
+    return shared >= _SUPERSET_SHARED * sum(short_words.values())
 
 
 def _trafilatura_text(tree: HtmlElement, doc: Document) -> str:
