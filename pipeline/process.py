@@ -22,4 +22,7 @@ def process(doc: Document, cfg: CleanConfig) -> Document:
     """
     for step in STEPS:
         doc = step(doc, cfg)
+    # Nothing after cleaning reads the page: letting it go keeps a run's memory (and what a
+    # worker process sends back) to the texts.
+    doc.html = None
     return doc
