@@ -490,7 +490,9 @@ def report(args: argparse.Namespace, results: Results) -> None:
     table(f"incremental: {args.incremental:,} new articles", head + ["relations"], rows)
     calls = results[sizes[-1]]["incremental"]["index_calls"]
     print(
-        "  index calls at", f"{sizes[-1]:,}:", ", ".join(f"{k} {v:.2f} s" for k, v in calls.items())
+        "  index calls at",
+        label(results, sizes[-1]) + ":",
+        ", ".join(f"{k} {v:.2f} s" for k, v in calls.items()),
     )
     project(results, 1_000_000)
 
@@ -567,7 +569,7 @@ def targets(results: Results) -> None:
         [[*r[:3], "yes" if r[3] else "NO"] for r in rows],
     )
     if big < 1_000_000:
-        print(f"  (largest size run: {big:,}; the targets name 1,000,000)")
+        print(f"  (largest size run: {label(results, big)}; the targets name 1,000,000)")
 
 
 def main(argv: list[str] | None = None) -> int:
