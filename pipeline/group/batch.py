@@ -181,13 +181,15 @@ class _Batch:
         close = est >= cfg.candidate_estimate
         # Several bands of one passage pair collide: one row per (a, b, passage, passage).
         width = np.int64(len(ids))
-        pair = a[close] * width + b[close]
-        code = np.unique((pair << np.int64(32)) | (pa[close] << np.int64(16)) | pb[close])
-        pair = code >> np.int64(32)
+        # Number the article pairs first: a * width + b can need 2 x 32 bits by itself, so
+        # shifting it 32 bits further would overflow int64 once a batch meets a large history.
+        pair_keys, inverse = np.unique(a[close] * width + b[close], return_inverse=True)
+        inverse = inverse.reshape(-1).astype(np.int64)
+        code = np.unique((inverse << np.int64(32)) | (pa[close] << np.int64(16)) | pb[close])
+        pair_of = code >> np.int64(32)
+        pair = pair_keys[pair_of]
         a, b = pair // width, pair % width
         pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
-        pair_keys, pair_of = np.unique(pair, return_inverse=True)
-        pair_of = pair_of.reshape(-1)
         da, db = pair_keys // width, pair_keys % width
         dup = _estimates(table[base[da]], table[base[db]]) >= cfg.near_threshold
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
