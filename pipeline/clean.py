@@ -144,8 +144,10 @@ def looks_like_listing(text: str) -> bool:
     Hard-wrapped lines are first joined (a line that starts in lower case continues the one
     before). A line is prose when it has at least 12 words and ends a sentence somewhere, or
     has at least 25 words. It is link-like when it has at most 12 words, mostly letters, no
-    code or table characters, and does not end like a sentence or a clause (``. ! : ; ,``): a
-    headline. A text is a listing when at least 8 lines, and 60% of all lines, are link-like and
+    code or table characters, does not end like a sentence or a clause (``. ! : ; ,``) and is
+    not a list item: a headline. Bulleted items are an article's own lists (a checklist, the
+    brands a guide recommends); a listing's headlines are extracted as paragraphs and headings,
+    and counting bullets as links declined real articles on WCXB dev. A text is a listing when at least 8 lines, and 60% of all lines, are link-like and
     prose holds less than 40% of the words.
     """
     logical: list[str] = []
@@ -163,7 +165,7 @@ def looks_like_listing(text: str) -> bool:
         total_words += n
         if _is_prose(line, n):
             prose_words += n
-        elif _is_link_like(line, n):
+        elif _is_link_like(line, n) and not _BULLET.match(line):
             link_like += 1
     return (
         link_like >= 8 and link_like >= 0.6 * len(logical) and prose_words < 0.4 * total_words

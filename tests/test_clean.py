@@ -542,6 +542,16 @@ def test_article_with_headings_and_a_list_is_not_a_listing() -> None:
     assert not looks_like_listing(text)
 
 
+def test_checklist_article_of_bulleted_items_is_not_a_listing() -> None:
+    steps = ["12 Months Before", "Set the Budget", "10 Months Before", "Book the Vendors"]
+    items = ["- Venue", "- Catering", "- Photography", "- Attire", "- Entertainment",
+             "- Florals and decor", "- Photographer", "- Caterer", "- Band or DJ", "- Planner"]
+    text = "\n".join([BODY[0], *steps[:2], *items[:6], *steps[2:], *items[6:]])
+    assert not looks_like_listing(text)
+    # the same headlines unbulleted are a listing page
+    assert looks_like_listing("\n".join([*steps, *(i[2:] for i in items)]))
+
+
 def test_hard_wrapped_prose_is_not_a_listing() -> None:
     words = " ".join(BODY * 3).split()
     wrapped = "\n".join(" ".join(words[i : i + 9]) for i in range(0, len(words), 9))
