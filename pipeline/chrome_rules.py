@@ -145,7 +145,7 @@ _QUOTED = r"[“\"'‘«„].{1,200}[”\"'’»“]"
 
 _SUBSCRIBE_ALONE = _alts(r"""
     subscribe(?: now| today| here| for free| to (?:get|unlock|continue|read)\b.{0,30})?
-    subscribe to (?:us|our \w+)|subscribe for (?:the )?latest updates
+    subscribe to (?:us|our \w+)|subscribe for (?:the )?latest updates|subscribe to [\w .'’&-]{1,40}
     (?:our |free )?newsletters?|sign up(?: now| today| here| for free)?|join (?:now|us)
 """)
 _SUBSCRIBE_VERB = _alts(r"""
@@ -329,6 +329,8 @@ RULES: tuple[Rule, ...] = (
               ^(?=(?-i:[A-Z])){_PHOTO_WORD}(?:\s+(?:credit|courtesy|source|by))?\s*[:|/©]\s*\S.*$
               ^(?:photo|image|picture|photograph)s? (?:by|courtesy of|via)\s+\S.*$
               ^image (?:caption|copyright|source)\b.*$
+              ^(?:featured?|header|cover|top|lead|hero) (?:image|photo)s?\s*(?:by|via|courtesy of
+                  |credit|:)\s*\S.{{0,200}}$
               ^(?:photo |image )?credits?\s*:(?:\s*\S.*)?$
               ^\(?{_AGENCY}(?: Photo| Images)?\)?(?:\s*/\s*[^.]{{1,60}})?$
               ^.{{0,80}}/\s*{_AGENCY}(?: via Getty Images)?\)?$
@@ -392,14 +394,15 @@ RULES: tuple[Rule, ...] = (
                   |us)\b.{0,20}\b(?:earn|receive|get)s? (?:an? )?(?:small )?
                   (?:affiliate )?commissions?\b
               \bpurchases made through (?:our |these )?links may earn\b
-              \bas an amazon associate,? (?:we|i)\b
+              \bas an amazon associate,? (?:we|i)\b|\b(?:we|i) earn from qualifying purchases\b
+              \bis supported by (?:commissions|affiliate)\b
               ^(?:this|the) (?:post|article|page) (?:may )?contains? affiliate links\b
               ^(?:advertiser |affiliate )?disclosure\s*:.{0,200}\b(?:affiliate|commission|sponsor
                   |paid|compensat)
               ^advertiser disclosure$
           """), "An affiliate or advertiser disclosure: 'Purchases made through our links may "
           "earn us a commission.', 'As an Amazon Associate I earn from qualifying purchases.'",
-          max_words=45, needles="commission|amazon associate|affiliate|disclosure"),
+          max_words=60, needles="commission|amazon associate|affiliate|disclosure|qualifying"),
     _rule("form_field", D, "^" + _alts(r"""
               (?:enter )?(?:your )?e-?mail(?: address)?\s*(?:\((?:required|optional)\))?
                   \s*[:*]\s*\*?
@@ -409,6 +412,55 @@ RULES: tuple[Rule, ...] = (
               this field is required\.?|(?:submit|send)(?: comment)?
           """) + r"\s*$", "A sign-up or comment form field: 'Enter your email:', 'First Name "
           "(optional):', 'If you are a human, ignore this field', 'Submit'.", max_words=10),
+    _rule("shop_button", D, "^" + _alts(r"""
+              (?:check|see|view|compare|get|shop) (?:the )?(?:latest |current |best )?(?:price|prices
+                  |pricing|deals?|offers?|packages|plans)(?: (?:at|on|from) .{1,40})?
+              (?:buy|shop|view|see|available|order|find it)(?: it| now| this)? (?:on|at) (?:amazon
+                  |walmart|target|ebay|best buy|rei|etsy|home depot|lowe'?s)\b.{0,30}
+              shop now|buy now|add to cart|view (?:the )?deal
+          """) + r"\s*(?:\([^()]{1,20}\))?\s*[.!→»›]*$",
+          "A shopping button: 'Check price at Amazon', 'View on Amazon', 'See packages', "
+          "'Shop now', 'Add to cart'.", max_words=10),
+    _rule("lead_cta", D, "^" + _alts(r"""
+              get started(?: today| now| for free)?|get (?:a|your) free (?:quote|estimate
+                  |consultation|trial|demo)(?: today| now)?
+              request (?:a |your )?(?:free )?(?:quote|demo|estimate|consultation|callback)(?: today)?
+              (?:book|schedule) (?:a |your )?(?:free )?(?:demo|call|consultation)(?: today)?
+              take the next step|talk to (?:an|our) (?:expert|experts|team)(?: today)?
+              start (?:your )?free trial|try (?:it )?(?:for )?free
+          """) + r"\s*[.!→»›]*$",
+          "A lead-form button: 'Get started today', 'Get a free quote', 'Request a demo', "
+          "'Take the next step', 'Start free trial'.", max_words=8),
+    _rule("form_consent", D, _alts(r"""
+              ^by (?:submitting|completing|filling out|sending) (?:this|the|your) (?:form|request
+                  |information|details),? (?:you|i)\b
+              ^(?:terms of submitting this form|by clicking (?:submit|send|sign up|subscribe)\b)
+              ^(?:and |i )?agree to (?:our|the) (?:terms|privacy)\b.{0,80}\bprivacy (?:policy
+                  |notice)\b
+          """), "Small print under a lead or sign-up form: 'By submitting this form, you "
+          "authorize ...', 'and agree to our Terms & Conditions and Privacy Policy.'",
+          max_words=90, needles="submit|completing|filling|sending|clicking|agree"),
+    _rule("paywall", D, _alts(r"""
+              ^this (?:article|story|content|post) is (?:exclusive|only available|available only)
+                  (?: to| for)\b.{0,40}\bsubscribers?\b.{0,20}$
+              ^(?:subscribe|log ?in|sign ?in) to (?:continue|keep) reading\b.{0,40}$
+              ^(?:you have|you've) (?:\d+|one|two|three) free (?:articles?|stories) (?:left|remaining)
+                  \b.{0,40}$
+          """), "A paywall notice: 'This article is exclusive to X subscribers', 'Subscribe to "
+          "continue reading'.", max_words=20, needles="subscri|reading|free"),
+    _rule("rating_cta", D,
+          r"^(?:did you (?:make|try|cook|bake) (?:this|one of (?:my|our)) (?:recipes?|dish)\b"
+          r"|(?:please )?(?:leave|give) (?:a|this (?:recipe|post)) (?:star )?rating\b"
+          r"|rate this (?:recipe|article|post)\b).{0,200}$",
+          "A rating prompt under a recipe or post: 'Did you make this recipe? Please leave a star "
+          "rating.', 'Rate this recipe'.", max_words=45, needles="did you|rating|rate this"),
+    _rule("contact_line", D, r"^(?:e-?mail|phone|tel|call us|fax)\s*:?\s*[\w.+-]+@[\w-]+\.[\w.]+$"
+          r"|^(?:phone|tel|call us|fax)\s*:?\s*\+?[\d ().-]{7,20}$",
+          "A contact line at the head or tail of the text: 'Email: desk@example.com', 'Phone: "
+          "555 0100'.", max_words=6, margin_only=True),
+    _rule("follow_name", D, rf"^follow {_NAME}\s*[.!]?$",
+          "'Follow X' naming the outlet or author, at the head or tail of the text (in the body "
+          "the same shape is a heading: 'Follow the Money').", max_words=5, margin_only=True),
     # --- navigation and post furniture ------------------------------------------------------
     _rule("nav_chrome", D, "^" + _alts(r"""
               skip to (?:main )?content|table of contents
