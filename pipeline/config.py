@@ -41,6 +41,9 @@ class GroupConfig:
     doc_bands: int = 16  # LSH layout for whole-document candidates: bands x rows <= num_perm
     doc_rows: int = 4
     near_threshold: float = 0.80  # verified whole-text char-5-gram Jaccard
+    # a pair of articles sharing a document band is verified only when its MinHash estimate
+    # reaches this (five standard deviations below near_threshold at 64 permutations)
+    doc_estimate: float = 0.5
     # passage level (wire_overlap): sentences of at least passage_min_chars normalised chars
     passage_min_chars: int = 35
     passage_bands: int = 21  # 21 x 3: a passage pair at Jaccard 0.45 collides with p = 0.87

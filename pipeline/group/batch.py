@@ -3,7 +3,8 @@
 1. Signatures for the new articles; their records, then their LSH entries, go into the index
    (insert before query).
 2. Candidates: passages sharing an LSH band, kept when the two passages' signatures estimate a
-   Jaccard of at least ``candidate_estimate``; documents sharing a band or the text hash.
+   Jaccard of at least ``candidate_estimate``; documents sharing a band or the text hash,
+   kept when their signatures estimate a Jaccard of at least ``doc_estimate``.
 3. Verification of every candidate pair (exact, see ``links.verify``); the evidence is stored
    and each shared passage's document frequency goes up.
 4. Re-clustering of the neighbourhood the batch touched (``regroup``).
@@ -136,8 +137,8 @@ class _Batch:
         return entries
 
     def candidates(self, entries: Sequence[LshEntry]) -> tuple[set[tuple[str, str]], set[str]]:
-        """Candidate pairs ``(a, b)`` with ``a < b``, and the earlier articles whose passage
-        frequencies changed.
+        """Candidate pairs ``(a, b)`` with ``a < b``, and the earlier articles with a passage
+        that became too common to count.
 
         A passage's document frequency counts the other articles with a passage sharing an LSH
         band with it and estimated at ``candidate_estimate`` or more, duplicates of it (whole
@@ -163,9 +164,16 @@ class _Batch:
         freq[base[col.hot_doc] + 1 + col.hot_passage] = SATURATED
         inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
         freq[(base[col.saturate_doc] + 1 + col.saturate_passage)[inside]] = SATURATED
+        # Whole articles sharing a band are verified only when their sketches say they could
+        # be near duplicates: most such collisions are unrelated texts sharing common shingles.
+        # (Identical texts have identical sketches.)
+        likely = _estimates(table[base[col.doc_mine]], table[base[col.doc_other]])
+        likely = likely >= cfg.doc_estimate
         pairs = {
             (min(ids[x], ids[y]), max(ids[x], ids[y]))
-            for x, y in zip(col.doc_mine.tolist(), col.doc_other.tolist(), strict=True)
+            for x, y in zip(
+                col.doc_mine[likely].tolist(), col.doc_other[likely].tolist(), strict=True
+            )
         }
         rank = np.empty(len(ids), dtype=np.int64)
         rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
@@ -203,18 +211,22 @@ class _Batch:
                 0xFFFFFFFF
             )
             freq += np.bincount(once, minlength=freq.size)
-        np.minimum(freq, SATURATED, out=freq)
         limit = cfg.max_passage_df
+        # Counts above the limit all mean "too common": keeping them at limit + 1 means a
+        # furniture line met again changes nothing, so its articles are not re-decided.
+        freq = np.where(freq >= SATURATED, SATURATED, np.minimum(freq, limit + 1))
         rare = (freq[rows_a] <= limit) & (freq[rows_b] <= limit)
         for k in np.unique(pair[rare]).tolist():
             pairs.add((ids[k // int(width)], ids[k % int(width)]))
-        changed: set[str] = set()
-        for n, i in enumerate(ids):
+        # Article of each row of the tables (row base[n] is article n's document row).
+        article = np.repeat(np.arange(len(ids)), np.diff(base))
+        for n in np.unique(article[freq != before]).tolist():
             lo, hi = int(base[n]) + 1, int(base[n + 1])
-            if not np.array_equal(freq[lo:hi], before[lo:hi]):
-                self.df[i] = freq[lo:hi].astype(np.uint16)
-                if i not in self.docs:
-                    changed.add(i)
+            self.df[ids[n]] = freq[lo:hi].astype(np.uint16)
+        # Decisions see a frequency only through the limit: only a passage crossing it can
+        # change an earlier article's links.
+        crossed = np.unique(article[(freq > limit) != (before > limit)]).tolist()
+        changed = {ids[n] for n in crossed if ids[n] not in self.docs}
         self.index.set_df(self.df)
         for id_, df in self.df.items():
             if id_ in self.records:

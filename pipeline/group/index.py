@@ -46,7 +46,8 @@ U32 = npt.NDArray[np.uint32]
 class DocRecord:
     """One article as the state keeps it. ``sketch`` holds the low byte of each signature
     value (the document's, then each passage's): enough to estimate similarity before fetching
-    the text. ``df``: per passage, how many other articles share it."""
+    the text. ``df``: per passage, how many other articles share it, counted up to
+    ``max_passage_df + 1`` (more is all the same: too common), or ``SATURATED`` (boilerplate)."""
 
     id: str
     published: float | None  # POSIX seconds
@@ -160,7 +161,9 @@ def fingerprint(cfg: GroupConfig) -> dict[str, object]:
         "passage_match": cfg.passage_match,
         "near_threshold": cfg.near_threshold,
         "candidate_estimate": cfg.candidate_estimate,
+        "doc_estimate": cfg.doc_estimate,
         "hot_bucket": cfg.hot_bucket,
+        "max_passage_df": cfg.max_passage_df,  # stored frequencies stop counting above it
     }
 
 
