@@ -1,7 +1,7 @@
 """LSH buckets on disk as immutable sorted runs: the embedded adapter's band-key store.
 
-Each insert writes one run: its band keys sorted, with a 64-bit value per key (which article,
-which passage), as two ``.npy`` files. A lookup is a binary search in every run (memory
+Each insert writes one run: its band keys (32 bits) sorted, with a 64-bit value per key (which
+article, which passage), as two ``.npy`` files. A lookup is a binary search in every run (memory
 mapped, so only the touched pages are read), vectorised over a whole batch of keys. Runs are
 merged in levels, eight at a time, so a lookup visits a few dozen runs at most and the cost
 of a batch stays logarithmic in the history.
@@ -30,6 +30,7 @@ import numpy.typing as npt
 I64 = npt.NDArray[np.int64]
 
 FANOUT = 8
+_U32_MAX = (1 << 32) - 1
 _SORTED_QUERIES = 1 << 18  # sort the queries first when both sides are at least this big
 
 DDL = """
@@ -74,10 +75,12 @@ class BandStore:
 
     def _write(self, space: str, level: int, keys: I64, values: I64) -> None:
         name = f"{space[0]}{level}-{secrets.token_hex(8)}"
-        for suffix, array in (("keys", keys), ("values", values)):
+        if keys.size and (int(keys[0]) < 0 or int(keys[-1]) > _U32_MAX):
+            raise ValueError("band keys must fit in 32 bits")
+        for suffix, array in (("keys", keys.astype(np.uint32)), ("values", values)):
             path = self.dir / f"{name}.{suffix}.npy"
             with open(path, "wb") as fh:
-                np.save(fh, np.ascontiguousarray(array, dtype=np.int64))
+                np.save(fh, np.ascontiguousarray(array))
                 fh.flush()
                 os.fsync(fh.fileno())
         self._db.execute(
@@ -119,7 +122,7 @@ class BandStore:
             if len(names) < FANOUT:
                 return
             parts = [self._load(n) for n in names]
-            keys = np.concatenate([np.asarray(k) for k, _ in parts])
+            keys = np.concatenate([np.asarray(k) for k, _ in parts]).astype(np.int64)
             values = np.concatenate([np.asarray(v) for _, v in parts])
             order = np.argsort(keys)
             self._db.executemany("DELETE FROM runs WHERE name = ?", [(n,) for n in names])
@@ -136,6 +139,9 @@ class BandStore:
         """
         counts = np.zeros(keys.size, dtype=np.int64)
         spans: list[tuple[I64, I64, I64]] = []
+        # Runs hold uint32 keys: search with the same type, so numpy never converts a run.
+        outside = (keys < 0) | (keys > _U32_MAX)
+        keys = np.where(outside, 0, keys).astype(np.uint32)
         ordered = keys[order] if order is not None else keys
         for name in self._runs(space):
             stored, values = self._load(name)
@@ -152,6 +158,7 @@ class BandStore:
                 hi = np.empty(keys.size, dtype=np.int64)
                 lo[order] = np.searchsorted(stored, ordered, side="left")
                 hi[order] = np.searchsorted(stored, ordered, side="right")
+            hi[outside] = lo[outside]
             counts += hi - lo
             spans.append((lo, hi, values))
         take = counts < limit if limit is not None else np.ones(keys.size, dtype=bool)

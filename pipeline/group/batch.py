@@ -21,7 +21,7 @@ import numpy as np
 
 from pipeline.config import GroupConfig
 from pipeline.document import Document
-from pipeline.group.index import DocRecord, Index, LshEntry
+from pipeline.group.index import SKETCH_BITS, DocRecord, Index, LshEntry
 from pipeline.group.links import SATURATED, Evidence, verify
 from pipeline.group.regroup import GroupResult, regroup
 from pipeline.group.signatures import Signature, signature
@@ -62,17 +62,21 @@ def make_signature(text: str, cfg: GroupConfig) -> Signature:
     )
 
 
+_SKETCH_MASK = np.uint32((1 << SKETCH_BITS) - 1)
+_CHANCE = 1 / (1 << SKETCH_BITS)
+
+
 def _sketch(sig: Signature) -> np.ndarray:
-    """Low bytes of the document signature (row 0) and the passage signatures (rows 1...)."""
+    """Low bits of the document signature (row 0) and the passage signatures (rows 1...)."""
     rows = np.vstack([sig.doc_minhash[None, :], sig.passage_minhash])
-    return (rows & np.uint32(0xFF)).astype(np.uint8)
+    return (rows & _SKETCH_MASK).astype(np.uint8)
 
 
 def _estimates(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Jaccard estimated from low bytes of signatures: equal bytes are equal values, or a
-    1-in-256 accident, which is corrected for."""
+    """Jaccard estimated from low bits of signatures: equal bits are equal values, or a
+    1-in-16 accident, which is corrected for."""
     agree = (a == b).mean(axis=-1)
-    return np.asarray(np.clip((agree - 1 / 256) / (1 - 1 / 256), 0.0, 1.0))
+    return np.asarray(np.clip((agree - _CHANCE) / (1 - _CHANCE), 0.0, 1.0))
 
 
 class _Batch:

@@ -34,7 +34,8 @@ from pipeline.config import GroupConfig, is_remote_state
 from pipeline.errors import NewsdedupError
 from pipeline.group.links import Evidence
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SKETCH_BITS = 4  # of each signature value in a sketch: estimates as good as with 8 (measured)
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
@@ -44,9 +45,9 @@ U32 = npt.NDArray[np.uint32]
 
 @dataclass(slots=True)
 class DocRecord:
-    """One article as the state keeps it. ``sketch`` holds the low byte of each signature
-    value (the document's, then each passage's): enough to estimate similarity before fetching
-    the text. ``df``: per passage, how many other articles share it, counted up to
+    """One article as the state keeps it. ``sketch`` holds the low 4 bits of each signature
+    value (the document's, then each passage's), one per byte: enough to estimate similarity
+    before fetching the text. ``df``: per passage, how many other articles share it, counted up to
     ``max_passage_df + 1`` (more is all the same: too common), or ``SATURATED`` (boilerplate)."""
 
     id: str
@@ -163,6 +164,7 @@ def fingerprint(cfg: GroupConfig) -> dict[str, object]:
         "candidate_estimate": cfg.candidate_estimate,
         "doc_estimate": cfg.doc_estimate,
         "hot_bucket": cfg.hot_bucket,
+        "sketch_bits": SKETCH_BITS,
         "max_passage_df": cfg.max_passage_df,  # stored frequencies stop counting above it
     }
 

@@ -22,6 +22,7 @@ from pipeline.errors import NewsdedupError
 from pipeline.group.bandstore import BandStore
 from pipeline.group.index import (
     I64,
+    SKETCH_BITS,
     U8,
     U16,
     Collisions,
@@ -37,6 +38,9 @@ _T = TypeVar("_T")
 _IDX_BITS = np.int64(16)  # a passage band value is ref << 16 | passage index
 _IDX_MASK = np.int64(0xFFFF)
 _PASSAGE, _DOCUMENT, _HOT = "passage", "document", "hot"
+# Band keys are kept to 32 bits (stored as uint32): a chance collision costs one cheap sketch
+# comparison, and the runs are a third smaller.
+_KEY_MASK = np.int64(0xFFFFFFFF)
 
 _EVIDENCE_HEAD = np.dtype([("exact", "u1"), ("jaccard", "<f4"), ("n", "<u2")])
 _MATCH = np.dtype(
@@ -70,6 +74,20 @@ def _unpack_evidence(a: str, b: str, blob: bytes) -> Evidence:
     body = np.frombuffer(blob[_EVIDENCE_HEAD.itemsize :], dtype=_MATCH).tolist()
     matches = list(map(Match._make, body))
     return Evidence(a, b, bool(head["exact"]), float(head["jaccard"]), matches)
+
+
+def _pack_sketch(sketch: U8) -> bytes:
+    """Two 4-bit sketch values per byte (``SKETCH_BITS``)."""
+    values = sketch.astype(np.uint8)
+    return (values[:, 0::2] | (values[:, 1::2] << np.uint8(4))).tobytes()
+
+
+def _unpack_sketch(blob: bytes, num_perm: int) -> U8:
+    packed = np.frombuffer(blob, dtype=np.uint8).reshape(-1, num_perm // 2)
+    out = np.empty((packed.shape[0], num_perm), dtype=np.uint8)
+    out[:, 0::2] = packed & np.uint8(0xF)
+    out[:, 1::2] = packed >> np.uint8(4)
+    return out
 
 
 _DDL = """
@@ -132,6 +150,8 @@ class SqliteIndex:
             self._check_fingerprint()
         except sqlite3.DatabaseError as err:
             raise NewsdedupError(f"cannot open grouping state {self.path}: {err}") from err
+        if SKETCH_BITS != 4 or cfg.num_perm % 2:
+            raise NewsdedupError("sketches are stored two 4-bit values a byte: num_perm is odd")
         self._refs: dict[str, int] = {}
         self._ids: dict[int, str] = {}
         self._in_txn = False
@@ -212,9 +232,9 @@ class SqliteIndex:
                     r.length,
                     r.site,
                     r.text_hash,
-                    zlib.compress(r.text.encode("utf-8"), 1),
+                    zlib.compress(r.text.encode("utf-8"), 6),
                     r.df.astype("<u2").tobytes(),
-                    r.sketch.astype(np.uint8).tobytes(),
+                    _pack_sketch(r.sketch),
                     r.cluster_id,
                     r.parent,
                     r.relation,
@@ -244,7 +264,7 @@ class SqliteIndex:
                     text_hash=row[4],
                     text=zlib.decompress(row[5]).decode("utf-8") if row[5] is not None else "",
                     df=np.frombuffer(row[6], dtype="<u2").astype(np.uint16),
-                    sketch=np.frombuffer(row[7], dtype=np.uint8).reshape(-1, num_perm),
+                    sketch=_unpack_sketch(row[7], num_perm),
                     cluster_id=row[8],
                     parent=row[9],
                     relation=row[10],
@@ -257,7 +277,7 @@ class SqliteIndex:
         for chunk in _chunks(wanted):
             sql = f"SELECT id, sketch FROM docs WHERE id IN ({_marks(len(chunk))})"
             for id_, blob in self._db.execute(sql, chunk):
-                out[id_] = np.frombuffer(blob, dtype=np.uint8).reshape(-1, self.cfg.num_perm)
+                out[id_] = _unpack_sketch(blob, self.cfg.num_perm)
         return out
 
     def set_df(self, df: Mapping[str, U16]) -> None:
@@ -327,7 +347,7 @@ class SqliteIndex:
         pkeys, powner, pidx = [], [], []
         if counts.sum():
             matrix = np.concatenate([e.passages for e in entries if e.passages.shape[0]])
-            k = band_keys(matrix, cfg.passage_bands, cfg.passage_rows)
+            k = band_keys(matrix, cfg.passage_bands, cfg.passage_rows) & _KEY_MASK
             pkeys.append(k.ravel())
             owner = np.repeat(np.arange(len(entries), dtype=np.int64), counts)
             first = np.repeat(np.cumsum(counts) - counts, counts)
@@ -337,7 +357,7 @@ class SqliteIndex:
         some = [n for n, e in enumerate(entries) if e.text_hash]
         docs = np.array([entries[n].document for n in some], dtype=np.uint32)
         docs = docs.reshape(len(some), cfg.num_perm)
-        dk = band_keys(docs, cfg.doc_bands, cfg.doc_rows, salt=1)
+        dk = band_keys(docs, cfg.doc_bands, cfg.doc_rows, salt=1) & _KEY_MASK
         dkeys = [dk.ravel()]
         downer = [np.repeat(np.array(some, dtype=np.int64), dk.shape[1])]
         empty = np.zeros(0, dtype=np.int64)
