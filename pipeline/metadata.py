@@ -373,10 +373,13 @@ def _published(
     modified = _first_date(
         [o.get("dateModified") for o in ordered] + [metas.get(k) for k in _MODIFIED_META], today
     )
+    near = [d for d in _byline_dates(tree, h1) if _sane(d, today)]
+    if published is not None and (not near or near[0] == published):
+        # what follows would choose ``published`` whatever htmldate says: spare its cost
+        return published.isoformat()
     estimate = _htmldate(tree, url, today)
     if published is not None and published == estimate:
         return published.isoformat()
-    near = [d for d in _byline_dates(tree, h1) if _sane(d, today)]
     for d in near:
         if d in (published, estimate, modified):
             return d.isoformat()
