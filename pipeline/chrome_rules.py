@@ -32,9 +32,29 @@ article the same line is content ("$15,000" in a table, "Home" as a heading).
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 from enum import StrEnum
+
+from pipeline.chrome_fragments import (
+    AGENCY,
+    AMOUNT,
+    COMMENT_NUM,
+    NAME,
+    NETWORK_NEEDLES,
+    NETWORKS,
+    OPEN,
+    OPEN_COMMA,
+    PHOTO_WORD,
+    QUOTED,
+    RELATED_LABEL,
+    RELATED_SEP,
+    SHARE_VERB,
+    SHARE_WORD,
+    SUBSCRIBE_ALONE,
+    SUBSCRIBE_OBJECT,
+    SUBSCRIBE_VERB,
+    alts,
+)
 
 
 class Action(StrEnum):
@@ -57,20 +77,6 @@ class Rule:
     needles: tuple[str, ...] = ()
 
 
-def _alts(block: str) -> str:
-    """A non-capturing group of the alternatives written one per line in ``block``.
-
-    A line indented deeper than the block continues the alternative above it.
-    """
-    alternatives: list[str] = []
-    for line in textwrap.dedent(block).strip("\n").splitlines():
-        if line[:1].isspace() and alternatives:
-            alternatives[-1] += line.strip()
-        elif line.strip():
-            alternatives.append(line.strip())
-    return "(?:" + "|".join(alternatives) + ")"
-
-
 def _rule(
     name: str,
     action: Action,
@@ -87,78 +93,8 @@ def _rule(
     return Rule(name, action, compiled, doc, max_words, strong, margin_only, found)
 
 
-# A sentence boundary inside a line, or its start: calls to action are imperatives that open a
-# sentence ("... today. Donate now."), while prose uses the same verbs mid-sentence.
-_OPEN = r"(?:^|[.!?:;|—–]\s*|\s[-–—]\s*)"
-_OPEN_COMMA = r"(?:^|[.!?:;|—–,]\s*|\s[-–—]\s*)(?:and |or )?(?:please )?"
-_NETWORKS = (
-    r"(?:facebook|twitter|x|instagram|linkedin|youtube|tiktok|telegram|whatsapp|threads|bluesky"
-    r"|mastodon|pinterest|reddit|google news|flipboard|snapchat|truth social|gab|vk|rumble"
-    r"|substack)"
-)
-# Network names long enough to be a safe substring test (no "x", "vk" or "gab").
-_NETWORK_NEEDLES = (
-    "facebook|twitter|instagram|linkedin|youtube|tiktok|telegram|whatsapp|threads|bluesky"
-    "|mastodon|pinterest|reddit|google news|flipboard|snapchat|truth social|rumble|substack"
-)
-_PROPER = r"(?-i:[A-Z0-9][\w'’.&-]*)"  # a capitalised word, as in an outlet's name
-_NAME = rf"{_PROPER}(?:\s+{_PROPER}){{0,3}}"
-_AMOUNT = (
-    r"(?:[$€£¥₹]\s?\d[\d,.]*|\d[\d,.]*\s?[$€£¥₹]|(?:usd|eur|gbp|cad|aud)\s?\d[\d,.]*"
-    r"|\d[\d,.]*\s?(?:usd|eur|gbp|cad|aud))(?:\s*(?:/\s*(?:month|mo|year|yr)|a month|per month"
-    r"|monthly))?"
-)
-_SHARE_WORD = (
-    r"(?:share|shares|shared|sharing|tweet|pin it for later|pin for later|pin it|pin|print"
-    r"|e-?mail|mail|copy link|copy url|link copied|sms|messenger|facebook|twitter|x|whatsapp"
-    r"|telegram|linkedin|pinterest|reddit|tumblr|pocket|flipboard|threads|bluesky|mastodon|vk"
-    r"|line|viber|this|article|story|post|page|on|via|to|with|click|opens|in|new|window|copy"
-    r"|link|\d+[km]?|more|options|friends|save)"
-)
-_SHARE_VERB = r"(?:share|shares|sharing|tweet|pin it|pin for later|copy link|print|e-?mail)"
-_RELATED_LABEL = _alts(r"""
-    also read|read also|read more|more to read|see also|must read|don'?t miss
-    related(?: (?:articles?|stories|posts?|content|coverage|reading|news|links?|topics|reads))?
-    recommended(?: (?:for you|reading|articles?|stories|posts?|videos?))?
-    you (?:may|might) (?:also )?(?:like|enjoy|be interested in)
-    further reading|more stories|more on this(?: story| topic)?
-    more from (?-i:[A-Z])[^:|.!?]{0,40}
-    read next|up next|what to read next|trending(?: now| stories)?
-    most (?:read|popular|viewed|shared)|popular (?:posts|stories|articles)
-    editor'?s'? picks|top stories|keep reading|continue reading
-    suggested(?: reading| articles| stories)?|in case you missed it|icymi
-""")
 # A related-links heading alone on its line: the list items right under it are links too.
-RELATED_HEADING = re.compile(rf"^{_RELATED_LABEL}\s*[:|»›>—–-]?\s*$", re.IGNORECASE)
-_RELATED_SEP = r"\s*(?:[:|»›>—–]|\s-\s|\.\.\.)\s*"
-_PHOTO_WORD = (
-    r"(?:photos?|images?|pictures?|photograph|illustration|graphic|file photo|main image"
-    r"|top image|featured image|header image|lead image|cover image|hero image"
-    r"|photo illustration)"
-)
-_AGENCY = (
-    r"(?-i:AP|AFP|Reuters|EPA|EPA-EFE|Getty Images|Getty|Shutterstock|iStock|iStockphoto"
-    r"|Unsplash|Alamy|Pexels|Xinhua|Anadolu|Sputnik|TASS|Bloomberg|PA|dpa|ANI|PTI|IANS|Pixabay)"
-)
-_COMMENT_NUM = r"(?:\d[\d,.]*k?|no|one|two|three|four|five|six|seven|eight|nine|ten)"
-_QUOTED = r"[“\"'‘«„].{1,200}[”\"'’»“]"
-
-_SUBSCRIBE_ALONE = _alts(r"""
-    subscribe(?: now| today| here| for free| to (?:get|unlock|continue|read)\b.{0,30})?
-    subscribe to (?:us|our \w+)|subscribe for (?:the )?latest updates|subscribe to [\w .'’&-]{1,40}
-    (?:our |free )?newsletters?|sign up(?: now| today| here| for free)?|join (?:now|us)
-""")
-_SUBSCRIBE_VERB = _alts(r"""
-    subscribe\b|sign[- ]?up\b|join\b|never miss\b|want more\b|don'?t miss\b|receive\b
-    stay (?:updated|informed|in the loop|up to date|connected)\b|enter your e-?mail\b
-    get (?:our|the (?:latest|best|top)|it|them|exclusive|free|weekly|daily|breaking)\b
-    be the first to (?:know|hear)\b
-""")
-_SUBSCRIBE_OBJECT = _alts(r"""
-    newsletters?|inbox|briefings?|bulletins?|mailing list|e-?mail (?:updates|alerts)
-    (?:breaking )?news alerts|push alerts|unlimited access|digest|subscribers?|your e-?mail
-    notifications|updates from
-""")
+RELATED_HEADING = re.compile(rf"^{RELATED_LABEL}\s*[:|»›>—–-]?\s*$", re.IGNORECASE)
 
 S, D, C = Action.STRIP_SPAN, Action.DROP_LINE, Action.CUT
 
@@ -167,12 +103,12 @@ RULES: tuple[Rule, ...] = (
     _rule("html_comment", S, r"<!--.*?(?:-->|$)|^!--.*?(?:-->|$)|^\s*-->",
           "An HTML comment, also with its '<' lost or its end on another line "
           "('!-- Google tag (gtag.js) -->').", needles="--"),
-    _rule("script_remnant", S, _alts(r"""
+    _rule("script_remnant", S, alts(r"""
               <script\b[^>]*>.*?(?:</script>|$)|</?script\b[^>]*>
               <noscript>.*?(?:</noscript>|$)|</?noscript>|<style\b[^>]*>.*?(?:</style>|$)
           """), "A <script>, <noscript> or <style> element or tag left in the text.",
           needles="script|<style"),
-    _rule("photo_credit", S, _alts(r"""
+    _rule("photo_credit", S, alts(r"""
               [(\[](?:(?:AP|AFP|Reuters|EPA|Getty|Xinhua|file) )?(?:photo|image|picture|photograph
                   |video|file photo|pictured)s?(?:\s+credit)?(?:\s+by\b|\s*:|\s*/
                   |\s+courtesy\b)[^()\[\]]{1,100}[)\]]
@@ -185,7 +121,7 @@ RULES: tuple[Rule, ...] = (
           "A 'Read more' / 'Continue reading' link ending a teaser, or alone.",
           needles="read more|continue reading|read the full|story here"),
     # --- tracking code ----------------------------------------------------------------------
-    _rule("tracking_code", D, _alts(r"""
+    _rule("tracking_code", D, alts(r"""
               \bwindow\.dataLayer\b|\bdataLayer\.push\s*\(|\bfunction\s+gtag\s*\(
               \bgtag\s*\(\s*['"](?:js|config|event|consent|set)['"]
               \bfbq\s*\(\s*['"](?:init|track|trackCustom|consent)['"]
@@ -199,7 +135,7 @@ RULES: tuple[Rule, ...] = (
           needles="datalayer|gtag|fbq|_gaq|_paq|ga(|ga (|googletag|adsbygoogle|google tag"
           "|global site tag|pixel code"),
     # --- comment sections (cut) -------------------------------------------------------------
-    _rule("comments_wpdiscuz", C, "^" + _alts(r"""
+    _rule("comments_wpdiscuz", C, "^" + alts(r"""
               notify of(?: new (?:follow-up comments|replies to this comment))?
               (?:oldest )?newest most voted(?: oldest)?
               inline feedbacks
@@ -208,7 +144,7 @@ RULES: tuple[Rule, ...] = (
           """) + r"\s*$", "wpDiscuz (WordPress comments plugin): 'Notify of', 'Newest Most "
           "Voted', 'Inline Feedbacks', 'Would love your thoughts, please comment.'",
           max_words=12),
-    _rule("comments_disqus", C, "^" + _alts(r"""
+    _rule("comments_disqus", C, "^" + alts(r"""
               (?:please enable javascript to view the )?comments powered by disqus\.?
               sort by (?:best|newest|oldest|top)
               start the discussion(?:…|\.\.\.|\.)?
@@ -217,7 +153,7 @@ RULES: tuple[Rule, ...] = (
               be the first to comment\.?
           """) + r"\s*$", "Disqus: 'comments powered by Disqus', 'Sort by Best', 'Start the "
           "discussion'.", max_words=12),
-    _rule("comments_wordpress", C, "^" + _alts(rf"""
+    _rule("comments_wordpress", C, "^" + alts(rf"""
               leave a (?:reply|comment) cancel reply|leave a reply|cancel reply
               click here to cancel reply\.?
               your email address will not be published\..*
@@ -226,16 +162,16 @@ RULES: tuple[Rule, ...] = (
               save my name, email, and website in this browser for the next time i comment\.?
               this site uses akismet to reduce spam\..*
               comments are closed\.?
-              {_COMMENT_NUM} (?:thoughts?|responses?|repl(?:y|ies)|comments?) (?:on|to) {_QUOTED}
+              {COMMENT_NUM} (?:thoughts?|responses?|repl(?:y|ies)|comments?) (?:on|to) {QUOTED}
           """) + r"\s*$", "WordPress: 'Leave a Reply', 'Cancel reply', 'Your email address will "
           "not be published', 'N thoughts on “X”', 'N Responses to “X”'.", max_words=40),
     _rule("comments_facebook", C,
           r"^(?:facebook comments plugin|add a comment(?:…|\.\.\.))\s*$",
           "Facebook comments plugin: 'Facebook Comments Plugin', 'Add a comment...'.",
           max_words=4),
-    _rule("comments_heading", C, "^" + _alts(rf"""
+    _rule("comments_heading", C, "^" + alts(rf"""
               (?:reader |user |\d+ )?comments?(?: \(\d+\)| \d+)?
-              {_COMMENT_NUM} (?:comments?|replies|responses)
+              {COMMENT_NUM} (?:comments?|replies|responses)
               leave a comment|post a comment|add (?:a )?comment
               view (?:all )?(?:\d+ )?comments
               (?:show|load|hide|see|read) (?:all )?(?:\d+ )?comments
@@ -245,10 +181,10 @@ RULES: tuple[Rule, ...] = (
           "comments', 'Leave a comment', 'View all comments', 'Disqus', 'Log in with', 'Reply'): "
           "weak, it cuts only next to another marker.", max_words=6, strong=False),
     # --- donation widgets -------------------------------------------------------------------
-    _rule("donation_amount", D, rf"^{_AMOUNT}(?:\s*[,/|]?\s*{_AMOUNT})*$",
+    _rule("donation_amount", D, rf"^{AMOUNT}(?:\s*[,/|]?\s*{AMOUNT})*$",
           "A line that is only money amounts, outside the prose: a donation widget's buttons "
           "and totals ('0 $', '2,500 $', '$5').", max_words=12, margin_only=True),
-    _rule("donation_cta", D, "^(?:please )?" + _alts(r"""
+    _rule("donation_cta", D, "^(?:please )?" + alts(r"""
               (?:support|donate to) (?:us|our (?:work|journalism|reporting|newsroom|mission|site
                   |podcast|channel)|independent journalism|quality journalism)
               donate(?: now| today| here)?
@@ -265,12 +201,12 @@ RULES: tuple[Rule, ...] = (
     _rule("donation_name", D,
           r"^(?:please )?(?:support|donate to)\s+(?!(?:for|of|and|your|my|his|her|their|its"
           r"|this|that|these|those|a|an|local|healthy|services?|options?|resources?|groups?"
-          rf"|teams?|cent(?:er|re)s?|staff|tickets?|pages?|plans?|contacts?)\b){_NAME}"
-          r"(?: (?:today|now|here))?\s*[.!]?$" + rf"|^keep {_NAME} free(?: for everyone)?[.!]?$",
+          rf"|teams?|cent(?:er|re)s?|staff|tickets?|pages?|plans?|contacts?)\b){NAME}"
+          r"(?: (?:today|now|here))?\s*[.!]?$" + rf"|^keep {NAME} free(?: for everyone)?[.!]?$",
           "'Support X', 'Donate to X', 'Keep X free' naming the outlet, at the head or tail of "
           "the text (in the body the same shape is a heading: 'Support Your Immune System').",
           max_words=8, margin_only=True),
-    _rule("donation_appeal", D, _OPEN + "(?:please )?" + _alts(r"""
+    _rule("donation_appeal", D, OPEN + "(?:please )?" + alts(r"""
               donate(?: today| now| here)?\s*(?:[.!]|$)
               chip in\b|every contribution\b|make a (?:donation|contribution)\b
               become a (?:member|patron|supporter|sustaining member|paying subscriber)\b
@@ -288,57 +224,57 @@ RULES: tuple[Rule, ...] = (
           max_words=35, needles="donat|chip in|contribut|member|patron|support|help |like this"
           "|enjoy|value|appreciate|found this|funded"),
     # --- newsletter, follow and share calls -------------------------------------------------
-    _rule("newsletter_cta", D, _alts(rf"""
-              ^(?:{_SUBSCRIBE_ALONE})\s*[.!]?$
-              {_OPEN_COMMA}{_SUBSCRIBE_VERB}.{{0,120}}\b{_SUBSCRIBE_OBJECT}\b
+    _rule("newsletter_cta", D, alts(rf"""
+              ^(?:{SUBSCRIBE_ALONE})\s*[.!]?$
+              {OPEN_COMMA}{SUBSCRIBE_VERB}.{{0,120}}\b{SUBSCRIBE_OBJECT}\b
           """), "A newsletter or subscription prompt: 'Subscribe to our newsletter', 'Sign up for "
           "...', 'Never miss a story. Join the X daily newsletter.'", max_words=35,
           needles="newsletter|inbox|briefing|bulletin|mailing|mail|alert|unlimited access|digest"
           "|subscri|notification|sign up|sign-up|signup|join"),
-    _rule("follow_cta", D, _alts(rf"""
+    _rule("follow_cta", D, alts(rf"""
               ^follow us(?: (?:on|at|for)\b.{{0,80}})?[.!]?$
-              {_OPEN_COMMA}(?:follow|like|find|connect with|join)\s+(?:us
-                  |[^.!?]{{1,60}}?)\s+on\s+{_NETWORKS}\b
-              ^join (?:us|our)\b.{{0,40}}\b{_NETWORKS}\b.{{0,40}}\b(?:channel|group|page
+              {OPEN_COMMA}(?:follow|like|find|connect with|join)\s+(?:us
+                  |[^.!?]{{1,60}}?)\s+on\s+{NETWORKS}\b
+              ^join (?:us|our)\b.{{0,40}}\b{NETWORKS}\b.{{0,40}}\b(?:channel|group|page
                   |community)\b
           """), "A 'follow us' prompt: 'Follow us on X, Facebook and Instagram', 'Follow X on "
           "Google News for the latest updates', 'Stay updated — follow X on Telegram'.",
-          max_words=30, needles="follow| x|" + _NETWORK_NEEDLES),
+          max_words=30, needles="follow| x|" + NETWORK_NEEDLES),
     _rule("share_cta", D,
-          rf"^(?=.*\b{_SHARE_VERB}\b|(?:.*\b{_NETWORKS}\b){{2}})"
-          rf"{_SHARE_WORD}(?:[\s|:•·,/()!]+{_SHARE_WORD})*[\s|:•·,/()!]*$",
+          rf"^(?=.*\b{SHARE_VERB}\b|(?:.*\b{NETWORKS}\b){{2}})"
+          rf"{SHARE_WORD}(?:[\s|:•·,/()!]+{SHARE_WORD})*[\s|:•·,/()!]*$",
           "A row of share buttons, made only of share words and network names ('Share this:', "
           "'Share on Facebook', 'Tweet', 'Facebook Twitter WhatsApp Email').", max_words=30,
-          needles="share|sharing|tweet|pin |copy link|print|mail|" + _NETWORK_NEEDLES),
+          needles="share|sharing|tweet|pin |copy link|print|mail|" + NETWORK_NEEDLES),
     # --- related links ----------------------------------------------------------------------
-    _rule("related_link", D, _alts(rf"""
-              ^{_RELATED_LABEL}\s*[:|»›>—–-]?\s*$
-              ^(?:{_RELATED_LABEL}|more|watch|listen){_RELATED_SEP}(?:\S+\s+){{0,19}}\S+\s*$
+    _rule("related_link", D, alts(rf"""
+              ^{RELATED_LABEL}\s*[:|»›>—–-]?\s*$
+              ^(?:{RELATED_LABEL}|more|watch|listen){RELATED_SEP}(?:\S+\s+){{0,19}}\S+\s*$
               ^(?-i:ALSO READ|READ ALSO|READ MORE|RELATED|SEE ALSO|MUST READ|DON'T MISS)\s+\S.*$
           """), "A related-article link: 'Also Read: <headline>', 'Read more: ...', 'Related:', "
           "'See also', 'Recommended', 'You may also like', 'More from X' (the label alone, or "
           "label, separator and a headline of at most 20 words).", max_words=30),
     # --- images -----------------------------------------------------------------------------
-    _rule("image_caption", D, _alts(rf"""
+    _rule("image_caption", D, alts(rf"""
               ^(?:click|tap)(?: here)? (?:to|for)\b.{{0,40}}\b(?:image|photo|picture|enlarge|zoom
                   |gallery|full[- ]?size|larger|fullscreen|full screen)\b.{{0,20}}$
               ^(?:enlarge|expand|zoom)(?: (?:image|photo|picture|this image))?$
               ^(?:view|open|see|launch) (?:the )?(?:full )?(?:image|photo|gallery|slideshow)
                   (?:\s*\(\d+\))?$
               ^(?:image|photo|slide) \d+ of \d+$
-              ^(?=(?-i:[A-Z])){_PHOTO_WORD}(?:\s+(?:credit|courtesy|source|by))?\s*[:|/©]\s*\S.*$
+              ^(?=(?-i:[A-Z])){PHOTO_WORD}(?:\s+(?:credit|courtesy|source|by))?\s*[:|/©]\s*\S.*$
               ^(?:photo|image|picture|photograph)s? (?:by|courtesy of|via)\s+\S.*$
               ^image (?:caption|copyright|source)\b.*$
               ^(?:featured?|header|cover|top|lead|hero) (?:image|photo)s?\s*(?:by|via|courtesy of
                   |credit|:)\s*\S.{{0,200}}$
               ^(?:photo |image )?credits?\s*:(?:\s*\S.*)?$
-              ^\(?{_AGENCY}(?: Photo| Images)?\)?(?:\s*/\s*[^.]{{1,60}})?$
-              ^.{{0,80}}/\s*{_AGENCY}(?: via Getty Images)?\)?$
+              ^\(?{AGENCY}(?: Photo| Images)?\)?(?:\s*/\s*[^.]{{1,60}})?$
+              ^.{{0,80}}/\s*{AGENCY}(?: via Getty Images)?\)?$
           """), "Image chrome: 'Click to see full-size image', 'Click to enlarge', 'Image: "
           "X/Getty', 'Photo credit: ...', 'AP Photo/X', a line ending in '/Getty Images'.",
           max_words=20),
     # --- banners ----------------------------------------------------------------------------
-    _rule("consent_banner", D, _alts(r"""
+    _rule("consent_banner", D, alts(r"""
               ^(?:this (?:web)?site|we|our (?:web)?site|we and our (?:\d+ )?partners
                   |this website and its partners)\b.{0,20}\buses? cookies\b.{0,300}\b(?:experience
                   |analytics|advertis\w*|personali[sz]\w*|traffic|consent|agree|accept|privacy|polic
@@ -353,7 +289,7 @@ RULES: tuple[Rule, ...] = (
           "'Accept all cookies', 'Cookie settings'.", max_words=60,
           needles="cookie|continuing|using|clicking|browsing|scrolling|accept|allow|reject"
           "|decline|refuse|manage|customi|privacy|consent|agree|got it"),
-    _rule("advertisement", D, "^" + _alts(r"""
+    _rule("advertisement", D, "^" + alts(r"""
               advertisements?|advertisement\s*[-–—:|]\s*.{1,60}|advertising|ads?
               sponsored(?: (?:content|post|links?|stories|by .{1,40}))?
               paid (?:content|post|partnership|promotion)|partner content
@@ -365,7 +301,7 @@ RULES: tuple[Rule, ...] = (
           """) + r"\s*[.:]?$", "An ad slot label: 'Advertisement', 'Sponsored', 'Story continues "
           "below advertisement'.", max_words=10),
     # --- rights, credits, disclosures -------------------------------------------------------
-    _rule("copyright", D, _alts(r"""
+    _rule("copyright", D, alts(r"""
               ^(?:©|copyright\s*(?:©|\(c\)|\d{4})|\(c\)\s*(?:\d{4}|copyright))
               ^all (?:content|material|text|rights)\b.{0,40}(?:©|copyright|reserved)
               \ball rights reserved\b
@@ -377,7 +313,7 @@ RULES: tuple[Rule, ...] = (
           """), "A copyright or rights line: '© 2021 X. All rights reserved.', 'This material "
           "may not be published, broadcast, rewritten or redistributed.'", max_words=40,
           needles="©|(c)|copyright|reserved|redistributed|permission"),
-    _rule("credit_line", D, _alts(r"""
+    _rule("credit_line", D, alts(r"""
               ^this (?:story|article|piece|report|post) (?:was |is |has been )?
                   (?:first |originally )?(?:published|appeared|posted|republished) (?:by|on|in|at
                   |with)\b
@@ -389,7 +325,7 @@ RULES: tuple[Rule, ...] = (
           """), "A republication credit: 'This story was first published by X.', '(X staff, "
           "with agency inputs)', 'Reporting by X; Editing by Y'.", max_words=40,
           needles="this |staff|desk|bureau|inputs|reporting by|republished"),
-    _rule("affiliate_disclosure", D, _alts(r"""
+    _rule("affiliate_disclosure", D, alts(r"""
               ^(?=.*\b(?:affiliate|links?|purchases?|buy|buying|click|shop)\b).*\b(?:we|i
                   |us)\b.{0,20}\b(?:earn|receive|get)s? (?:an? )?(?:small )?
                   (?:affiliate )?commissions?\b
@@ -403,7 +339,7 @@ RULES: tuple[Rule, ...] = (
           """), "An affiliate or advertiser disclosure: 'Purchases made through our links may "
           "earn us a commission.', 'As an Amazon Associate I earn from qualifying purchases.'",
           max_words=60, needles="commission|amazon associate|affiliate|disclosure|qualifying"),
-    _rule("form_field", D, "^" + _alts(r"""
+    _rule("form_field", D, "^" + alts(r"""
               (?:enter )?(?:your )?e-?mail(?: address)?\s*(?:\((?:required|optional)\))?
                   \s*[:*]\s*\*?
               enter your e-?mail(?: address)?(?: here)?\.?
@@ -412,26 +348,27 @@ RULES: tuple[Rule, ...] = (
               this field is required\.?|(?:submit|send)(?: comment)?
           """) + r"\s*$", "A sign-up or comment form field: 'Enter your email:', 'First Name "
           "(optional):', 'If you are a human, ignore this field', 'Submit'.", max_words=10),
-    _rule("shop_button", D, "^" + _alts(r"""
-              (?:check|see|view|compare|get|shop) (?:the )?(?:latest |current |best )?(?:price|prices
-                  |pricing|deals?|offers?|packages|plans)(?: (?:at|on|from) .{1,40})?
+    _rule("shop_button", D, "^" + alts(r"""
+              (?:check|see|view|compare|get|shop) (?:the )?(?:latest |current |best )?
+                  (?:price|prices|pricing|deals?|offers?|packages|plans)(?: (?:at|on|from) .{1,40})?
               (?:buy|shop|view|see|available|order|find it)(?: it| now| this)? (?:on|at) (?:amazon
                   |walmart|target|ebay|best buy|rei|etsy|home depot|lowe'?s)\b.{0,30}
               shop now|buy now|add to cart|view (?:the )?deal
           """) + r"\s*(?:\([^()]{1,20}\))?\s*[.!→»›]*$",
           "A shopping button: 'Check price at Amazon', 'View on Amazon', 'See packages', "
           "'Shop now', 'Add to cart'.", max_words=10),
-    _rule("lead_cta", D, "^" + _alts(r"""
+    _rule("lead_cta", D, "^" + alts(r"""
               get started(?: today| now| for free)?|get (?:a|your) free (?:quote|estimate
                   |consultation|trial|demo)(?: today| now)?
-              request (?:a |your )?(?:free )?(?:quote|demo|estimate|consultation|callback)(?: today)?
+              request (?:a |your )?(?:free )?(?:quote|demo|estimate|consultation|callback)
+                  (?: today)?
               (?:book|schedule) (?:a |your )?(?:free )?(?:demo|call|consultation)(?: today)?
               take the next step|talk to (?:an|our) (?:expert|experts|team)(?: today)?
               start (?:your )?free trial|try (?:it )?(?:for )?free
           """) + r"\s*[.!→»›]*$",
           "A lead-form button: 'Get started today', 'Get a free quote', 'Request a demo', "
           "'Take the next step', 'Start free trial'.", max_words=8),
-    _rule("form_consent", D, _alts(r"""
+    _rule("form_consent", D, alts(r"""
               ^by (?:submitting|completing|filling out|sending) (?:this|the|your) (?:form|request
                   |information|details),? (?:you|i)\b
               ^(?:terms of submitting this form|by clicking (?:submit|send|sign up|subscribe)\b)
@@ -440,12 +377,12 @@ RULES: tuple[Rule, ...] = (
           """), "Small print under a lead or sign-up form: 'By submitting this form, you "
           "authorize ...', 'and agree to our Terms & Conditions and Privacy Policy.'",
           max_words=90, needles="submit|completing|filling|sending|clicking|agree"),
-    _rule("paywall", D, _alts(r"""
+    _rule("paywall", D, alts(r"""
               ^this (?:article|story|content|post) is (?:exclusive|only available|available only)
                   (?: to| for)\b.{0,40}\bsubscribers?\b.{0,20}$
               ^(?:subscribe|log ?in|sign ?in) to (?:continue|keep) reading\b.{0,40}$
-              ^(?:you have|you've) (?:\d+|one|two|three) free (?:articles?|stories) (?:left|remaining)
-                  \b.{0,40}$
+              ^(?:you have|you've) (?:\d+|one|two|three) free (?:articles?|stories)
+                  (?: left| remaining)\b.{0,40}$
           """), "A paywall notice: 'This article is exclusive to X subscribers', 'Subscribe to "
           "continue reading'.", max_words=20, needles="subscri|reading|free"),
     _rule("rating_cta", D,
@@ -458,11 +395,11 @@ RULES: tuple[Rule, ...] = (
           r"|^(?:phone|tel|call us|fax)\s*:?\s*\+?[\d ().-]{7,20}$",
           "A contact line at the head or tail of the text: 'Email: desk@example.com', 'Phone: "
           "555 0100'.", max_words=6, margin_only=True),
-    _rule("follow_name", D, rf"^follow {_NAME}\s*[.!]?$",
+    _rule("follow_name", D, rf"^follow {NAME}\s*[.!]?$",
           "'Follow X' naming the outlet or author, at the head or tail of the text (in the body "
           "the same shape is a heading: 'Follow the Money').", max_words=5, margin_only=True),
     # --- navigation and post furniture ------------------------------------------------------
-    _rule("nav_chrome", D, "^" + _alts(r"""
+    _rule("nav_chrome", D, "^" + alts(r"""
               skip to (?:main )?content|table of contents
               back to (?:top|blogs?|home|news|articles?|the top|all posts)|return to (?:top|blogs?
                   |home)
@@ -481,7 +418,7 @@ RULES: tuple[Rule, ...] = (
           "'Previous article: X', 'Tags: a, b', 'Filed under: X', '5 min read'.", max_words=25),
     _rule("byline", D,
           r"^(?:by|written by|posted by|published by|reviewed by|edited by|fact[- ]checked by"
-          rf"|medically reviewed by)\s+{_NAME}(?:\s*(?:,|\||and|&|-|–|—)\s*[^.!?]{{0,60}})?$",
+          rf"|medically reviewed by)\s+{NAME}(?:\s*(?:,|\||and|&|-|–|—)\s*[^.!?]{{0,60}})?$",
           "A byline line at the head or tail of the text: 'By Jane Doe', 'Written by Jane Doe "
           "| June 1, 2024'.", max_words=14, margin_only=True),
     _rule("nav_word", D,

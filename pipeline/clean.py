@@ -101,9 +101,7 @@ def clean_text(text: str, title: str | None = None) -> CleanResult:
     return CleanResult(_join(lines), title, dict(sorted(fired.items())))
 
 
-def _analyse(
-    text: str, title: str | None, fired: Counter[str]
-) -> tuple[list[_Line], str | None]:
+def _analyse(text: str, title: str | None, fired: Counter[str]) -> tuple[list[_Line], str | None]:
     lines = _split(text)
     for line in lines:
         _classify(line, fired)
@@ -147,8 +145,9 @@ def looks_like_listing(text: str) -> bool:
     code or table characters, does not end like a sentence or a clause (``. ! : ; ,``) and is
     not a list item: a headline. Bulleted items are an article's own lists (a checklist, the
     brands a guide recommends); a listing's headlines are extracted as paragraphs and headings,
-    and counting bullets as links declined real articles on WCXB dev. A text is a listing when at least 8 lines, and 60% of all lines, are link-like and
-    prose holds less than 40% of the words.
+    and counting bullets as links declined real articles on WCXB dev. A text is a listing when
+    at least 8 lines, and 60% of all lines, are link-like and prose holds less than 40% of the
+    words.
     """
     logical: list[str] = []
     for raw in text.splitlines():
@@ -167,9 +166,7 @@ def looks_like_listing(text: str) -> bool:
             prose_words += n
         elif _is_link_like(line, n) and not _BULLET.match(line):
             link_like += 1
-    return (
-        link_like >= 8 and link_like >= 0.6 * len(logical) and prose_words < 0.4 * total_words
-    )
+    return link_like >= 8 and link_like >= 0.6 * len(logical) and prose_words < 0.4 * total_words
 
 
 def _is_link_like(line: str, words: int) -> bool:

@@ -226,9 +226,7 @@ def _text_room(tree: HtmlElement) -> tuple[int, int]:
             add(own_block, el.text, own_link)
         stack.extend((child, own_block, own_link) for child in el)
     visible = sum(t[0] for t in blocks.values())
-    dense = sum(
-        t[0] for t in blocks.values() if t[2] >= _DENSE_MIN_WORDS and t[1] * 3 < t[0]
-    )
+    dense = sum(t[0] for t in blocks.values() if t[2] >= _DENSE_MIN_WORDS and t[1] * 3 < t[0])
     return visible, dense
 
 

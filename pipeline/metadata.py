@@ -7,7 +7,8 @@ Structured data first (JSON-LD, ``<meta>`` tags), then what the reader sees:
   title with the site-name suffix cut.
 - Date: a date printed next to the headline (the byline) that agrees with the structured or
   htmldate estimate wins; then the structured publication date; then the first byline date;
-  then htmldate's estimate of the original publication date. Dates in the future or before 1990 are ignored.
+  then htmldate's estimate of the original publication date. Dates in the future or before
+  1990 are ignored.
 """
 
 from __future__ import annotations
