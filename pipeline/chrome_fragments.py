@@ -93,3 +93,12 @@ SUBSCRIBE_OBJECT = alts(r"""
     (?:breaking )?news alerts|push alerts|unlimited access|digest|subscribers?|your e-?mail
     notifications|updates from
 """)
+MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+# A calendar date as bylines print it: "May 3, 2024", "3 May 2024", "2024-05-03".
+DATE = (
+    rf"(?:{MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}} {MONTH},? \d{{4}}"
+    r"|\d{4}-\d{2}-\d{2})"
+)

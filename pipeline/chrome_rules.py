@@ -39,6 +39,7 @@ from pipeline.chrome_fragments import (
     AGENCY,
     AMOUNT,
     COMMENT_NUM,
+    DATE,
     NAME,
     NETWORK_NEEDLES,
     NETWORKS,
@@ -297,7 +298,7 @@ RULES: tuple[Rule, ...] = (
               (?:story|article) continues below(?: (?:this )?advertisement)?
               continue reading (?:the main story|below)
               scroll (?:down )?to continue(?: with content| reading)?
-              report this ad|ad feedback|remove ads
+              report this ad|ad feedback|remove ads|skip advertisement
           """) + r"\s*[.:]?$", "An ad slot label: 'Advertisement', 'Sponsored', 'Story continues "
           "below advertisement'.", max_words=10),
     # --- rights, credits, disclosures -------------------------------------------------------
@@ -358,7 +359,8 @@ RULES: tuple[Rule, ...] = (
           "A shopping button: 'Check price at Amazon', 'View on Amazon', 'See packages', "
           "'Shop now', 'Add to cart'.", max_words=10),
     _rule("lead_cta", D, "^" + alts(r"""
-              get started(?: today| now| for free)?|get (?:a|your) free (?:quote|estimate
+              get started(?: today| now| for free)?|get (?:a|your) (?:demo|quote|estimates?)
+              download now|learn more|get (?:a|your) free (?:quote|estimate
                   |consultation|trial|demo)(?: today| now)?
               request (?:a |your )?(?:free )?(?:quote|demo|estimate|consultation|callback)
                   (?: today)?
@@ -416,6 +418,11 @@ RULES: tuple[Rule, ...] = (
               forgot (?:your )?password\??
           """) + r"\s*$", "Navigation and post furniture: 'Skip to content', 'Back to top', "
           "'Previous article: X', 'Tags: a, b', 'Filed under: X', '5 min read'.", max_words=25),
+    _rule("dateline", D,
+          rf"^(?:(?:last )?(?:updated|modified|posted|published|reviewed)(?: on)?\s*:?\s*)?{DATE}"
+          r"(?:\s*(?:at\s*)?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?)?\s*$",
+          "A line that is only a date, or 'Updated on <date>', at the head or tail of the text "
+          "(in the body a lone date can head a timeline entry).", max_words=10, margin_only=True),
     _rule("byline", D,
           r"^(?:by|written by|posted by|published by|reviewed by|edited by|fact[- ]checked by"
           rf"|medically reviewed by)\s+{NAME}(?:\s*(?:,|\||and|&|-|–|—)\s*[^.!?]{{0,60}})?$",
