@@ -153,9 +153,8 @@ class _Batch:
         cfg = self.cfg
         col = self.index.query_lsh(entries)
         ids = col.ids
-        self.load(i for i in ids if i not in self.docs)
-        sketches = {i: self.sketch[i] for i in self.docs}
-        sketches.update(self.index.sketches(sorted(set(ids) - sketches.keys())))
+        self.load(i for i in ids if i not in self.docs)  # their sketches and frequencies
+        sketches = {i: self.sketch[i] if i in self.docs else self.records[i].sketch for i in ids}
         # One table of every sketch row involved, and one of every passage frequency, both
         # indexed by base[article] + 1 + passage (row base[article] is the document's).
         base = np.zeros(len(ids) + 1, dtype=np.int64)

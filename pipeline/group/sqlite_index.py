@@ -196,7 +196,7 @@ class SqliteIndex:
     # -- ids ----------------------------------------------------------------------------
 
     def _lookup(self, ids: Iterable[str]) -> dict[str, int]:
-        wanted = sorted(set(ids) - self._refs.keys())
+        wanted = sorted({i for i in ids if i not in self._refs})
         for chunk in _chunks(wanted):
             sql = f"SELECT ref, id FROM docs WHERE id IN ({_marks(len(chunk))})"
             for ref, id_ in self._db.execute(sql, chunk):
@@ -205,7 +205,7 @@ class SqliteIndex:
         return self._refs
 
     def _id_of(self, refs: Iterable[int]) -> dict[int, str]:
-        wanted = sorted(set(refs) - self._ids.keys())
+        wanted = sorted({r for r in refs if r not in self._ids})
         for chunk in _chunks(wanted):
             sql = f"SELECT ref, id FROM docs WHERE ref IN ({_marks(len(chunk))})"
             for ref, id_ in self._db.execute(sql, chunk):
