@@ -74,7 +74,9 @@ _MAGNITUDES = {
 _ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
 
 _DIGIT_SEPARATOR = re.compile(r"[.,](?=[0-9])")
-_NUMBER = re.compile(r"[0-9]\w*(?: +(?:bn|mn|m|b|k)\b)?")
+# The unit may follow after any spacing but a line break (str.split() splits on all of it), and
+# a unit spelled out is matched too: "1000 billion" must not fold into "1 thousand billion".
+_NUMBER = re.compile(r"[0-9]\w*(?:[^\S\n]+(?:bn|mn|m|b|k|thousand|million|billion|trillion)\b)?")
 _MONEY = re.compile(
     r"zzcur(dollars|pounds|euros) *([0-9]+(?: (?:thousand|million|billion|trillion))?)?"
 )
@@ -93,9 +95,8 @@ def _separator(match: re.Match[str]) -> str:
 
 
 def _number(match: re.Match[str]) -> str:
-    token = match.group(0)
-    head, _, unit = token.partition(" ")
-    unit = unit.strip()
+    head, *rest = match.group(0).split(None, 1)
+    unit = rest[0] if rest else ""
     digits = head.rstrip("abcdefghijklmnopqrstuvwxyz")
     suffix = head[len(digits) :]
     if suffix in _ORDINAL_SUFFIXES:
