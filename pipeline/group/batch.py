@@ -79,6 +79,37 @@ def _estimates(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(np.clip((agree - _CHANCE) / (1 - _CHANCE), 0.0, 1.0))
 
 
+_NIBBLES = np.uint64(0x1111111111111111)
+
+
+def _packed(table: np.ndarray) -> np.ndarray:
+    """Sketch rows with 16 values of 4 bits to a 64-bit word, for counting agreements fast."""
+    rows, width = table.shape
+    if width % 16:
+        raise ValueError(f"num_perm {width} is not a multiple of 16")
+    nibbles = table.reshape(rows, width // 16, 16).astype(np.uint64)
+    shifts = np.arange(0, 64, 4, dtype=np.uint64)
+    return np.asarray(np.bitwise_or.reduce(nibbles << shifts, axis=2))
+
+
+def _could_link(a: np.ndarray, b: np.ndarray, width: int, cfg: GroupConfig) -> bool:
+    """Whether two articles' packed passage sketches (``_packed``) leave room for a
+    wire_overlap link: enough passages on each side estimated at ``verify_estimate`` or more
+    against some passage of the other.
+
+    Most candidate pairs share one passage (a quote, a stock sentence) and cannot link, since
+    a link needs ``min_shared_passages``; this spares them the exact comparison.
+    """
+    x = a[:, None, :] ^ b[None, :, :]
+    differ = (x | (x >> np.uint64(1)) | (x >> np.uint64(2)) | (x >> np.uint64(3))) & _NIBBLES
+    agree = width - np.bitwise_count(differ).sum(axis=2, dtype=np.int64)
+    least = (cfg.verify_estimate * (1 - _CHANCE) + _CHANCE) * width
+    close = agree >= least
+    need = min(cfg.min_shared_passages, cfg.min_shared_with_headings)
+    rows, cols = np.count_nonzero(close.any(axis=1)), np.count_nonzero(close.any(axis=0))
+    return int(min(rows, cols)) >= need
+
+
 class _Batch:
     """One batch on its way into the state: its signatures, and the records it touches."""
 
@@ -219,8 +250,12 @@ class _Batch:
         # furniture line met again changes nothing, so its articles are not re-decided.
         freq = np.where(freq >= SATURATED, SATURATED, np.minimum(freq, limit + 1))
         rare = (freq[rows_a] <= limit) & (freq[rows_b] <= limit)
+        packed = _packed(table)
         for k in np.unique(pair[rare]).tolist():
-            pairs.add((ids[k // int(width)], ids[k % int(width)]))
+            x, y = k // int(width), k % int(width)
+            sketch_x = packed[base[x] + 1 : base[x + 1]]
+            if _could_link(sketch_x, packed[base[y] + 1 : base[y + 1]], table.shape[1], cfg):
+                pairs.add((ids[x], ids[y]))
         # Article of each row of the tables (row base[n] is article n's document row).
         article = np.repeat(np.arange(len(ids)), np.diff(base))
         for n in np.unique(article[freq != before]).tolist():

@@ -163,6 +163,7 @@ def fingerprint(cfg: GroupConfig) -> dict[str, object]:
         "near_threshold": cfg.near_threshold,
         "candidate_estimate": cfg.candidate_estimate,
         "doc_estimate": cfg.doc_estimate,
+        "verify_estimate": cfg.verify_estimate,
         "hot_bucket": cfg.hot_bucket,
         "sketch_bits": SKETCH_BITS,
         "max_passage_df": cfg.max_passage_df,  # stored frequencies stop counting above it
