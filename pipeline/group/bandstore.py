@@ -1,6 +1,6 @@
 """LSH buckets on disk as immutable sorted runs: the embedded adapter's band-key store.
 
-Each insert writes one run: its band keys (32 bits) sorted, with a 64-bit value per key (which
+Each insert writes one run: its band keys (32 bits) sorted, with a 48-bit value per key (which
 article, which passage), as two ``.npy`` files. A lookup is a binary search in every run (memory
 mapped, so only the touched pages are read), vectorised over a whole batch of keys. Runs are
 merged in levels, eight at a time, so a lookup visits a few dozen runs at most and the cost
@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
+Run = tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16]]  # keys, values as 16-bit words
 
 FANOUT = 8
 _U32_MAX = (1 << 32) - 1
@@ -38,6 +39,21 @@ CREATE TABLE IF NOT EXISTS runs (
     name TEXT PRIMARY KEY, space TEXT NOT NULL, level INTEGER NOT NULL, rows INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+
+
+def _encode(values: I64) -> npt.NDArray[np.uint16]:
+    """Values as three 16-bit words each (48 bits: 6 bytes on disk instead of 8)."""
+    if values.size and (int(values.min()) < 0 or int(values.max()) >> 48):
+        raise ValueError("band values must fit in 48 bits")
+    v = values.astype(np.uint64)
+    words = [(v >> np.uint64(shift)) & np.uint64(0xFFFF) for shift in (0, 16, 32)]
+    return np.stack(words, axis=1).astype(np.uint16)
+
+
+def _decode(words: npt.NDArray[np.uint16]) -> I64:
+    w = words.astype(np.int64)
+    out: I64 = w[:, 0] | (w[:, 1] << np.int64(16)) | (w[:, 2] << np.int64(32))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +72,7 @@ class BandStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._db = db
         db.executescript(DDL)
-        self._maps: dict[str, tuple[I64, I64]] = {}
+        self._maps: dict[str, Run] = {}
 
     def _runs(self, space: str) -> list[str]:
         rows = self._db.execute(
@@ -64,7 +80,7 @@ class BandStore:
         )
         return [name for (name,) in rows]
 
-    def _load(self, name: str) -> tuple[I64, I64]:
+    def _load(self, name: str) -> Run:
         arrays = self._maps.get(name)
         if arrays is None:
             keys = np.load(self.dir / f"{name}.keys.npy", mmap_mode="r")
@@ -77,7 +93,7 @@ class BandStore:
         name = f"{space[0]}{level}-{secrets.token_hex(8)}"
         if keys.size and (int(keys[0]) < 0 or int(keys[-1]) > _U32_MAX):
             raise ValueError("band keys must fit in 32 bits")
-        for suffix, array in (("keys", keys.astype(np.uint32)), ("values", values)):
+        for suffix, array in (("keys", keys.astype(np.uint32)), ("values", _encode(values))):
             path = self.dir / f"{name}.{suffix}.npy"
             with open(path, "wb") as fh:
                 np.save(fh, np.ascontiguousarray(array))
@@ -123,7 +139,7 @@ class BandStore:
                 return
             parts = [self._load(n) for n in names]
             keys = np.concatenate([np.asarray(k) for k, _ in parts]).astype(np.int64)
-            values = np.concatenate([np.asarray(v) for _, v in parts])
+            values = np.concatenate([_decode(np.asarray(v)) for _, v in parts])
             order = np.argsort(keys)
             self._db.executemany("DELETE FROM runs WHERE name = ?", [(n,) for n in names])
             self._write(space, level + 1, keys[order], values[order])
@@ -138,7 +154,7 @@ class BandStore:
         ``order``: the permutation that sorts ``keys``, when the caller has it already.
         """
         counts = np.zeros(keys.size, dtype=np.int64)
-        spans: list[tuple[I64, I64, I64]] = []
+        spans: list[tuple[I64, I64, npt.NDArray[np.uint16]]] = []
         # Runs hold uint32 keys: search with the same type, so numpy never converts a run.
         outside = (keys < 0) | (keys > _U32_MAX)
         keys = np.where(outside, 0, keys).astype(np.uint32)
@@ -173,7 +189,7 @@ class BandStore:
             starts = np.cumsum(n) - n
             pos = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(starts - lo[sel], n)
             queries.append(np.repeat(sel, n))
-            found.append(np.asarray(values)[pos])
+            found.append(_decode(np.asarray(values)[pos]))
         if not queries:
             empty = np.zeros(0, dtype=np.int64)
             return Found(empty, empty), counts

@@ -34,7 +34,7 @@ from pipeline.config import GroupConfig, is_remote_state
 from pipeline.errors import NewsdedupError
 from pipeline.group.links import Evidence
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SKETCH_BITS = 4  # of each signature value in a sketch: estimates as good as with 8 (measured)
 
 I64 = npt.NDArray[np.int64]
