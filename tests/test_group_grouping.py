@@ -119,6 +119,41 @@ def test_a_cite_of_one_sentence_does_not_join(tmp_path: Path) -> None:
     assert [c.members for c in result.clusters] == [["southfront", "stratnews"]]
 
 
+def test_a_pair_sharing_one_sentence_is_not_even_verified(tmp_path: Path) -> None:
+    a, b = seed_docs()
+    quoted = sentences(a.text)[1]
+    cite_text = "\n\n".join([FILLER[0], f"As one report put it: {quoted}", FILLER[1]])
+    run([a, b, doc("cite", cite_text, "2021-07-10T09:00:00Z")], tmp_path)
+    index = open_index(str(tmp_path), CFG)
+    try:
+        # The quote collides with its source, but one shared passage can never make a link:
+        # no exact comparison, no evidence kept.
+        assert index.evidence_of(["cite"]) == []
+        assert [(e.a, e.b) for e in index.evidence_of(["stratnews"])] == [
+            ("southfront", "stratnews")
+        ]
+    finally:
+        index.close()
+
+
+def test_passage_frequencies_stop_counting_above_the_limit(tmp_path: Path) -> None:
+    footer = "Subscribe to our newsletter for the latest headlines delivered every morning."
+    texts = {n: STORIES[n] for n in ("harbor", "vaccine", "bridge", "election", "wildfire")}
+    texts |= {n: STORIES[n] for n in ("chips", "border")} | {"filler": "\n\n".join(FILLER)}
+    names = sorted(texts)
+    docs = [doc(n, f"{texts[n]}\n\n{footer}") for n in names]
+    run(docs, tmp_path)
+    index = open_index(str(tmp_path), CFG)
+    try:
+        records = index.get_records(names, text=False)
+    finally:
+        index.close()
+    # Seven other articles share each footer: more than max_passage_df, stored as limit + 1.
+    assert len(names) - 1 > CFG.max_passage_df + 1
+    assert {int(r.df[-1]) for r in records.values()} == {CFG.max_passage_df + 1}
+    assert all(d.relation is None for d in docs)
+
+
 # -- exact and near duplicates ---------------------------------------------------------------
 
 

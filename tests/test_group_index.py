@@ -156,3 +156,35 @@ def test_band_runs_merge_in_levels_and_garbage_is_collected(tmp_path: Path) -> N
     db.execute("COMMIT")
     assert len(list((tmp_path / "bands").glob("*.npy"))) == 2
     assert store.lookup("p", np.array([5], dtype=np.int64))[1].tolist() == [1]
+
+
+def test_band_runs_keep_32_bit_keys_and_48_bit_values(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
+    store = BandStore(tmp_path / "bands", db)
+    top_key, top_value, value = (1 << 32) - 1, (1 << 48) - 1, (12345 << 16) | 65535
+    keys = np.array([0, top_key, 7], dtype=np.int64)
+    store.insert("p", keys, np.array([top_value, 0, value], dtype=np.int64))
+    found, counts = store.lookup("p", np.array([top_key, 7, 0, 1 << 32, -1], dtype=np.int64))
+    assert counts.tolist() == [1, 1, 1, 0, 0]
+    assert dict(zip(found.query.tolist(), found.value.tolist(), strict=True)) == {
+        0: 0,
+        1: value,
+        2: top_value,
+    }
+    with pytest.raises(ValueError):
+        store.insert("p", np.array([1 << 32], dtype=np.int64), np.array([0], dtype=np.int64))
+    with pytest.raises(ValueError):
+        store.insert("p", np.array([1], dtype=np.int64), np.array([1 << 48], dtype=np.int64))
+
+
+def test_sketches_keep_their_4_bit_values(tmp_path: Path) -> None:
+    rec = record("a", SEED_A)
+    rec.sketch = np.random.default_rng(1).integers(0, 16, size=rec.sketch.shape, dtype=np.uint8)
+    index = open_index(str(tmp_path), CFG)
+    try:
+        index.put_records([rec])
+        index.commit()
+        assert np.array_equal(index.sketches(["a"])["a"], rec.sketch)
+        assert np.array_equal(index.get_records(["a"], text=False)["a"].sketch, rec.sketch)
+    finally:
+        index.close()
