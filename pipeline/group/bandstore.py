@@ -51,8 +51,10 @@ def _encode(values: I64) -> npt.NDArray[np.uint16]:
 
 
 def _decode(words: npt.NDArray[np.uint16]) -> I64:
-    w = words.astype(np.int64)
-    out: I64 = w[:, 0] | (w[:, 1] << np.int64(16)) | (w[:, 2] << np.int64(32))
+    # Little-endian words padded to four read as int64 in place: no arithmetic per row.
+    padded = np.zeros((words.shape[0], 4), dtype="<u2")
+    padded[:, :3] = words
+    out: I64 = padded.view("<i8").reshape(-1).astype(np.int64, copy=False)
     return out
 
 

@@ -184,20 +184,13 @@ class _Batch:
         cfg = self.cfg
         col = self.index.query_lsh(entries)
         ids = col.ids
-        self.load(i for i in ids if i not in self.docs)  # their sketches and frequencies
-        sketches = {i: self.sketch[i] if i in self.docs else self.records[i].sketch for i in ids}
+        sketches = {i: self.sketch[i] for i in self.docs}
+        sketches.update(self.index.sketches([i for i in ids if i not in sketches]))
         # One table of every sketch row involved, and one of every passage frequency, both
         # indexed by base[article] + 1 + passage (row base[article] is the document's).
         base = np.zeros(len(ids) + 1, dtype=np.int64)
         base[1:] = np.cumsum([sketches[i].shape[0] for i in ids])
         table = np.vstack([sketches[i] for i in ids])
-        freq = np.zeros(int(base[-1]), dtype=np.int64)
-        for n, i in enumerate(ids):
-            freq[base[n] + 1 : base[n + 1]] = self._df_of(i)
-        before = freq.copy()
-        freq[base[col.hot_doc] + 1 + col.hot_passage] = SATURATED
-        inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
-        freq[(base[col.saturate_doc] + 1 + col.saturate_passage)[inside]] = SATURATED
         # Whole articles sharing a band are verified only when their sketches say they could
         # be near duplicates: most such collisions are unrelated texts sharing common shingles.
         # (Identical texts have identical sketches.)
@@ -221,6 +214,20 @@ class _Batch:
         b, pb = np.where(swap, mine, other), np.where(swap, mp, op)
         est = _estimates(table[base[a] + 1 + pa], table[base[b] + 1 + pb])
         close = est >= cfg.candidate_estimate
+        # Most collisions are chance ones, and the sketches alone rule them out: frequencies
+        # are read only for the articles of close ones and of passages that saturate.
+        involved = np.zeros(len(ids), dtype=bool)
+        involved[: len(entries)] = True
+        involved[a[close]] = involved[b[close]] = involved[col.saturate_doc] = True
+        chosen = np.flatnonzero(involved).tolist()
+        self.load(ids[n] for n in chosen if ids[n] not in self.docs)
+        freq = np.zeros(int(base[-1]), dtype=np.int64)
+        for n in chosen:
+            freq[base[n] + 1 : base[n + 1]] = self._df_of(ids[n])
+        before = freq.copy()
+        freq[base[col.hot_doc] + 1 + col.hot_passage] = SATURATED
+        inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
+        freq[(base[col.saturate_doc] + 1 + col.saturate_passage)[inside]] = SATURATED
         # Several bands of one passage pair collide: one row per (a, b, passage, passage).
         width = np.int64(len(ids))
         # Number the article pairs first: a * width + b can need 2 x 32 bits by itself, so
