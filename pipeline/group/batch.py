@@ -72,27 +72,45 @@ def _sketch(sig: Signature) -> np.ndarray:
     return (rows & _SKETCH_MASK).astype(np.uint8)
 
 
-def _estimates(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Jaccard estimated from low bits of signatures: equal bits are equal values, or a
-    1-in-16 accident, which is corrected for."""
-    agree = (a == b).mean(axis=-1)
-    return np.asarray(np.clip((agree - _CHANCE) / (1 - _CHANCE), 0.0, 1.0))
-
-
 _NIBBLES = np.uint64(0x1111111111111111)
+_CHUNK = 1 << 20  # rows compared at once: bounds the temporary arrays
 
 
-def _packed(table: np.ndarray) -> np.ndarray:
-    """Sketch rows with 16 values of 4 bits to a 64-bit word, for counting agreements fast."""
-    rows, width = table.shape
-    if width % 16:
-        raise ValueError(f"num_perm {width} is not a multiple of 16")
-    nibbles = table.reshape(rows, width // 16, 16).astype(np.uint64)
+def _packed(sketches: Sequence[np.ndarray]) -> np.ndarray:
+    """Sketch rows, stacked, with 16 values of 4 bits to a 64-bit word (32 bytes a row at 64
+    permutations instead of 64): agreements are then counted a word at a time."""
     shifts = np.arange(0, 64, 4, dtype=np.uint64)
-    return np.asarray(np.bitwise_or.reduce(nibbles << shifts, axis=2))
+    parts = []
+    for start in range(0, len(sketches), 4096):
+        table = np.vstack(sketches[start : start + 4096])
+        rows, width = table.shape
+        if width % 16:
+            raise ValueError(f"num_perm {width} is not a multiple of 16")
+        nibbles = table.reshape(rows, width // 16, 16).astype(np.uint64)
+        parts.append(np.bitwise_or.reduce(nibbles << shifts, axis=2))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.uint64)
 
 
-def _could_link(a: np.ndarray, b: np.ndarray, width: int, cfg: GroupConfig) -> bool:
+def _agreements(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How many of the 4-bit values of packed rows ``a`` and ``b`` are equal (last axis)."""
+    x = a ^ b
+    differ = (x | (x >> np.uint64(1)) | (x >> np.uint64(2)) | (x >> np.uint64(3))) & _NIBBLES
+    return np.asarray(16 * a.shape[-1] - np.bitwise_count(differ).sum(axis=-1, dtype=np.int64))
+
+
+def _estimates(packed: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    """Jaccard estimated from the sketches of rows ``rows_a`` against ``rows_b`` of ``packed``:
+    equal low bits are equal values, or a 1-in-16 accident, which is corrected for."""
+    width = 16 * packed.shape[1]
+    out = np.empty(rows_a.size, dtype=np.float64)
+    for start in range(0, rows_a.size, _CHUNK):
+        end = start + _CHUNK
+        agree = _agreements(packed[rows_a[start:end]], packed[rows_b[start:end]]) / width
+        out[start:end] = np.clip((agree - _CHANCE) / (1 - _CHANCE), 0.0, 1.0)
+    return out
+
+
+def _could_link(a: np.ndarray, b: np.ndarray, cfg: GroupConfig) -> bool:
     """Whether two articles' packed passage sketches (``_packed``) leave room for a
     wire_overlap link: enough passages on each side estimated at ``verify_estimate`` or more
     against some passage of the other.
@@ -100,11 +118,9 @@ def _could_link(a: np.ndarray, b: np.ndarray, width: int, cfg: GroupConfig) -> b
     Most candidate pairs share one passage (a quote, a stock sentence) and cannot link, since
     a link needs ``min_shared_passages``; this spares them the exact comparison.
     """
-    x = a[:, None, :] ^ b[None, :, :]
-    differ = (x | (x >> np.uint64(1)) | (x >> np.uint64(2)) | (x >> np.uint64(3))) & _NIBBLES
-    agree = width - np.bitwise_count(differ).sum(axis=2, dtype=np.int64)
-    least = (cfg.verify_estimate * (1 - _CHANCE) + _CHANCE) * width
-    close = agree >= least
+    width = 16 * a.shape[1]
+    agree = _agreements(a[:, None, :], b[None, :, :])
+    close = agree >= (cfg.verify_estimate * (1 - _CHANCE) + _CHANCE) * width
     need = min(cfg.min_shared_passages, cfg.min_shared_with_headings)
     rows, cols = np.count_nonzero(close.any(axis=1)), np.count_nonzero(close.any(axis=0))
     return int(min(rows, cols)) >= need
@@ -190,11 +206,12 @@ class _Batch:
         # indexed by base[article] + 1 + passage (row base[article] is the document's).
         base = np.zeros(len(ids) + 1, dtype=np.int64)
         base[1:] = np.cumsum([sketches[i].shape[0] for i in ids])
-        table = np.vstack([sketches[i] for i in ids])
+        packed = _packed([sketches[i] for i in ids])
+        del sketches
         # Whole articles sharing a band are verified only when their sketches say they could
         # be near duplicates: most such collisions are unrelated texts sharing common shingles.
         # (Identical texts have identical sketches.)
-        likely = _estimates(table[base[col.doc_mine]], table[base[col.doc_other]])
+        likely = _estimates(packed, base[col.doc_mine], base[col.doc_other])
         likely = likely >= cfg.doc_estimate
         pairs = {
             (min(ids[x], ids[y]), max(ids[x], ids[y]))
@@ -212,7 +229,7 @@ class _Batch:
         swap = rank[mine] > rank[other]
         a, pa = np.where(swap, other, mine), np.where(swap, op, mp)
         b, pb = np.where(swap, mine, other), np.where(swap, mp, op)
-        est = _estimates(table[base[a] + 1 + pa], table[base[b] + 1 + pb])
+        est = _estimates(packed, base[a] + 1 + pa, base[b] + 1 + pb)
         close = est >= cfg.candidate_estimate
         # Most collisions are chance ones, and the sketches alone rule them out: frequencies
         # are read only for the articles of close ones and of passages that saturate.
@@ -240,7 +257,7 @@ class _Batch:
         a, b = pair // width, pair % width
         pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
         da, db = pair_keys // width, pair_keys % width
-        dup = _estimates(table[base[da]], table[base[db]]) >= cfg.near_threshold
+        dup = _estimates(packed, base[da], base[db]) >= cfg.near_threshold
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
             pairs.add((ids[x], ids[y]))  # duplicates: verified, never counted in frequencies
         counted = ~dup[pair_of]
@@ -257,11 +274,11 @@ class _Batch:
         # furniture line met again changes nothing, so its articles are not re-decided.
         freq = np.where(freq >= SATURATED, SATURATED, np.minimum(freq, limit + 1))
         rare = (freq[rows_a] <= limit) & (freq[rows_b] <= limit)
-        packed = _packed(table)
         for k in np.unique(pair[rare]).tolist():
             x, y = k // int(width), k % int(width)
-            sketch_x = packed[base[x] + 1 : base[x + 1]]
-            if _could_link(sketch_x, packed[base[y] + 1 : base[y + 1]], table.shape[1], cfg):
+            if _could_link(
+                packed[base[x] + 1 : base[x + 1]], packed[base[y] + 1 : base[y + 1]], cfg
+            ):
                 pairs.add((ids[x], ids[y]))
         # Article of each row of the tables (row base[n] is article n's document row).
         article = np.repeat(np.arange(len(ids)), np.diff(base))
