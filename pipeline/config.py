@@ -57,7 +57,8 @@ class GroupConfig:
     min_shared_passages: int = 2  # counted pairs needed; a heading or list line on either
     min_shared_with_headings: int = 3  # side only counts towards this larger number
     max_passage_df: int = 5  # a passage shared with more documents than this is boilerplate
-    hot_bucket: int = 64  # an LSH bucket this full marks its passages as boilerplate outright
+    hot_bucket: int = 64  # an LSH bucket this full yields no more candidates
+    hot_share: float = 0.5  # a passage with more of its bands in full buckets is boilerplate
     # two articles of one site share passages with wire_overlap only when those cover this
     # share of the shorter one (an updated or cut version); else the lines are site furniture
     same_site_coverage: float = 0.5

@@ -21,7 +21,7 @@ import numpy as np
 
 from pipeline.config import GroupConfig
 from pipeline.document import Document
-from pipeline.group.index import SKETCH_BITS, DocRecord, Index, LshEntry
+from pipeline.group.index import I64, SKETCH_BITS, Collisions, DocRecord, Index, LshEntry
 from pipeline.group.links import SATURATED, Evidence, verify
 from pipeline.group.regroup import GroupResult, regroup
 from pipeline.group.signatures import Signature, signature
@@ -124,6 +124,31 @@ def _could_link(a: np.ndarray, b: np.ndarray, cfg: GroupConfig) -> bool:
     need = min(cfg.min_shared_passages, cfg.min_shared_with_headings)
     rows, cols = np.count_nonzero(close.any(axis=1)), np.count_nonzero(close.any(axis=0))
     return int(min(rows, cols)) >= need
+
+
+def _boilerplate(col: Collisions, base: np.ndarray, packed: np.ndarray, cfg: GroupConfig) -> I64:
+    """Rows (of ``packed``) of the passages that full LSH buckets show to be boilerplate.
+
+    A batch passage is boilerplate when more than ``hot_share`` of its bands fall in full
+    buckets: a line repeated on many pages fills all its buckets at once, while an ordinary
+    sentence meets a bucket filled by chance (its few most common shingles) in a band or two.
+    A stored passage in a bucket this batch filled is boilerplate when it is alike
+    (``candidate_estimate``) a batch passage that is.
+    """
+    hot_rows, bands = np.unique(base[col.hot_doc] + 1 + col.hot_passage, return_counts=True)
+    mine = hot_rows[bands > cfg.hot_share * cfg.passage_bands]
+    inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
+    stored = np.unique((base[col.saturate_doc] + 1 + col.saturate_passage)[inside])
+    if not (mine.size and stored.size):
+        return mine
+    least = (cfg.candidate_estimate * (1 - _CHANCE) + _CHANCE) * 16 * packed.shape[1]
+    alike = np.zeros(stored.size, dtype=bool)
+    step = max(1, _CHUNK // mine.size)
+    for start in range(0, stored.size, step):
+        part = packed[stored[start : start + step]]
+        agree = _agreements(part[:, None, :], packed[mine][None, :, :])
+        alike[start : start + step] = (agree >= least).any(axis=1)
+    return np.concatenate([mine, stored[alike]])
 
 
 class _Batch:
@@ -242,9 +267,7 @@ class _Batch:
         for n in chosen:
             freq[base[n] + 1 : base[n + 1]] = self._df_of(ids[n])
         before = freq.copy()
-        freq[base[col.hot_doc] + 1 + col.hot_passage] = SATURATED
-        inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
-        freq[(base[col.saturate_doc] + 1 + col.saturate_passage)[inside]] = SATURATED
+        freq[_boilerplate(col, base, packed, cfg)] = SATURATED
         # Several bands of one passage pair collide: one row per (a, b, passage, passage).
         width = np.int64(len(ids))
         # Number the article pairs first: a * width + b can need 2 x 32 bits by itself, so

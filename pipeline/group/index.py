@@ -13,9 +13,11 @@ for whole articles, each basename naming num_perm, the band layout and the schem
 arriving at the same moment in two processes still find each other: whichever queries last
 sees the other.
 
-A bucket holding ``hot_bucket`` passages or more is full: its passages are boilerplate and it
-yields no candidates. When a batch fills a bucket, the passages already stored in it are
-reported once (``Collisions.saturate``) so that their frequency can be saturated too.
+A bucket holding ``hot_bucket`` passages or more is full: it takes no more and yields no
+candidates. The batch passages in full buckets are reported per band (``Collisions.hot_*``),
+and when a batch fills a bucket, the passages already stored in it are reported once
+(``Collisions.saturate_*``), so that grouping can tell boilerplate (a line in full buckets in
+most of its bands) from a sentence that met a bucket filled by chance.
 
 The embedded adapter (``pipeline.group.sqlite_index``) is the default.
 """
@@ -165,6 +167,7 @@ def fingerprint(cfg: GroupConfig) -> dict[str, object]:
         "doc_estimate": cfg.doc_estimate,
         "verify_estimate": cfg.verify_estimate,
         "hot_bucket": cfg.hot_bucket,
+        "hot_share": cfg.hot_share,
         "sketch_bits": SKETCH_BITS,
         "max_passage_df": cfg.max_passage_df,  # stored frequencies stop counting above it
     }
