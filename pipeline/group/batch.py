@@ -126,29 +126,21 @@ def _could_link(a: np.ndarray, b: np.ndarray, cfg: GroupConfig) -> bool:
     return int(min(rows, cols)) >= need
 
 
-def _boilerplate(col: Collisions, base: np.ndarray, packed: np.ndarray, cfg: GroupConfig) -> I64:
-    """Rows (of ``packed``) of the passages that full LSH buckets show to be boilerplate.
+def _boilerplate(col: Collisions, base: np.ndarray, cfg: GroupConfig) -> tuple[I64, I64]:
+    """Rows of the passages that full LSH buckets show to be boilerplate: batch passages, and
+    stored passages in buckets this batch filled, which are boilerplate if shared enough.
 
     A batch passage is boilerplate when more than ``hot_share`` of its bands fall in full
     buckets: a line repeated on many pages fills all its buckets at once, while an ordinary
     sentence meets a bucket filled by chance (its few most common shingles) in a band or two.
-    A stored passage in a bucket this batch filled is boilerplate when it is alike
-    (``candidate_estimate``) a batch passage that is.
+    A stored passage in a bucket this batch filled counts when it is alike (its frequency) at
+    least ``hot_share`` of the others a full bucket holds: the bucket is full of its copies.
+    (With ``hot_bucket`` above ``max_passage_df``, such a passage is too common already.)
     """
     hot_rows, bands = np.unique(base[col.hot_doc] + 1 + col.hot_passage, return_counts=True)
-    mine = hot_rows[bands > cfg.hot_share * cfg.passage_bands]
     inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
     stored = np.unique((base[col.saturate_doc] + 1 + col.saturate_passage)[inside])
-    if not (mine.size and stored.size):
-        return mine
-    least = (cfg.candidate_estimate * (1 - _CHANCE) + _CHANCE) * 16 * packed.shape[1]
-    alike = np.zeros(stored.size, dtype=bool)
-    step = max(1, _CHUNK // mine.size)
-    for start in range(0, stored.size, step):
-        part = packed[stored[start : start + step]]
-        agree = _agreements(part[:, None, :], packed[mine][None, :, :])
-        alike[start : start + step] = (agree >= least).any(axis=1)
-    return np.concatenate([mine, stored[alike]])
+    return hot_rows[bands > cfg.hot_share * cfg.passage_bands], stored
 
 
 class _Batch:
@@ -267,7 +259,8 @@ class _Batch:
         for n in chosen:
             freq[base[n] + 1 : base[n + 1]] = self._df_of(ids[n])
         before = freq.copy()
-        freq[_boilerplate(col, base, packed, cfg)] = SATURATED
+        hot, stored_hot = _boilerplate(col, base, cfg)
+        freq[hot] = SATURATED
         # Several bands of one passage pair collide: one row per (a, b, passage, passage).
         width = np.int64(len(ids))
         # Number the article pairs first: a * width + b can need 2 x 32 bits by itself, so
@@ -296,6 +289,8 @@ class _Batch:
         # Counts above the limit all mean "too common": keeping them at limit + 1 means a
         # furniture line met again changes nothing, so its articles are not re-decided.
         freq = np.where(freq >= SATURATED, SATURATED, np.minimum(freq, limit + 1))
+        copies = freq[stored_hot] >= cfg.hot_share * (cfg.hot_bucket - 1)
+        freq[stored_hot[copies]] = SATURATED
         rare = (freq[rows_a] <= limit) & (freq[rows_b] <= limit)
         for k in np.unique(pair[rare]).tolist():
             x, y = k // int(width), k % int(width)
