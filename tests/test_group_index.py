@@ -188,3 +188,15 @@ def test_sketches_keep_their_4_bit_values(tmp_path: Path) -> None:
         assert np.array_equal(index.get_records(["a"], text=False)["a"].sketch, rec.sketch)
     finally:
         index.close()
+
+
+def test_band_runs_past_max_rows_stay_side_by_side(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
+    store = BandStore(tmp_path / "bands", db, max_rows=2 * FANOUT - 1)
+    for i in range(FANOUT + 1):
+        store.insert("p", np.array([i, 100], dtype=np.int64), np.array([i, i], dtype=np.int64))
+    # Eight runs of two rows would merge into one of 16: more than max_rows, so none merge.
+    assert [lvl for (lvl,) in db.execute("SELECT level FROM runs")] == [0] * (FANOUT + 1)
+    found, counts = store.lookup("p", np.array([100, 3], dtype=np.int64))
+    assert counts.tolist() == [FANOUT + 1, 1]
+    assert sorted(found.value[found.query == 0].tolist()) == list(range(FANOUT + 1))

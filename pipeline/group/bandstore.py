@@ -3,8 +3,8 @@
 Each insert writes one run: its band keys (32 bits) sorted, with a 48-bit value per key (which
 article, which passage), as two ``.npy`` files. A lookup is a binary search in every run (memory
 mapped, so only the touched pages are read), vectorised over a whole batch of keys. Runs are
-merged in levels, eight at a time, so a lookup visits a few dozen runs at most and the cost
-of a batch stays logarithmic in the history.
+merged in levels, eight at a time, up to ``MAX_MERGED_ROWS`` rows (so merging needs bounded
+memory), so a lookup visits a few dozen runs at a million articles.
 
 Which runs exist is recorded in the caller's SQLite transaction (``runs`` table), so a run
 becomes visible exactly when the batch that wrote it commits. A file no committed row names
@@ -28,9 +28,14 @@ import numpy as np
 import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
-Run = tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16]]  # keys, values as 16-bit words
+Keys = npt.NDArray[np.uint32]
+Words = npt.NDArray[np.uint16]  # values, three 16-bit words each
+Run = tuple[Keys, Words]
 
 FANOUT = 8
+# Runs are merged up to this many rows (about 0.7 GB to merge, 0.7 GB on disk); beyond, they
+# stay side by side, so the memory a merge needs does not grow with the history.
+MAX_MERGED_ROWS = 1 << 26
 _U32_MAX = (1 << 32) - 1
 _SORTED_QUERIES = 1 << 18  # sort the queries first when both sides are at least this big
 
@@ -41,7 +46,7 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-def _encode(values: I64) -> npt.NDArray[np.uint16]:
+def _encode(values: I64) -> Words:
     """Values as three 16-bit words each (48 bits: 6 bytes on disk instead of 8)."""
     if values.size and (int(values.min()) < 0 or int(values.max()) >> 48):
         raise ValueError("band values must fit in 48 bits")
@@ -50,7 +55,7 @@ def _encode(values: I64) -> npt.NDArray[np.uint16]:
     return np.stack(words, axis=1).astype(np.uint16)
 
 
-def _decode(words: npt.NDArray[np.uint16]) -> I64:
+def _decode(words: Words) -> I64:
     # Little-endian words padded to four read as int64 in place: no arithmetic per row.
     padded = np.zeros((words.shape[0], 4), dtype="<u2")
     padded[:, :3] = words
@@ -69,8 +74,11 @@ class Found:
 class BandStore:
     """Band keys of one state directory, in named spaces ("passage", "document")."""
 
-    def __init__(self, directory: Path, db: sqlite3.Connection) -> None:
+    def __init__(
+        self, directory: Path, db: sqlite3.Connection, max_rows: int = MAX_MERGED_ROWS
+    ) -> None:
         self.dir = directory
+        self.max_rows = max_rows
         self.dir.mkdir(parents=True, exist_ok=True)
         self._db = db
         db.executescript(DDL)
@@ -91,11 +99,10 @@ class BandStore:
             self._maps[name] = arrays
         return arrays
 
-    def _write(self, space: str, level: int, keys: I64, values: I64) -> None:
+    def _write(self, space: str, level: int, keys: Keys, words: Words) -> None:
+        """Write a sorted run: 32-bit keys, and values as ``_encode`` makes them."""
         name = f"{space[0]}{level}-{secrets.token_hex(8)}"
-        if keys.size and (int(keys[0]) < 0 or int(keys[-1]) > _U32_MAX):
-            raise ValueError("band keys must fit in 32 bits")
-        for suffix, array in (("keys", keys.astype(np.uint32)), ("values", _encode(values))):
+        for suffix, array in (("keys", keys), ("values", words)):
             path = self.dir / f"{name}.{suffix}.npy"
             with open(path, "wb") as fh:
                 np.save(fh, np.ascontiguousarray(array))
@@ -124,27 +131,29 @@ class BandStore:
             return
         if order is None:
             order = np.argsort(keys)
-        self._write(space, 0, keys[order], values[order])
+        ordered = keys[order]
+        if int(ordered[0]) < 0 or int(ordered[-1]) > _U32_MAX:
+            raise ValueError("band keys must fit in 32 bits")
+        self._write(space, 0, ordered.astype(np.uint32), _encode(values[order]))
         self._compact(space)
 
     def _compact(self, space: str) -> None:
         level = 0
         while True:
-            names = [
-                name
-                for (name,) in self._db.execute(
-                    "SELECT name FROM runs WHERE space = ? AND level = ? ORDER BY name",
-                    (space, level),
-                )
-            ]
-            if len(names) < FANOUT:
+            runs = self._db.execute(
+                "SELECT name, rows FROM runs WHERE space = ? AND level = ? ORDER BY name",
+                (space, level),
+            ).fetchall()
+            # A run never grows past max_rows by merging: merging holds it in memory.
+            if len(runs) < FANOUT or sum(rows for _, rows in runs) > self.max_rows:
                 return
+            names = [name for name, _ in runs]
             parts = [self._load(n) for n in names]
-            keys = np.concatenate([np.asarray(k) for k, _ in parts]).astype(np.int64)
-            values = np.concatenate([_decode(np.asarray(v)) for _, v in parts])
+            keys = np.concatenate([np.asarray(k) for k, _ in parts])
             order = np.argsort(keys)
+            words = np.concatenate([np.asarray(v) for _, v in parts])[order]
             self._db.executemany("DELETE FROM runs WHERE name = ?", [(n,) for n in names])
-            self._write(space, level + 1, keys[order], values[order])
+            self._write(space, level + 1, keys[order], words)
             level += 1
 
     def lookup(
