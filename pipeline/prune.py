@@ -1,9 +1,10 @@
 """Remove page chrome from a parsed page before main-text extraction.
 
 Chrome is recognised by the class and id names that widely deployed themes and plugins give it
-(newsletter boxes, share bars, related-article blocks, author boxes, cookie banners, tables of
-contents, breadcrumbs and pagination) and by the names of responsive frameworks for blocks a
-desktop reader does not see (the second copy of a block shown once for phones, once for desktops).
+(newsletter boxes, share bars, related-article blocks, author boxes, cookie banners, call-to-
+action and testimonial blocks, tables of contents, breadcrumbs and pagination) and by the
+names of responsive frameworks for blocks a desktop reader does not see (the second copy of a
+block shown once for phones, once for desktops).
 
 A name is matched as whole ``-``/``_``-separated words of a class or id, so ``share-bar`` and
 ``post_share`` match but ``shareholder`` does not; a few kinds match whole names only. Only
@@ -52,6 +53,7 @@ _KINDS: dict[str, str] = {
         r"|saboxplugin-wrap|elementor-author-box|post-author-bio"
     ),
     "consent": r"cookie|cookies|consent|gdpr|cmplz|onetrust|cky-consent|cookie-law-info|didomi",
+    "promotion": r"cta|call-to-action|calls-to-action|testimonials?|lead-?form|hs-cta-wrapper",
     # whole names only: "toc_<section>" ids often wrap the sections the contents link to
     "toc": r"^(?:ez-|rank-math-|lwp|post-|article-|wp-block-)?(?:toc|table-of-contents)"
     r"(?:[-_](?:container|block|wrapper|wrap|widget))?$",

@@ -302,6 +302,24 @@ def test_chrome_names_are_matched_as_whole_words() -> None:
     assert "a closing note" in text
 
 
+def test_call_to_action_and_testimonial_blocks_are_pruned() -> None:
+    body = (
+        "<article><h1>Budget passes</h1>" + paragraphs(5, "the budget")
+        + "<div class='wp-block-cta'><p>Get your free quote from our friendly team today</p></div>"
+        + "<section class='testimonials'><p>Great staff, they really care about you</p></section>"
+        + "<div class='ctabar-notes'><p>A closing note that belongs to the story</p></div>"
+        + "</article>"
+    )  # fmt: skip
+    tree = parse_html(page(body))
+    assert tree is not None
+    prune_chrome(tree)
+    text = flat(tree.text_content())
+    assert "free quote" not in text
+    assert "great staff" not in text
+    assert "a closing note" in text
+    assert "paragraph 4 about the budget" in text
+
+
 def test_container_named_like_chrome_but_holding_the_article_is_kept() -> None:
     body = (
         "<h1>Budget passes</h1><div class='post-content share-btn'>"
