@@ -9,7 +9,7 @@ title and date travel with it. ``-a since=YYYY-MM-DD`` skips entries dated befor
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,8 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from pipeline.document import Document
-from pipeline.fetch import document, is_older, iso, parse_when, since_date, url_list
+from pipeline.fetch import document, is_older, iso, parse_when
+from spiders.base import DatedUrlSpider
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +36,8 @@ class Entry:
     published: str | None = None  # as written in the feed
 
 
-class FeedSpider(scrapy.Spider):
+class FeedSpider(DatedUrlSpider):
     name = "feed"
-
-    def __init__(self, url: str = "", since: str | None = None, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.start_urls = url_list(url, self.name)
-        self.since = since_date(since)
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         """A feed, or a page that links to its feeds."""
@@ -87,10 +79,6 @@ class FeedSpider(scrapy.Spider):
             return
         self._count("pages/article")
         yield document(response, title=entry.title, published=iso(parse_when(entry.published)))
-
-    def _count(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"newsdedup/{key}")
 
 
 def parse_feed(body: bytes) -> lxml.etree._Element | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any, Self
 
 import scrapy
@@ -21,15 +21,16 @@ from scrapy.linkextractors import LinkExtractor
 
 from pipeline.document import Document
 from pipeline.errors import NewsdedupError
-from pipeline.fetch import document, page_html, site_of, url_list
+from pipeline.fetch import document, page_html, site_of
 from pipeline.pagetype import classify
+from spiders.base import UrlSpider
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DEPTH = 3
 
 
-class SiteSpider(scrapy.Spider):
+class SiteSpider(UrlSpider):
     name = "site"
     custom_settings = {"DEPTH_LIMIT": DEFAULT_DEPTH}
 
@@ -42,8 +43,7 @@ class SiteSpider(scrapy.Spider):
         *args: Any,
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
-        self.start_urls = url_list(url, self.name)
+        super().__init__(url, *args, **kwargs)
         self.sites = {site_of(u) for u in self.start_urls}
         try:
             self.links = LinkExtractor(allow=allow or (), deny=deny or ())
@@ -61,10 +61,6 @@ class SiteSpider(scrapy.Spider):
         spider: Self = super().from_crawler(crawler, *args, **kwargs)
         return spider
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse)
-
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Document | scrapy.Request]:
         if not isinstance(response, HtmlResponse):
             self._count("pages/not_html")
@@ -80,7 +76,3 @@ class SiteSpider(scrapy.Spider):
         for link in self.links.extract_links(response):
             if site_of(link.url) in self.sites:
                 yield response.follow(link.url, callback=self.parse)
-
-    def _count(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"newsdedup/{key}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -24,8 +24,9 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from pipeline.document import Document
-from pipeline.fetch import document, is_older, iso, page_html, parse_when, since_date, url_list
+from pipeline.fetch import document, is_older, iso, page_html, parse_when
 from pipeline.pagetype import classify
+from spiders.base import DatedUrlSpider
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +47,8 @@ class SitemapEntry:
         return self.news_published or self.lastmod
 
 
-class SitemapSpider(scrapy.Spider):
+class SitemapSpider(DatedUrlSpider):
     name = "sitemap"
-
-    def __init__(self, url: str = "", since: str | None = None, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.start_urls = url_list(url, self.name)
-        self.since = since_date(since)
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         """A robots.txt, a sitemap index or a sitemap."""
@@ -112,10 +104,6 @@ class SitemapSpider(scrapy.Spider):
             self._count("dropped/bad_sitemap")
             log.warning("cannot decompress sitemap %s: %s", response.url, err)
             return None
-
-    def _count(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"newsdedup/{key}")
 
 
 def read_sitemap(body: bytes) -> tuple[str | None, list[SitemapEntry]]:

@@ -1,0 +1,37 @@
+"""What the spiders started from ``-a url=...`` share: their start requests and stat counters.
+
+The class has no ``name``, so Scrapy does not list it as a spider of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import scrapy
+
+from pipeline.fetch import since_date, url_list
+
+
+class UrlSpider(scrapy.Spider):
+    """Starts from ``-a url=URL[,URL...]`` and counts what it sees under ``newsdedup/``."""
+
+    def __init__(self, url: str = "", *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.start_urls = url_list(url, self.name)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse)
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"newsdedup/{key}")
+
+
+class DatedUrlSpider(UrlSpider):
+    """A ``UrlSpider`` that also takes ``-a since=YYYY-MM-DD``: entries dated before are skipped."""
+
+    def __init__(self, url: str = "", since: str | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url, *args, **kwargs)
+        self.since = since_date(since)
