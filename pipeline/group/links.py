@@ -190,16 +190,13 @@ def verify(a_id: str, a: Signature, b_id: str, b: Signature, cfg: GroupConfig) -
     exact = a.text_hash == b.text_hash
     if exact:
         return Evidence(a_id, b_id, True, 1.0, [])
-    # The whole-text Jaccard is computed exactly only when it could reach near_threshold
-    # (the MinHash estimate is within 0.15 of it: three standard deviations at 64 values);
-    # otherwise the estimate is recorded.
-    jaccard = float(np.mean(a.doc_minhash == b.doc_minhash))
-    if jaccard >= cfg.near_threshold - 0.15:
-        both = _common(a.doc_shingles, b.doc_shingles)[0].size
-        union = a.doc_shingles.size + b.doc_shingles.size - both
-        jaccard = both / union if union else 0.0
-        if jaccard >= cfg.near_threshold:
-            return Evidence(a_id, b_id, False, jaccard, [])
+    # The whole-text Jaccard, exactly: merging two sorted shingle sets costs less than the
+    # MinHash an earlier article read back from the state would need for an estimate.
+    both = _common(a.doc_shingles, b.doc_shingles)[0].size
+    union = a.doc_shingles.size + b.doc_shingles.size - both
+    jaccard = both / union if union else 0.0
+    if jaccard >= cfg.near_threshold:
+        return Evidence(a_id, b_id, False, jaccard, [])
     sims = passage_similarities(a, b)
     rows, cols = np.nonzero(sims >= cfg.passage_match)
     if not rows.size:

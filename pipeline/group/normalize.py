@@ -151,12 +151,10 @@ def normalize(text: str) -> str:
     s = _NUMBER.sub(_number, s)
     if "zzcur" in s:
         s = _MONEY.sub(_money, s.replace("us zzcur", "zzcur"))
-    words = _WORDS
-    get = words.get
+    get = _WORDS.get
     # Tokens line by line; padding each line with spaces lets " it s " match at its edges.
-    s = "\n".join(
-        [" " + " ".join([get(t, t) for t in line.split()]) + " " for line in s.split("\n")]
-    )
+    lines = s.split("\n")
+    s = "\n".join([" " + " ".join(map(get, toks, toks)) + " " for toks in map(str.split, lines)])
     if " s " in s:
         for word in _IS_AFTER:
             short = f" {word} s "

@@ -118,21 +118,58 @@ class Signature:
     """Everything grouping compares about one document, derived from its text alone.
 
     ``spans`` are the passages long enough to count, as ``[start, end)`` offsets into the text,
-    and ``norms`` their normalised text. The exact shingle sets are derived on first use,
-    since only articles that meet a candidate need them: ``by_hash`` is the passages' inverted
-    index, ``doc_shingles`` the sorted distinct shingles of the whole text (short lines too).
+    and ``norms`` their normalised text. Everything else is derived on first use: the MinHash
+    signatures (only articles entering the index need them; an earlier article read back to
+    be verified does not), and the exact shingle sets (only articles that meet a candidate
+    need them): ``by_hash`` is the passages' inverted index, ``doc_shingles`` the sorted
+    distinct shingles of the whole text (short lines too).
     """
+
+    @property
+    def passage_minhash(self) -> U32:
+        """One signature row per passage (``len(spans) x num_perm``)."""
+        if self._passage_minhash is None:
+            self._minhashes()
+        assert self._passage_minhash is not None
+        return self._passage_minhash
+
+    @property
+    def doc_minhash(self) -> U32:
+        """The whole text's signature: the minimum over all its shingles."""
+        if self._doc_minhash is None:
+            self._minhashes()
+        assert self._doc_minhash is not None
+        return self._doc_minhash
+
+    def _minhashes(self) -> None:
+        num_perm, seed, windows, owner = self.num_perm, self.seed, self._windows, self._owner
+        if windows.size:
+            permuted = apply_permutations(windows, num_perm, seed)
+            # A passage's windows are contiguous in text order: one reduceat gives them all.
+            starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+            passage_mh = np.minimum.reduceat(permuted, starts, axis=1).T
+            doc_mh = passage_mh.min(axis=0)
+        else:
+            passage_mh = np.zeros((0, num_perm), dtype=np.uint32)
+            doc_mh = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+        if self._rest.size:
+            doc_mh = np.minimum(doc_mh, apply_permutations(self._rest, num_perm, seed).min(axis=1))
+        self._passage_minhash = np.ascontiguousarray(passage_mh, dtype=np.uint32)
+        self._doc_minhash = np.ascontiguousarray(doc_mh, dtype=np.uint32)
 
     spans: list[tuple[int, int]]
     text: str = field(repr=False)
     norms: list[str] = field(repr=False)
-    passage_minhash: U32  # len(spans) x num_perm
-    doc_minhash: U32  # num_perm
     text_hash: bytes
     length: int
+    num_perm: int
+    seed: int
     _windows: U32 = field(repr=False)  # shingles of kept passages, in text order
     _owner: I64 = field(repr=False)  # the kept passage of each of those
+    _rest: U32 = field(repr=False)  # shingles of the other lines (short ones, headings)
     _all: U32 = field(repr=False)  # every shingle of the text
+    _passage_minhash: U32 | None = field(default=None, repr=False)
+    _doc_minhash: U32 | None = field(default=None, repr=False)
     _doc: U32 | None = field(default=None, repr=False)
     _by_hash: tuple[U32, I64, I64] | None = field(default=None, repr=False)
     _sizes: I64 | None = field(default=None, repr=False)
@@ -223,29 +260,17 @@ def signature(
     rank[kept] = np.arange(kept.size)
     owner = rank[line] if line.size else line
     take = valid & (owner >= 0)
-    windows, owner = hashes[take], owner[take]
-    # A passage's windows are contiguous in text order: one reduceat gives every signature.
-    if windows.size:
-        permuted = apply_permutations(windows, num_perm, seed)
-        starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
-        passage_mh = np.minimum.reduceat(permuted, starts, axis=1).T
-        doc_mh = passage_mh.min(axis=0)
-    else:
-        passage_mh = np.zeros((0, num_perm), dtype=np.uint32)
-        doc_mh = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-    rest = hashes[valid & ~take]
-    if rest.size:
-        doc_mh = np.minimum(doc_mh, apply_permutations(rest, num_perm, seed).min(axis=1))
     spans = [spans_all[i] for i in kept]
     return Signature(
         spans=spans,
         text=text,
         norms=[norms[i] for i in kept],
-        passage_minhash=np.ascontiguousarray(passage_mh, dtype=np.uint32),
-        doc_minhash=np.ascontiguousarray(doc_mh, dtype=np.uint32),
         text_hash=text_hash(norms),
         length=len(text),
-        _windows=windows,
-        _owner=owner,
+        num_perm=num_perm,
+        seed=seed,
+        _windows=hashes[take],
+        _owner=owner[take],
+        _rest=hashes[valid & ~take],
         _all=hashes[valid],
     )
