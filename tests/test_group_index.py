@@ -10,8 +10,8 @@ import pytest
 
 from pipeline.config import GroupConfig
 from pipeline.group.bandstore import FANOUT, BandStore
-from pipeline.group.batch import make_signature
-from pipeline.group.index import DocRecord, LshEntry, open_index
+from pipeline.group.batch import _agreements, _packed, make_signature
+from pipeline.group.index import SKETCH_BITS, DocRecord, LshEntry, open_index
 from pipeline.group.links import Evidence, Match
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
@@ -177,9 +177,10 @@ def test_band_runs_keep_32_bit_keys_and_48_bit_values(tmp_path: Path) -> None:
         store.insert("p", np.array([1], dtype=np.int64), np.array([1 << 48], dtype=np.int64))
 
 
-def test_sketches_keep_their_4_bit_values(tmp_path: Path) -> None:
+def test_sketches_keep_their_values(tmp_path: Path) -> None:
     rec = record("a", SEED_A)
-    rec.sketch = np.random.default_rng(1).integers(0, 16, size=rec.sketch.shape, dtype=np.uint8)
+    top = 1 << SKETCH_BITS
+    rec.sketch = np.random.default_rng(1).integers(0, top, size=rec.sketch.shape, dtype=np.uint8)
     index = open_index(str(tmp_path), CFG)
     try:
         index.put_records([rec])
@@ -200,3 +201,15 @@ def test_band_runs_past_max_rows_stay_side_by_side(tmp_path: Path) -> None:
     found, counts = store.lookup("p", np.array([100, 3], dtype=np.int64))
     assert counts.tolist() == [FANOUT + 1, 1]
     assert sorted(found.value[found.query == 0].tolist()) == list(range(FANOUT + 1))
+
+
+def test_packed_sketches_count_equal_values_exactly() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 1 << SKETCH_BITS, size=(200, CFG.num_perm), dtype=np.uint8)
+    b = a.copy()
+    changed = rng.random(a.shape) < rng.random((200, 1))  # 0% to 100% of each row changed
+    # a changed value differs in one bit only at times, so every bit position is exercised
+    flips = np.uint8(1) << rng.integers(0, SKETCH_BITS, size=a.shape, dtype=np.uint8)
+    b[changed] ^= flips[changed]
+    packed = _packed([a, b])
+    assert np.array_equal(_agreements(packed[:200], packed[200:]), (a == b).sum(axis=1))

@@ -72,36 +72,44 @@ def _sketch(sig: Signature) -> np.ndarray:
     return (rows & _SKETCH_MASK).astype(np.uint8)
 
 
-_NIBBLES = np.uint64(0x1111111111111111)
+_PER_WORD = 64 // SKETCH_BITS  # sketch values packed in one 64-bit word
+# The lowest bit of each value's field in a word.
+_FIELD_LOW = np.uint64(sum(1 << (SKETCH_BITS * k) for k in range(_PER_WORD)))
 _CHUNK = 1 << 20  # rows compared at once: bounds the temporary arrays
 
 
 def _packed(sketches: Sequence[np.ndarray]) -> np.ndarray:
-    """Sketch rows, stacked, with 16 values of 4 bits to a 64-bit word (32 bytes a row at 64
-    permutations instead of 64): agreements are then counted a word at a time."""
-    shifts = np.arange(0, 64, 4, dtype=np.uint64)
+    """Sketch rows, stacked, with ``_PER_WORD`` values to a 64-bit word (8 words a row at 64
+    permutations): agreements are then counted a word at a time."""
+    shifts = np.arange(0, 64, SKETCH_BITS, dtype=np.uint64)
     parts = []
     for start in range(0, len(sketches), 4096):
         table = np.vstack(sketches[start : start + 4096])
         rows, width = table.shape
-        if width % 16:
-            raise ValueError(f"num_perm {width} is not a multiple of 16")
-        nibbles = table.reshape(rows, width // 16, 16).astype(np.uint64)
-        parts.append(np.bitwise_or.reduce(nibbles << shifts, axis=2))
+        if width % _PER_WORD:
+            raise ValueError(f"num_perm {width} is not a multiple of {_PER_WORD}")
+        fields = table.reshape(rows, width // _PER_WORD, _PER_WORD).astype(np.uint64)
+        parts.append(np.bitwise_or.reduce(fields << shifts, axis=2))
     return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.uint64)
 
 
 def _agreements(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How many of the 4-bit values of packed rows ``a`` and ``b`` are equal (last axis)."""
-    x = a ^ b
-    differ = (x | (x >> np.uint64(1)) | (x >> np.uint64(2)) | (x >> np.uint64(3))) & _NIBBLES
-    return np.asarray(16 * a.shape[-1] - np.bitwise_count(differ).sum(axis=-1, dtype=np.int64))
+    """How many of the sketch values of packed rows ``a`` and ``b`` are equal (last axis)."""
+    differ = a ^ b
+    shift = 1
+    while shift < SKETCH_BITS:  # fold each field onto its lowest bit: "any bit differs"
+        differ = differ | (differ >> np.uint64(shift))
+        shift *= 2
+    differ &= _FIELD_LOW
+    equal = _PER_WORD * a.shape[-1] - np.bitwise_count(differ).sum(axis=-1, dtype=np.int64)
+    return np.asarray(equal)
 
 
 def _estimates(packed: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
     """Jaccard estimated from the sketches of rows ``rows_a`` against ``rows_b`` of ``packed``:
-    equal low bits are equal values, or a 1-in-16 accident, which is corrected for."""
-    width = 16 * packed.shape[1]
+    equal low bits are equal values, or an accident (1 in 2^SKETCH_BITS), which is corrected
+    for."""
+    width = _PER_WORD * packed.shape[1]
     out = np.empty(rows_a.size, dtype=np.float64)
     for start in range(0, rows_a.size, _CHUNK):
         end = start + _CHUNK
@@ -118,7 +126,7 @@ def _could_link(a: np.ndarray, b: np.ndarray, cfg: GroupConfig) -> bool:
     Most candidate pairs share one passage (a quote, a stock sentence) and cannot link, since
     a link needs ``min_shared_passages``; this spares them the exact comparison.
     """
-    width = 16 * a.shape[1]
+    width = _PER_WORD * a.shape[1]
     agree = _agreements(a[:, None, :], b[None, :, :])
     close = agree >= (cfg.verify_estimate * (1 - _CHANCE) + _CHANCE) * width
     need = min(cfg.min_shared_passages, cfg.min_shared_with_headings)

@@ -36,8 +36,12 @@ from pipeline.config import GroupConfig, is_remote_state
 from pipeline.errors import NewsdedupError
 from pipeline.group.links import Evidence
 
-SCHEMA_VERSION = 3
-SKETCH_BITS = 4  # of each signature value in a sketch: estimates as good as with 8 (measured)
+SCHEMA_VERSION = 4
+# Bits kept of each signature value in a sketch. One pair of passages is estimated about as
+# well with 4 as with 8, but a candidate pair of articles compares some 25 x 25 passage pairs:
+# on 3,000 unrelated wire-dev pairs, 4-bit sketches found two passages "close" (the gate to
+# exact verification) on 13% of them, 8-bit on 0.7%, full signatures on 0.6%.
+SKETCH_BITS = 8
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
@@ -47,10 +51,11 @@ U32 = npt.NDArray[np.uint32]
 
 @dataclass(slots=True)
 class DocRecord:
-    """One article as the state keeps it. ``sketch`` holds the low 4 bits of each signature
-    value (the document's, then each passage's), one per byte: enough to estimate similarity
-    before fetching the text. ``df``: per passage, how many other articles share it, counted up to
-    ``max_passage_df + 1`` (more is all the same: too common), or ``SATURATED`` (boilerplate)."""
+    """One article as the state keeps it. ``sketch`` holds the low ``SKETCH_BITS`` bits of each
+    signature value (the document's, then each passage's), one per byte: enough to estimate
+    similarity before fetching the text. ``df``: per passage, how many other articles share
+    it, counted up to ``max_passage_df + 1`` (more is all the same: too common), or
+    ``SATURATED`` (boilerplate)."""
 
     id: str
     published: float | None  # POSIX seconds

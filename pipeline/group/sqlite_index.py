@@ -77,17 +77,12 @@ def _unpack_evidence(a: str, b: str, blob: bytes) -> Evidence:
 
 
 def _pack_sketch(sketch: U8) -> bytes:
-    """Two 4-bit sketch values per byte (``SKETCH_BITS``)."""
-    values = sketch.astype(np.uint8)
-    return (values[:, 0::2] | (values[:, 1::2] << np.uint8(4))).tobytes()
+    """The sketch values, one byte each (``SKETCH_BITS`` is 8)."""
+    return sketch.astype(np.uint8).tobytes()
 
 
 def _unpack_sketch(blob: bytes, num_perm: int) -> U8:
-    packed = np.frombuffer(blob, dtype=np.uint8).reshape(-1, num_perm // 2)
-    out = np.empty((packed.shape[0], num_perm), dtype=np.uint8)
-    out[:, 0::2] = packed & np.uint8(0xF)
-    out[:, 1::2] = packed >> np.uint8(4)
-    return out
+    return np.frombuffer(blob, dtype=np.uint8).reshape(-1, num_perm)
 
 
 _DDL = """
@@ -150,8 +145,8 @@ class SqliteIndex:
             self._check_fingerprint()
         except sqlite3.DatabaseError as err:
             raise NewsdedupError(f"cannot open grouping state {self.path}: {err}") from err
-        if SKETCH_BITS != 4 or cfg.num_perm % 2:
-            raise NewsdedupError("sketches are stored two 4-bit values a byte: num_perm is odd")
+        if SKETCH_BITS != 8:
+            raise NewsdedupError("sketches are stored one 8-bit value a byte")
         self._refs: dict[str, int] = {}
         self._ids: dict[int, str] = {}
         self._in_txn = False
