@@ -125,6 +125,26 @@ class Signature:
     distinct shingles of the whole text (short lines too).
     """
 
+    spans: list[tuple[int, int]]
+    text: str = field(repr=False)
+    norms: list[str] = field(repr=False)
+    text_hash: bytes
+    length: int
+    num_perm: int
+    seed: int
+    _windows: U32 = field(repr=False)  # shingles of kept passages, in text order
+    _owner: I64 = field(repr=False)  # the kept passage of each of those
+    _rest: U32 = field(repr=False)  # shingles of the other lines (short ones, headings)
+    _all: U32 = field(repr=False)  # every shingle of the text
+    _passage_minhash: U32 | None = field(default=None, repr=False)
+    _doc_minhash: U32 | None = field(default=None, repr=False)
+    _doc: U32 | None = field(default=None, repr=False)
+    _by_hash: tuple[U32, I64, I64] | None = field(default=None, repr=False)
+    _sizes: I64 | None = field(default=None, repr=False)
+    _passage_shingles: U32 | None = field(default=None, repr=False)
+    _numbers: dict[int, frozenset[str]] | None = field(default=None, repr=False)
+    _heading: list[bool] | None = field(default=None, repr=False)
+
     @property
     def passage_minhash(self) -> U32:
         """One signature row per passage (``len(spans) x num_perm``)."""
@@ -156,26 +176,6 @@ class Signature:
             doc_mh = np.minimum(doc_mh, apply_permutations(self._rest, num_perm, seed).min(axis=1))
         self._passage_minhash = np.ascontiguousarray(passage_mh, dtype=np.uint32)
         self._doc_minhash = np.ascontiguousarray(doc_mh, dtype=np.uint32)
-
-    spans: list[tuple[int, int]]
-    text: str = field(repr=False)
-    norms: list[str] = field(repr=False)
-    text_hash: bytes
-    length: int
-    num_perm: int
-    seed: int
-    _windows: U32 = field(repr=False)  # shingles of kept passages, in text order
-    _owner: I64 = field(repr=False)  # the kept passage of each of those
-    _rest: U32 = field(repr=False)  # shingles of the other lines (short ones, headings)
-    _all: U32 = field(repr=False)  # every shingle of the text
-    _passage_minhash: U32 | None = field(default=None, repr=False)
-    _doc_minhash: U32 | None = field(default=None, repr=False)
-    _doc: U32 | None = field(default=None, repr=False)
-    _by_hash: tuple[U32, I64, I64] | None = field(default=None, repr=False)
-    _sizes: I64 | None = field(default=None, repr=False)
-    _passage_shingles: U32 | None = field(default=None, repr=False)
-    _numbers: dict[int, frozenset[str]] | None = field(default=None, repr=False)
-    _heading: list[bool] | None = field(default=None, repr=False)
 
     @property
     def doc_shingles(self) -> U32:
