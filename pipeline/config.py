@@ -51,7 +51,7 @@ class GroupConfig:
     candidate_estimate: float = 0.35  # MinHash estimate a colliding passage pair must reach
     passage_match: float = 0.33  # verified char-5-gram Jaccard for a passage pair to count
     # a candidate pair is verified only with min_shared_passages passages on each side estimated
-    # at this or more (passage_match less three standard deviations of a 4-bit sketch estimate)
+    # at this or more (passage_match less three standard deviations of a 64-value sketch estimate)
     verify_estimate: float = 0.15
     passage_best: float = 0.45  # ... and at least one counted pair must reach this
     min_shared_passages: int = 2  # counted pairs needed; a heading or list line on either
