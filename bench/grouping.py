@@ -100,7 +100,9 @@ def report(args: argparse.Namespace, results: Results) -> None:
     rows = []
     for s in sizes:
         b = results[s]["build"]
-        n, state, (last, _, cpu, _, _) = b["n"], sum(b["state"].values()), b["batches"][-1]
+        # The last batch of at least half the batch size: a short remainder says little.
+        full = [x for x in b["batches"] if x[0] * 2 >= args.batch] or b["batches"]
+        n, state, (last, _, cpu, _, _) = b["n"], sum(b["state"].values()), full[-1]
         by_file = " ".join(f"{k}={v / n:,.0f}" for k, v in sorted(b["state"].items()))
         rows.append(
             [f"{n:,}" + (" (stopped)" if n < s else ""), f"{n / b['cpu_s']:,.0f}"]
@@ -108,7 +110,7 @@ def report(args: argparse.Namespace, results: Results) -> None:
             + [mib(b["peak_rss"]), mib(b["peak_rss"] - b["base_rss"]), mib(state)]
             + [f"{state / n:,.0f}", by_file]
         )
-    head = ["size", "docs/s cpu", "docs/s wall", "last batch", "in index s", "peak RSS"]
+    head = ["size", "docs/s cpu", "docs/s wall", "last full batch", "in index s", "peak RSS"]
     head += ["RSS growth", "state", "B/article", "B/article by file"]
     table("build: known -> group -> commit per batch, one core", head, rows)
 
