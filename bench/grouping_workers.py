@@ -198,7 +198,8 @@ def _dump(prof: cProfile.Profile | None, path: Path) -> None:
 
 
 def worker_build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from synthetic import Corpus, WireModel
+    from synthetic import Corpus
+    from wire_model import WireModel
 
     cpu = pin()
     cfg = GroupConfig()
