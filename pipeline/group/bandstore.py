@@ -30,7 +30,6 @@ import numpy.typing as npt
 I64 = npt.NDArray[np.int64]
 Keys = npt.NDArray[np.uint32]
 Words = npt.NDArray[np.uint16]  # values, three 16-bit words each
-Run = tuple[Keys, Words]
 
 FANOUT = 8
 # Runs are merged up to this many rows (about 0.7 GB to merge, 0.7 GB on disk); beyond, they
@@ -82,7 +81,6 @@ class BandStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._db = db
         db.executescript(DDL)
-        self._maps: dict[str, Run] = {}
 
     def _runs(self, space: str) -> list[str]:
         rows = self._db.execute(
@@ -90,14 +88,15 @@ class BandStore:
         )
         return [name for (name,) in rows]
 
-    def _load(self, name: str) -> Run:
-        arrays = self._maps.get(name)
-        if arrays is None:
-            keys = np.load(self.dir / f"{name}.keys.npy", mmap_mode="r")
-            values = np.load(self.dir / f"{name}.values.npy", mmap_mode="r")
-            arrays = (keys, values)
-            self._maps[name] = arrays
-        return arrays
+    def _keys(self, name: str) -> Keys:
+        # Mapped afresh for each use and let go after it: pages of a mapping still held count
+        # in the process's resident memory, and a lookup touches most of every run's keys.
+        keys: Keys = np.load(self.dir / f"{name}.keys.npy", mmap_mode="r")
+        return keys
+
+    def _values(self, name: str) -> Words:
+        values: Words = np.load(self.dir / f"{name}.values.npy", mmap_mode="r")
+        return values
 
     def _write(self, space: str, level: int, keys: Keys, words: Words) -> None:
         """Write a sorted run: 32-bit keys, and values as ``_encode`` makes them."""
@@ -119,7 +118,6 @@ class BandStore:
         live = {name for (name,) in self._db.execute("SELECT name FROM runs")}
         for path in self.dir.glob("*.npy"):
             if path.name.split(".", 1)[0] not in live:
-                self._maps.pop(path.name.split(".", 1)[0], None)
                 path.unlink(missing_ok=True)
 
     def insert(self, space: str, keys: I64, values: I64, order: I64 | None = None) -> None:
@@ -148,10 +146,9 @@ class BandStore:
             if len(runs) < FANOUT or sum(rows for _, rows in runs) > self.max_rows:
                 return
             names = [name for name, _ in runs]
-            parts = [self._load(n) for n in names]
-            keys = np.concatenate([np.asarray(k) for k, _ in parts])
+            keys = np.concatenate([self._keys(n) for n in names])
             order = np.argsort(keys)
-            words = np.concatenate([np.asarray(v) for _, v in parts])[order]
+            words = np.concatenate([self._values(n) for n in names])[order]
             self._db.executemany("DELETE FROM runs WHERE name = ?", [(n,) for n in names])
             self._write(space, level + 1, keys[order], words)
             level += 1
@@ -165,13 +162,13 @@ class BandStore:
         ``order``: the permutation that sorts ``keys``, when the caller has it already.
         """
         counts = np.zeros(keys.size, dtype=np.int64)
-        spans: list[tuple[I64, I64, npt.NDArray[np.uint16]]] = []
+        spans: list[tuple[str, I64, I64]] = []
         # Runs hold uint32 keys: search with the same type, so numpy never converts a run.
         outside = (keys < 0) | (keys > _U32_MAX)
         keys = np.where(outside, 0, keys).astype(np.uint32)
         ordered = keys[order] if order is not None else keys
         for name in self._runs(space):
-            stored, values = self._load(name)
+            stored = self._keys(name)
             if stored.size < _SORTED_QUERIES or keys.size < _SORTED_QUERIES:
                 lo = np.searchsorted(stored, keys, side="left")
                 hi = np.searchsorted(stored, keys, side="right")
@@ -185,13 +182,14 @@ class BandStore:
                 hi = np.empty(keys.size, dtype=np.int64)
                 lo[order] = np.searchsorted(stored, ordered, side="left")
                 hi[order] = np.searchsorted(stored, ordered, side="right")
+            del stored
             hi[outside] = lo[outside]
             counts += hi - lo
-            spans.append((lo, hi, values))
+            spans.append((name, lo, hi))
         take = counts < limit if limit is not None else np.ones(keys.size, dtype=bool)
         queries: list[I64] = []
         found: list[I64] = []
-        for lo, hi, values in spans:
+        for name, lo, hi in spans:
             n = np.where(take, hi - lo, 0)
             sel = np.flatnonzero(n)
             if not sel.size:
@@ -200,7 +198,7 @@ class BandStore:
             starts = np.cumsum(n) - n
             pos = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(starts - lo[sel], n)
             queries.append(np.repeat(sel, n))
-            found.append(_decode(np.asarray(values)[pos]))
+            found.append(_decode(self._values(name)[pos]))
         if not queries:
             empty = np.zeros(0, dtype=np.int64)
             return Found(empty, empty), counts
