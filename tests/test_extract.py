@@ -285,6 +285,14 @@ def test_byline_date_under_the_headline() -> None:
 # --- pruning and layout ------------------------------------------------------------------------
 
 
+def pruned_text(html: str) -> str:
+    """The page's text, flattened, after chrome pruning."""
+    tree = parse_html(html)
+    assert tree is not None
+    prune_chrome(tree)
+    return flat(tree.text_content())
+
+
 def test_chrome_names_are_matched_as_whole_words() -> None:
     body = (
         "<article><h1>Budget passes</h1>" + paragraphs(5, "the budget")
@@ -293,10 +301,7 @@ def test_chrome_names_are_matched_as_whole_words() -> None:
         + "<div class='no-related-posts'><p>A closing note that belongs to the story</p></div>"
         + "</article>"
     )  # fmt: skip
-    tree = parse_html(page(body))
-    assert tree is not None
-    prune_chrome(tree)
-    text = flat(tree.text_content())
+    text = pruned_text(page(body))
     assert "share this on every network" not in text
     assert "shareholder notes" in text
     assert "a closing note" in text
@@ -310,10 +315,7 @@ def test_call_to_action_and_testimonial_blocks_are_pruned() -> None:
         + "<div class='ctabar-notes'><p>A closing note that belongs to the story</p></div>"
         + "</article>"
     )  # fmt: skip
-    tree = parse_html(page(body))
-    assert tree is not None
-    prune_chrome(tree)
-    text = flat(tree.text_content())
+    text = pruned_text(page(body))
     assert "free quote" not in text
     assert "great staff" not in text
     assert "a closing note" in text
@@ -326,10 +328,7 @@ def test_container_named_like_chrome_but_holding_the_article_is_kept() -> None:
         + paragraphs(6, "the budget")
         + "</div>"
     )
-    tree = parse_html(page(body))
-    assert tree is not None
-    prune_chrome(tree)
-    assert "paragraph 5 about the budget" in flat(tree.text_content())
+    assert "paragraph 5 about the budget" in pruned_text(page(body))
 
 
 def test_many_blocks_of_one_kind_holding_the_page_are_kept() -> None:
@@ -337,10 +336,8 @@ def test_many_blocks_of_one_kind_holding_the_page_are_kept() -> None:
         f"<div class='related-{i}'>{paragraphs(1, f'post {i}')}</div>" for i in range(6)
     )
     # six teasers' worth of prose, and nothing else: they are the page
-    tree = parse_html(page("<h1>Which tent for winter?</h1>" + posts))
-    assert tree is not None
-    prune_chrome(tree)
-    assert all(f"about post {i}" in flat(tree.text_content()) for i in range(6))
+    text = pruned_text(page("<h1>Which tent for winter?</h1>" + posts))
+    assert all(f"about post {i}" in text for i in range(6))
 
 
 def test_repeated_paragraphs_kept_once() -> None:
