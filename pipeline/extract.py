@@ -202,12 +202,15 @@ def _text_room(tree: HtmlElement) -> tuple[int, int]:
     body = tree.find("body")
     if body is None:
         return 0, 0
-    blocks: dict[int, list[int]] = {}  # id(block element) -> [chars, link chars, words]
+    # block element -> [chars, link chars, words]. Keyed by the element itself, which keeps
+    # its proxy alive: an lxml proxy's id() can be reused by another element once it is
+    # freed, which merged unrelated blocks' counts depending on memory reuse.
+    blocks: dict[HtmlElement, list[int]] = {}
 
     def add(block: HtmlElement, piece: str, in_link: bool) -> None:
         chars = len(piece.strip())
         if chars:
-            totals = blocks.setdefault(id(block), [0, 0, 0])
+            totals = blocks.setdefault(block, [0, 0, 0])
             totals[0] += chars
             totals[1] += chars if in_link else 0
             totals[2] += len(piece.split())

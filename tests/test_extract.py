@@ -19,7 +19,7 @@ import pipeline.extract
 from pipeline.config import CleanConfig
 from pipeline.document import Document, make_id
 from pipeline.errors import Drop
-from pipeline.extract import _dedup_paragraphs, extract, parse_html
+from pipeline.extract import _dedup_paragraphs, _text_room, extract, parse_html
 from pipeline.loaders import document_from_html
 from pipeline.metadata import parse_date, read_metadata, strip_site_name
 from pipeline.prune import prune_chrome
@@ -280,6 +280,19 @@ def test_byline_date_under_the_headline() -> None:
     tree = parse_html(page(body, head))
     assert tree is not None
     assert read_metadata(tree, today=date(2026, 1, 3)).published == "2025-03-04"
+
+
+def test_room_counts_every_block_on_its_own() -> None:
+    """Prose and link-list blocks interleaved: each block's counts stay its own, every time."""
+    prose = "<p>Word after word fills this plain paragraph of running text.</p>"
+    links = "<p><a href='/a'>one</a> <a href='/b'>two</a> <a href='/c'>three</a> x y</p>"
+    body = "".join(f"<div><div>{prose}</div>{links}</div>" for _ in range(400))
+    tree = parse_html(page(body))
+    assert tree is not None
+    prose_chars = len("Word after word fills this plain paragraph of running text.")
+    link_chars = sum(len(w) for w in ("one", "two", "three", "x y"))
+    expected = (400 * (prose_chars + link_chars), 400 * prose_chars)
+    assert {_text_room(tree) for _ in range(20)} == {expected}
 
 
 # --- pruning and layout ------------------------------------------------------------------------
