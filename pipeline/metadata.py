@@ -7,8 +7,9 @@ Structured data first (JSON-LD, ``<meta>`` tags), then what the reader sees:
   title with the site-name suffix cut.
 - Date: a date printed next to the headline (the byline) that agrees with the structured or
   htmldate estimate wins; then the structured publication date; then the first byline date;
-  then htmldate's estimate of the original publication date. Dates in the future or before
-  1990 are ignored.
+  then htmldate's estimate of the original publication date. When the structured publication
+  and modification dates are the same day, the first byline date wins over them. Dates in the
+  future or before 1990 are ignored.
 """
 
 from __future__ import annotations
@@ -375,6 +376,11 @@ def _published(
         [o.get("dateModified") for o in ordered] + [metas.get(k) for k in _MODIFIED_META], today
     )
     near = [d for d in _byline_dates(tree, h1) if _sane(d, today)]
+    if published is not None and published == modified and near and near[0] != published:
+        # One structured timestamp for both publication and last change (a CMS that writes
+        # the save time into both) cannot tell when the article first appeared; the date
+        # printed under the headline can (WCXB dev articles: 5 dates gained, 2 lost).
+        return near[0].isoformat()
     if published is not None and (not near or near[0] == published):
         # what follows would choose ``published`` whatever htmldate says: spare its cost
         return published.isoformat()

@@ -282,6 +282,39 @@ def test_byline_date_under_the_headline() -> None:
     assert read_metadata(tree, today=date(2026, 1, 3)).published == "2025-03-04"
 
 
+def _dated_page(published: str, modified: str, byline: str) -> str:
+    ld = json.dumps(
+        {
+            "@type": "NewsArticle",
+            "headline": "Harbour reopens",
+            "datePublished": published,
+            "dateModified": modified,
+        }
+    )
+    head = f"<script type='application/ld+json'>{ld}</script><title>Harbour reopens</title>"
+    body = f"<h1>Harbour reopens</h1><p>By A. Writer | {byline}</p>" + paragraphs(4, "harbours")
+    return page(body, head)
+
+
+@pytest.mark.parametrize(
+    ("published", "modified", "byline", "expected"),
+    [
+        # one timestamp for both: the printed date says when the article appeared
+        ("2025-11-20T09:00:00Z", "2025-11-20T09:00:00Z", "May 14, 2025", "2025-05-14"),
+        # distinct dates: the structured publication date stands
+        ("2025-03-02T09:00:00Z", "2025-11-20T09:00:00Z", "May 14, 2025", "2025-03-02"),
+        # the printed date agrees: nothing to choose
+        ("2025-05-14T09:00:00Z", "2025-05-14T09:00:00Z", "May 14, 2025", "2025-05-14"),
+    ],
+)
+def test_byline_date_beats_a_structured_date_that_is_also_the_modified_date(
+    published: str, modified: str, byline: str, expected: str
+) -> None:
+    tree = parse_html(_dated_page(published, modified, byline))
+    assert tree is not None
+    assert read_metadata(tree, today=date(2026, 1, 3)).published == expected
+
+
 def test_room_counts_every_block_on_its_own() -> None:
     """Prose and link-list blocks interleaved: each block's counts stay its own, every time."""
     prose = "<p>Word after word fills this plain paragraph of running text.</p>"
