@@ -16,6 +16,7 @@ from tqdm import tqdm
 from pipeline import __version__
 from pipeline.config import CleanConfig, Config, GroupConfig, is_remote_state
 from pipeline.errors import NewsdedupError
+from pipeline.extract import quiet_extractors
 from pipeline.group import explain, open_index
 from pipeline.loaders import expand_inputs, iter_documents
 from pipeline.run import Run, RunSummary, process_all
@@ -174,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        quiet_extractors()
     try:
         if args.command == "run":
             return _run(args)

@@ -64,6 +64,16 @@ _DENSE_ROOM = 1.5
 _DENSE_MIN_WORDS = 5
 
 _warned: set[str] = set()
+# Libraries that log a warning per odd page ("discarding data: None", "SAX input contains nested
+# A elements"): what they mean for the run is logged once here and counted in the run summary.
+_CHATTY_LIBRARIES = ("trafilatura", "boilerpy3", "htmldate", "courlan", "justext")
+
+
+def quiet_extractors(level: int = logging.ERROR) -> None:
+    """Raise the extraction libraries' log level to ``level`` (the CLI and Scrapy pipeline call
+    this unless asked for verbose or debug output)."""
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(level)
 
 
 def _warn_once(reason: str, message: str, *args: object) -> None:

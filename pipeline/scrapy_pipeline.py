@@ -14,6 +14,7 @@ from scrapy.exceptions import DropItem
 from pipeline.config import CleanConfig, Config, GroupConfig
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
+from pipeline.extract import quiet_extractors
 from pipeline.process import process
 from pipeline.run import Run
 from pipeline.seen import UrlStore, open_seen
@@ -61,6 +62,8 @@ class NewsdedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NewsdedupPipeline:
+        if crawler.settings.get("LOG_LEVEL") != "DEBUG":
+            quiet_extractors()
         return cls(crawler, config_from_settings(crawler.settings))
 
     def _stats_inc(self, key: str, count: int = 1) -> None:

@@ -90,3 +90,18 @@ def test_summary_adds_up_and_json_summary(tmp_path: Path) -> None:
     )
     assert sum(summary["dropped"].values()) == 2
     assert len(read_jsonl(tmp_path / "o" / "articles.jsonl")) == 2
+
+
+def test_extraction_libraries_per_page_warnings_only_with_verbose(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    # Nothing to extract: trafilatura logs "discarding data" for such a page.
+    (pages / "empty.html").write_text("<html><body><div><span></span></div></body></html>")
+    out = tmp_path / "out"
+    quiet = run_cli("run", str(pages), "--out", str(out), "--state", str(tmp_path / "s1"))
+    assert "no main text found" in quiet.stderr  # the run's own warning, once
+    assert "trafilatura" not in quiet.stderr
+    loud = run_cli(
+        "-v", "run", str(pages), "--out", str(tmp_path / "out2"), "--state", str(tmp_path / "s2")
+    )
+    assert "WARNING trafilatura" in loud.stderr
