@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import pipeline.group.batch
 from pipeline.config import GroupConfig
 from pipeline.group.bandstore import FANOUT, BandStore
-from pipeline.group.batch import _agreements, _packed, make_signature
+from pipeline.group.batch import _agreements, _pack, _packed, make_signature
 from pipeline.group.index import SKETCH_BITS, DocRecord, LshEntry, open_index
 from pipeline.group.links import Evidence, Match
 
@@ -211,5 +212,31 @@ def test_packed_sketches_count_equal_values_exactly() -> None:
     # a changed value differs in one bit only at times, so every bit position is exercised
     flips = np.uint8(1) << rng.integers(0, SKETCH_BITS, size=a.shape, dtype=np.uint8)
     b[changed] ^= flips[changed]
-    packed = _packed([a, b])
+    packed = _pack(np.vstack([a, b]))
     assert np.array_equal(_agreements(packed[:200], packed[200:]), (a == b).sum(axis=1))
+
+
+def test_sketches_are_read_and_packed_a_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored and in-batch sketches, read a few articles at a time, give the same table and
+    row offsets as packing them all at once."""
+    monkeypatch.setattr(pipeline.group.batch, "_PACK_CHUNK", 2)
+    rng = np.random.default_rng(5)
+    texts = {f"d{i}": f"{SEED_A[: 400 + 300 * i]}" for i in range(5)}
+    stored = {}
+    for id_, text in texts.items():
+        rec = record(id_, text)
+        rec.sketch = rng.integers(0, 256, size=rec.sketch.shape, dtype=np.uint8)
+        stored[id_] = rec
+    index = open_index(str(tmp_path), CFG)
+    try:
+        index.put_records([stored[i] for i in ("d0", "d2", "d3")])
+        own = {i: stored[i].sketch for i in ("d1", "d4")}  # the batch's own, not in the index
+        ids = ["d4", "d0", "d3", "d1", "d2"]
+        packed, base = _packed(ids, own, index)
+    finally:
+        index.close()
+    tables = [stored[i].sketch for i in ids]
+    assert np.array_equal(packed, _pack(np.vstack(tables)))
+    assert base.tolist() == np.concatenate(([0], np.cumsum([t.shape[0] for t in tables]))).tolist()

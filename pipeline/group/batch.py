@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -78,19 +78,45 @@ _FIELD_LOW = np.uint64(sum(1 << (SKETCH_BITS * k) for k in range(_PER_WORD)))
 _CHUNK = 1 << 20  # rows compared at once: bounds the temporary arrays
 
 
-def _packed(sketches: Sequence[np.ndarray]) -> np.ndarray:
-    """Sketch rows, stacked, with ``_PER_WORD`` values to a 64-bit word (8 words a row at 64
+_PACK_CHUNK = 4096  # articles whose sketches are read and packed at a time
+
+
+def _pack(table: np.ndarray) -> np.ndarray:
+    """Sketch rows with ``_PER_WORD`` values to a 64-bit word (8 words a row at 64
     permutations): agreements are then counted a word at a time."""
+    rows, width = table.shape
+    if width % _PER_WORD:
+        raise ValueError(f"num_perm {width} is not a multiple of {_PER_WORD}")
     shifts = np.arange(0, 64, SKETCH_BITS, dtype=np.uint64)
+    fields = table.reshape(rows, width // _PER_WORD, _PER_WORD).astype(np.uint64)
+    packed: np.ndarray = np.bitwise_or.reduce(fields << shifts, axis=2)
+    return packed
+
+
+def _packed(
+    ids: Sequence[str], own: Mapping[str, np.ndarray], index: Index
+) -> tuple[np.ndarray, np.ndarray]:
+    """The packed sketch rows of ``ids`` (``own`` first, the rest read from ``index``), and
+    where each article's rows begin (``base``; one more entry than ``ids``).
+
+    Sketches are read and packed a chunk of articles at a time, so that the raw sketches of
+    a large neighbourhood are never all in memory beside their packed copy.
+    """
+    counts = np.zeros(len(ids), dtype=np.int64)
     parts = []
-    for start in range(0, len(sketches), 4096):
-        table = np.vstack(sketches[start : start + 4096])
-        rows, width = table.shape
-        if width % _PER_WORD:
-            raise ValueError(f"num_perm {width} is not a multiple of {_PER_WORD}")
-        fields = table.reshape(rows, width // _PER_WORD, _PER_WORD).astype(np.uint64)
-        parts.append(np.bitwise_or.reduce(fields << shifts, axis=2))
-    return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.uint64)
+    for start in range(0, len(ids), _PACK_CHUNK):
+        chunk = ids[start : start + _PACK_CHUNK]
+        read = index.sketches([i for i in chunk if i not in own])
+        tables = [own[i] if i in own else read[i] for i in chunk]
+        counts[start : start + len(chunk)] = [t.shape[0] for t in tables]
+        parts.append(_pack(np.vstack(tables)))
+        del read, tables
+    base = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum(counts, out=base[1:])
+    if not parts:
+        return np.zeros((0, 0), dtype=np.uint64), base
+    packed = parts.pop(0) if len(parts) == 1 else np.concatenate(parts)
+    return packed, base
 
 
 def _agreements(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -225,14 +251,9 @@ class _Batch:
         cfg = self.cfg
         col = self.index.query_lsh(entries)
         ids = col.ids
-        sketches = {i: self.sketch[i] for i in self.docs}
-        sketches.update(self.index.sketches([i for i in ids if i not in sketches]))
         # One table of every sketch row involved, and one of every passage frequency, both
         # indexed by base[article] + 1 + passage (row base[article] is the document's).
-        base = np.zeros(len(ids) + 1, dtype=np.int64)
-        base[1:] = np.cumsum([sketches[i].shape[0] for i in ids])
-        packed = _packed([sketches[i] for i in ids])
-        del sketches
+        packed, base = _packed(ids, self.sketch, self.index)
         # Whole articles sharing a band are verified only when their sketches say they could
         # be near duplicates: most such collisions are unrelated texts sharing common shingles.
         # (Identical texts have identical sketches.)
