@@ -257,14 +257,28 @@ def test_parse_date(text: str, expected: date | None) -> None:
     assert parse_date(text) == expected
 
 
+def _dated_page(published: str, modified: str | None = None, byline: str | None = None) -> str:
+    """An article whose JSON-LD gives ``published`` (and ``modified``), with ``byline`` printed
+    after the author's name under the headline."""
+    ld: dict[str, str] = {
+        "@type": "NewsArticle",
+        "headline": "Harbour reopens",
+        "datePublished": published,
+    }
+    if modified is not None:
+        ld["dateModified"] = modified
+    head = (
+        f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+        "<title>Harbour reopens</title>"
+    )
+    by = "By A. Writer" + (f" | {byline}" if byline else "")
+    body = f"<h1>Harbour reopens</h1><p class='byline'>{by}</p>" + paragraphs(4, "harbours")
+    return page(body, head)
+
+
 @pytest.mark.parametrize("published", ["2999-01-01T00:00:00Z", "1901-05-05"])
 def test_future_and_absurdly_old_dates_are_ignored(published: str) -> None:
-    ld = json.dumps(
-        {"@type": "NewsArticle", "headline": "Harbour reopens", "datePublished": published}
-    )
-    head = f"<script type='application/ld+json'>{ld}</script><title>Harbour reopens</title>"
-    body = "<h1>Harbour reopens</h1><p class='byline'>By A. Writer</p>" + paragraphs(4, "harbours")
-    tree = parse_html(page(body, head))
+    tree = parse_html(_dated_page(published))
     assert tree is not None
     meta = read_metadata(tree, today=date(2026, 1, 1))
     assert meta.published is None or meta.published <= "2026-01-02"
@@ -280,20 +294,6 @@ def test_byline_date_under_the_headline() -> None:
     tree = parse_html(page(body, head))
     assert tree is not None
     assert read_metadata(tree, today=date(2026, 1, 3)).published == "2025-03-04"
-
-
-def _dated_page(published: str, modified: str, byline: str) -> str:
-    ld = json.dumps(
-        {
-            "@type": "NewsArticle",
-            "headline": "Harbour reopens",
-            "datePublished": published,
-            "dateModified": modified,
-        }
-    )
-    head = f"<script type='application/ld+json'>{ld}</script><title>Harbour reopens</title>"
-    body = f"<h1>Harbour reopens</h1><p>By A. Writer | {byline}</p>" + paragraphs(4, "harbours")
-    return page(body, head)
 
 
 @pytest.mark.parametrize(
