@@ -44,10 +44,16 @@ class GroupConfig:
     # a pair of articles sharing a document band is verified only when its MinHash estimate
     # reaches this (five standard deviations below near_threshold at 64 permutations)
     doc_estimate: float = 0.5
+    # whole articles collide only when they share this many bands (near duplicates, Jaccard
+    # 0.8 and up, share two or more of 16 with p >= 0.997; identical texts always count)
+    doc_min_bands: int = 2
     # passage level (wire_overlap): sentences of at least passage_min_chars normalised chars
     passage_min_chars: int = 35
     passage_bands: int = 21  # 21 x 3: a passage pair at Jaccard 0.45 collides with p = 0.87
     passage_rows: int = 3
+    # a passage pair counts as colliding only when it shares this many bands: a related pair
+    # shares several (at Jaccard 0.6, two or more of 21 with p = 0.96), a chance pair one
+    passage_min_bands: int = 2
     candidate_estimate: float = 0.35  # MinHash estimate a colliding passage pair must reach
     passage_match: float = 0.33  # verified char-5-gram Jaccard for a passage pair to count
     # a candidate pair is verified only with min_shared_passages passages on each side estimated

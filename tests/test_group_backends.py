@@ -132,6 +132,24 @@ def test_exact_and_near_duplicates(new_state: NewState) -> None:
     assert near.relation == "near_duplicate" or edited.upper() == STORIES["harbor"].upper()
 
 
+def test_identical_texts_join_without_sharing_a_band(new_state: NewState) -> None:
+    """Only pairs sharing enough LSH bands are candidates; identical texts are found by their
+    hash whatever the band rule, while an edited copy then goes unseen."""
+    cfg = replace(CFG, doc_min_bands=CFG.doc_bands + 1, passage_min_bands=CFG.passage_bands + 1)
+    original = doc("orig", STORIES["vaccine"], "2024-03-04T08:00:00Z")
+    copy = doc("copy", STORIES["vaccine"], "2024-03-04T09:00:00Z")
+    edited = STORIES["vaccine"].replace(
+        "Paediatricians welcomed", "Doctors who treat children praised"
+    )
+    near = doc("near", edited, "2024-03-04T12:00:00Z")
+    run([original, copy, near], new_state(), cfg)
+    assert (copy.relation, copy.duplicate_of) == ("exact", "orig")
+    assert (near.relation, near.cluster_id) == (None, "near")
+    # With the default rule the edited copy is a near duplicate.
+    run([original, copy, near], new_state())
+    assert (near.relation, near.duplicate_of) == ("near_duplicate", "orig")
+
+
 def test_two_batches_give_the_one_batch_state(new_state: NewState) -> None:
     docs = corpus()
     ids = [d.id for d in docs]

@@ -11,7 +11,7 @@ import pytest
 import pipeline.group.batch
 from pipeline.config import GroupConfig
 from pipeline.group.bandstore import FANOUT, BandStore
-from pipeline.group.batch import _agreements, _pack, _packed, make_signature
+from pipeline.group.batch import _agreements, _in_bands, _pack, _packed, make_signature
 from pipeline.group.index import SKETCH_BITS, DocRecord, LshEntry, open_index
 from pipeline.group.links import Evidence, Match
 
@@ -235,8 +235,25 @@ def test_sketches_are_read_and_packed_a_chunk_at_a_time(
         own = {i: stored[i].sketch for i in ("d1", "d4")}  # the batch's own, not in the index
         ids = ["d4", "d0", "d3", "d1", "d2"]
         packed, base = _packed(ids, own, index)
+        wanted = np.array([True, False, True, False, True])
+        part, at = _packed(ids, own, index, wanted)
     finally:
         index.close()
     tables = [stored[i].sketch for i in ids]
     assert np.array_equal(packed, _pack(np.vstack(tables)))
     assert base.tolist() == np.concatenate(([0], np.cumsum([t.shape[0] for t in tables]))).tolist()
+    # Only the wanted articles' rows are read; the others take no room.
+    rows = [t.shape[0] if w else 0 for t, w in zip(tables, wanted, strict=True)]
+    assert at.tolist() == np.concatenate(([0], np.cumsum(rows))).tolist()
+    for n in np.flatnonzero(wanted).tolist():
+        assert np.array_equal(part[at[n] : at[n + 1]], packed[base[n] : base[n + 1]])
+
+
+def test_a_pair_collides_when_it_shares_enough_bands() -> None:
+    # One row per shared band: (1, 7) shares three, (1, 8) and (2, 7) one each, (3, 9) two.
+    first = np.array([1, 2, 1, 3, 1, 1, 3], dtype=np.int64)
+    second = np.array([7, 7, 8, 9, 7, 7, 9], dtype=np.int64)
+    assert _in_bands(first, second, 1).all()
+    assert _in_bands(first, second, 2).tolist() == [True, False, False, True, True, True, True]
+    assert _in_bands(first, second, 3).tolist() == [True, False, False, False, True, True, False]
+    assert _in_bands(first[:0], second[:0], 2).size == 0

@@ -91,7 +91,8 @@ class Collisions:
     Row ``k`` of the passage arrays: passage ``mine_passage[k]`` of ``ids[mine[k]]`` (a batch
     article) shares a band with passage ``other_passage[k]`` of ``ids[other[k]]``. ``hot_*``:
     batch passages in full buckets. ``saturate_*``: stored passages of buckets this batch
-    filled. ``doc_mine``/``doc_other``: whole articles sharing a band or the text hash.
+    filled. ``doc_mine``/``doc_other``: whole articles sharing a band, one row per band they
+    share (as for passages). ``exact_mine``/``exact_other``: articles with the same text hash.
     """
 
     ids: list[str]
@@ -105,6 +106,8 @@ class Collisions:
     saturate_passage: I64 = field(default_factory=_empty)
     doc_mine: I64 = field(default_factory=_empty)
     doc_other: I64 = field(default_factory=_empty)
+    exact_mine: I64 = field(default_factory=_empty)
+    exact_other: I64 = field(default_factory=_empty)
 
 
 class Index(Protocol):

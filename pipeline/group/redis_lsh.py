@@ -296,11 +296,11 @@ class RedisLsh:
                 if m.decode() != ids[n]:
                     doc_mine.append(n)
                     doc_other.append(m.decode())
-        for n, others in sorted(exact.items()):
-            doc_mine += [n] * len(others)
-            doc_other += others
+        exact_mine = [n for n, others in sorted(exact.items()) for _ in others]
+        exact_other = [o for _, others in sorted(exact.items()) for o in others]
         # Name every other article after the batch's own.
-        for id_ in sorted({*other, *doc_other, *(s for s, _ in saturate)} - pos.keys()):
+        named = {*other, *doc_other, *exact_other, *(s for s, _ in saturate)}
+        for id_ in sorted(named - pos.keys()):
             pos[id_] = len(ids)
             ids.append(id_)
         ordered = sorted(saturate)
@@ -323,4 +323,6 @@ class RedisLsh:
             saturate_passage=arr(i for _, i in ordered),
             doc_mine=arr(doc_mine),
             doc_other=at(doc_other),
+            exact_mine=arr(exact_mine),
+            exact_other=at(exact_other),
         )

@@ -455,7 +455,10 @@ class SqliteIndex:
             out.other = to_pos(oref)
         if sat_refs.size:
             out.saturate_doc, out.saturate_passage = to_pos(sat_refs), sat_idx
-        out.doc_mine = np.concatenate([downer, np.array(exact_mine, dtype=np.int64)])
-        both = np.concatenate([dref, np.array(exact_refs, dtype=np.int64)])
-        out.doc_other = to_pos(both) if both.size else np.zeros(0, dtype=np.int64)
+        out.doc_mine = downer
+        if dref.size:
+            out.doc_other = to_pos(dref)
+        if exact_refs:
+            out.exact_mine = np.array(exact_mine, dtype=np.int64)
+            out.exact_other = to_pos(np.array(exact_refs, dtype=np.int64))
         return out
