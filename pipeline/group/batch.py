@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -130,16 +131,32 @@ def _packed(
     return packed, base
 
 
-def _in_bands(first: I64, second: I64, least: int) -> npt.NDArray[np.bool_]:
-    """Which collision rows name a pair ``(first, second)`` that has at least ``least`` rows:
-    collisions come one row per LSH band the two share."""
-    if least <= 1 or first.size == 0:
-        return np.ones(first.size, dtype=bool)
-    order = np.lexsort((second, first))
-    f, s = first[order], second[order]
-    start = np.concatenate(([True], (f[1:] != f[:-1]) | (s[1:] != s[:-1])))
+def _in_bands(columns: Sequence[I64], least: int) -> npt.NDArray[np.bool_]:
+    """Which collision rows name a combination of ``columns`` values that has at least
+    ``least`` rows: collisions come one row per LSH band the two sides share."""
+    rows = columns[0].size
+    if least <= 1 or rows == 0:
+        return np.ones(rows, dtype=bool)
+    radix = [int(c.max()) + 1 for c in columns]
+    if math.prod(radix) <= np.iinfo(np.int64).max:
+        # One number per combination (mixed radix): a single sort, several times faster
+        # than sorting on the columns one after another. Collisions come in runs already
+        # ordered (by query key), which a stable sort (timsort) makes use of.
+        key = np.zeros(rows, dtype=np.int64)
+        for c, r in zip(columns, radix, strict=True):
+            key = key * np.int64(r) + c
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        start = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    else:
+        order = np.lexsort(tuple(reversed(columns)))
+        start = np.zeros(rows, dtype=bool)
+        start[0] = True
+        for c in columns:
+            ordered = c[order]
+            start[1:] |= ordered[1:] != ordered[:-1]
     group = np.cumsum(start) - 1
-    keep = np.empty(first.size, dtype=bool)
+    keep = np.empty(rows, dtype=bool)
     keep[order] = np.bincount(group)[group] >= least
     return keep
 
@@ -277,13 +294,11 @@ class _Batch:
         col = self.index.query_lsh(entries)
         ids = col.ids
         # Chance collisions share one band, related texts several (module docstring, step 2).
-        shared = _in_bands(col.doc_mine, col.doc_other, cfg.doc_min_bands)
+        shared = _in_bands((col.doc_mine, col.doc_other), cfg.doc_min_bands)
         doc_mine = np.concatenate([col.doc_mine[shared], col.exact_mine])
         doc_other = np.concatenate([col.doc_other[shared], col.exact_other])
         mine, mp, other, op = col.mine, col.mine_passage, col.other, col.other_passage
-        shared = _in_bands(
-            (mine << np.int64(16)) | mp, (other << np.int64(16)) | op, cfg.passage_min_bands
-        )
+        shared = _in_bands((mine, mp, other, op), cfg.passage_min_bands)
         mine, mp, other, op = mine[shared], mp[shared], other[shared], op[shared]
         # One table of the sketch rows of every article still involved, and one of every
         # passage frequency, both indexed by base[article] + 1 + passage (row base[article]
