@@ -237,3 +237,16 @@ def test_both_adapters_store_the_same_state(redis_server: RedisServer, tmp_path:
     embedded, remote = (snapshot(s, ids, cfg) for s in states)
     assert remote == embedded
     assert any(r[3] and max(r[3]) == 65535 for r in remote["records"].values())
+
+
+def test_a_much_copied_text_joins_every_copy(new_state: NewState) -> None:
+    """More near copies of one text than an LSH bucket holds: every one still joins it."""
+    copies = CFG.hot_bucket + 6
+    original = doc("orig", STORIES["harbor"], "2024-03-04T08:00:00Z")
+    docs = [original] + [
+        doc(f"copy{i:03d}", f"{STORIES['harbor']}\n\nFiled by desk {i}.", "2024-03-04T09:00:00Z")
+        for i in range(copies)
+    ]
+    run(docs, new_state())
+    assert {d.cluster_id for d in docs} == {"orig"}
+    assert {d.relation for d in docs[1:]} == {"near_duplicate"}

@@ -287,7 +287,9 @@ class RedisLsh:
             newly = filled[which].ravel()
             saturate = {_split(m) for r, ms in stored.items() if newly[r] for m in ms}
         doc_bands = self.documents.bands
-        _, dmembers = self.documents.read(rows.documents, most=self.hot - 1, least=2)
+        # Whole-article buckets have no cap, as in the embedded adapter: every copy of a
+        # much-copied text is a duplicate worth linking.
+        _, dmembers = self.documents.read(rows.documents, most=np.iinfo(np.int64).max, least=2)
         doc_mine: list[int] = []
         doc_other: list[str] = []
         for r, found in dmembers.items():
