@@ -12,8 +12,8 @@ import pytest
 import pipeline.group.batch
 from pipeline.config import GroupConfig
 from pipeline.group.bandstore import FANOUT, BandStore
-from pipeline.group.batch import _agreements, _in_bands, _pack, _packed, make_signature
-from pipeline.group.index import SKETCH_BITS, DocRecord, LshEntry, open_index
+from pipeline.group.batch import _agreements, _pack, _packed, make_signature
+from pipeline.group.index import SKETCH_BITS, DocRecord, LshEntry, open_index, shared_bands
 from pipeline.group.links import Evidence, Match
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
@@ -254,10 +254,11 @@ def test_a_pair_collides_when_it_shares_enough_bands() -> None:
     # One row per shared band: (1, 7) shares three, (1, 8) and (2, 7) one each, (3, 9) two.
     first = np.array([1, 2, 1, 3, 1, 1, 3], dtype=np.int64)
     second = np.array([7, 7, 8, 9, 7, 7, 9], dtype=np.int64)
-    assert _in_bands((first, second), 1).all()
-    assert _in_bands((first, second), 2).tolist() == [True, False, False, True, True, True, True]
-    assert _in_bands((first, second), 3).tolist() == [True, False, False, False, True, True, False]
-    assert _in_bands((first[:0], second[:0]), 2).size == 0
+    pair = (first, second)
+    assert shared_bands(pair, 1).all()
+    assert shared_bands(pair, 2).tolist() == [True, False, False, True, True, True, True]
+    assert shared_bands(pair, 3).tolist() == [True, False, False, False, True, True, False]
+    assert shared_bands((first[:0], second[:0]), 2).size == 0
 
 
 def test_counting_shared_bands_by_one_key_or_by_columns_agrees() -> None:
@@ -266,9 +267,9 @@ def test_counting_shared_bands_by_one_key_or_by_columns_agrees() -> None:
     columns = [rng.integers(0, 8, size=5000, dtype=np.int64) for _ in range(4)]
     wide = [c * np.int64(1 << 40) for c in columns]  # 4 x 42 bits: no single key
     for least in (2, 3, 4):
-        expected = _in_bands(tuple(columns), least)
+        expected = shared_bands(tuple(columns), least)
         assert 0 < expected.sum() < expected.size
-        assert np.array_equal(_in_bands(tuple(wide), least), expected)
+        assert np.array_equal(shared_bands(tuple(wide), least), expected)
         counts = Counter(zip(*(c.tolist() for c in columns), strict=True))
         rows = zip(*(c.tolist() for c in columns), strict=True)
         assert expected.tolist() == [counts[r] >= least for r in rows]

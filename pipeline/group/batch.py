@@ -5,10 +5,8 @@
 2. Candidates: passages sharing at least ``passage_min_bands`` LSH bands, kept when the two
    passages' signatures estimate a Jaccard of at least ``candidate_estimate``; documents
    sharing the text hash, or at least ``doc_min_bands`` bands and kept when their signatures
-   estimate a Jaccard of at least ``doc_estimate``. A pair of unrelated texts meets in one
-   band by chance far more often than in two (for passages at Jaccard 0.1, 2.1% against
-   0.02% over 21 bands of 3 rows), while related ones share several, so the second band
-   spares reading the sketches of most of the history the chance collisions would reach.
+   estimate a Jaccard of at least ``doc_estimate`` (see ``index.shared_bands``: asking for a
+   second band spares reading the sketches of most of the history chance collisions reach).
 3. Verification of every candidate pair (exact, see ``links.verify``); the evidence is stored
    and each shared passage's document frequency goes up.
 4. Re-clustering of the neighbourhood the batch touched (``regroup``).
@@ -17,7 +15,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -129,36 +126,6 @@ def _packed(
         return np.zeros((0, 0), dtype=np.uint64), base
     packed = parts.pop(0) if len(parts) == 1 else np.concatenate(parts)
     return packed, base
-
-
-def _in_bands(columns: Sequence[I64], least: int) -> npt.NDArray[np.bool_]:
-    """Which collision rows name a combination of ``columns`` values that has at least
-    ``least`` rows: collisions come one row per LSH band the two sides share."""
-    rows = columns[0].size
-    if least <= 1 or rows == 0:
-        return np.ones(rows, dtype=bool)
-    radix = [int(c.max()) + 1 for c in columns]
-    if math.prod(radix) <= np.iinfo(np.int64).max:
-        # One number per combination (mixed radix): a single sort, several times faster
-        # than sorting on the columns one after another. Collisions come in runs already
-        # ordered (by query key), which a stable sort (timsort) makes use of.
-        key = np.zeros(rows, dtype=np.int64)
-        for c, r in zip(columns, radix, strict=True):
-            key = key * np.int64(r) + c
-        order = np.argsort(key, kind="stable")
-        ordered = key[order]
-        start = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-    else:
-        order = np.lexsort(tuple(reversed(columns)))
-        start = np.zeros(rows, dtype=bool)
-        start[0] = True
-        for c in columns:
-            ordered = c[order]
-            start[1:] |= ordered[1:] != ordered[:-1]
-    group = np.cumsum(start) - 1
-    keep = np.empty(rows, dtype=bool)
-    keep[order] = np.bincount(group)[group] >= least
-    return keep
 
 
 def _agreements(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -293,13 +260,9 @@ class _Batch:
         cfg = self.cfg
         col = self.index.query_lsh(entries)
         ids = col.ids
-        # Chance collisions share one band, related texts several (module docstring, step 2).
-        shared = _in_bands((col.doc_mine, col.doc_other), cfg.doc_min_bands)
-        doc_mine = np.concatenate([col.doc_mine[shared], col.exact_mine])
-        doc_other = np.concatenate([col.doc_other[shared], col.exact_other])
+        doc_mine = np.concatenate([col.doc_mine, col.exact_mine])
+        doc_other = np.concatenate([col.doc_other, col.exact_other])
         mine, mp, other, op = col.mine, col.mine_passage, col.other, col.other_passage
-        shared = _in_bands((mine, mp, other, op), cfg.passage_min_bands)
-        mine, mp, other, op = mine[shared], mp[shared], other[shared], op[shared]
         # One table of the sketch rows of every article still involved, and one of every
         # passage frequency, both indexed by base[article] + 1 + passage (row base[article]
         # is the document's).

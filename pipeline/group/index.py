@@ -24,6 +24,7 @@ The embedded adapter (``pipeline.group.sqlite_index``) is the default.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,15 +85,52 @@ def _empty() -> I64:
     return np.zeros(0, dtype=np.int64)
 
 
+def shared_bands(columns: Sequence[I64], least: int) -> npt.NDArray[np.bool_]:
+    """Which collision rows name a combination of ``columns`` values (a pair of passages, or of
+    articles) that has at least ``least`` rows: collisions come one row per LSH band shared.
+
+    A pair of unrelated texts meets in one band by chance far more often than in two (for
+    passages at Jaccard 0.1, 2.1% against 0.02% over 21 bands of 3 rows), while related ones
+    share several: asking for two spares the work the chance collisions would cause.
+    """
+    rows = columns[0].size
+    if least <= 1 or rows == 0:
+        return np.ones(rows, dtype=bool)
+    radix = [int(c.max()) + 1 for c in columns]
+    if math.prod(radix) <= np.iinfo(np.int64).max:
+        # One number per combination (mixed radix): a single sort, several times faster
+        # than sorting on the columns one after another. Collisions come in runs already
+        # ordered (by query key), which a stable sort (timsort) makes use of.
+        key = np.zeros(rows, dtype=np.int64)
+        for c, r in zip(columns, radix, strict=True):
+            key = key * np.int64(r) + c
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        start = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    else:
+        order = np.lexsort(tuple(reversed(columns)))
+        start = np.zeros(rows, dtype=bool)
+        start[0] = True
+        for c in columns:
+            ordered = c[order]
+            start[1:] |= ordered[1:] != ordered[:-1]
+    group = np.cumsum(start) - 1
+    keep = np.empty(rows, dtype=bool)
+    keep[order] = np.bincount(group)[group] >= least
+    return keep
+
+
 @dataclass(slots=True)
 class Collisions:
     """What a batch's query found, as parallel arrays of positions into ``ids``.
 
     Row ``k`` of the passage arrays: passage ``mine_passage[k]`` of ``ids[mine[k]]`` (a batch
-    article) shares a band with passage ``other_passage[k]`` of ``ids[other[k]]``. ``hot_*``:
+    article) shares a band with passage ``other_passage[k]`` of ``ids[other[k]]``; only pairs
+    sharing ``passage_min_bands`` bands or more are reported (``shared_bands``), one row per
+    band. ``hot_*``:
     batch passages in full buckets. ``saturate_*``: stored passages of buckets this batch
-    filled. ``doc_mine``/``doc_other``: whole articles sharing a band, one row per band they
-    share (as for passages). ``exact_mine``/``exact_other``: articles with the same text hash.
+    filled. ``doc_mine``/``doc_other``: whole articles sharing ``doc_min_bands`` bands or
+    more, one row per band. ``exact_mine``/``exact_other``: articles with the same text hash.
     """
 
     ids: list[str]

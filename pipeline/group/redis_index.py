@@ -135,7 +135,9 @@ class RedisIndex:
             self.client, storage, basename(cfg, "document"), cfg.num_perm,
             cfg.doc_bands, cfg.doc_rows,
         )
-        self.lsh = RedisLsh(passages, documents, cfg.hot_bucket)
+        self.lsh = RedisLsh(
+            passages, documents, cfg.hot_bucket, (cfg.passage_min_bands, cfg.doc_min_bands)
+        )
         self.lock = RedisLock(self.client, LOCK, lock_ttl)
         self._reset()
         with self._guard():

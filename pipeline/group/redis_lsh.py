@@ -17,9 +17,10 @@ adapter does.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -190,6 +191,18 @@ class _Rows:
     before: I64  # passages x bands: bucket sizes before this batch
 
 
+_T = TypeVar("_T", bound=tuple[Any, ...])
+
+
+def _shared(rows: list[_T], least: int) -> list[_T]:
+    """The collision rows (one per band shared) of pairs with at least ``least`` rows, as
+    ``index.shared_bands`` keeps them."""
+    if least <= 1:
+        return rows
+    counts = Counter(rows)
+    return [r for r in rows if counts[r] >= least]
+
+
 def _split(member: bytes) -> tuple[str, int]:
     id_, _, idx = member.rpartition(b":")
     return id_.decode(), int(idx)
@@ -199,13 +212,21 @@ class RedisLsh:
     """Both LSH spaces, with the embedded adapter's hot-bucket rule.
 
     A passage bucket holding ``hot_bucket`` keys or more is full: it yields no candidates and
-    takes no more keys. The batch that fills it reports the passages stored in it once.
+    takes no more keys. The batch that fills it reports the passages stored in it once. A pair
+    is reported only when it shares ``min_bands`` (passages, documents) bands or more.
     """
 
-    def __init__(self, passages: LshSpace, documents: LshSpace, hot_bucket: int) -> None:
+    def __init__(
+        self,
+        passages: LshSpace,
+        documents: LshSpace,
+        hot_bucket: int,
+        min_bands: tuple[int, int] = (1, 1),
+    ) -> None:
         self.passages = passages
         self.documents = documents
         self.hot = hot_bucket
+        self.min_bands = min_bands
         self._rows: _Rows | None = None
 
     def forget(self) -> None:
@@ -269,16 +290,17 @@ class RedisLsh:
         mine_passage: list[int] = []
         other: list[str] = []
         other_passage: list[int] = []
+        passage_rows: list[tuple[int, int, str, int]] = []
         for r, found in members.items():
             if hot[r]:
                 continue
             n, i = int(row_owner[r]), int(row_index[r])
-            for oid, oi in map(_split, found):
-                if oid != ids[n]:
-                    mine.append(n)
-                    mine_passage.append(i)
-                    other.append(oid)
-                    other_passage.append(oi)
+            passage_rows += [(n, i, oid, oi) for oid, oi in map(_split, found) if oid != ids[n]]
+        for n, i, oid, oi in _shared(passage_rows, self.min_bands[0]):
+            mine.append(n)
+            mine_passage.append(i)
+            other.append(oid)
+            other_passage.append(oi)
         filled = (sizes >= self.hot) & (rows.before < self.hot)
         saturate: set[tuple[str, int]] = set()
         which = np.flatnonzero(filled.any(axis=1))
@@ -290,14 +312,13 @@ class RedisLsh:
         # Whole-article buckets have no cap, as in the embedded adapter: every copy of a
         # much-copied text is a duplicate worth linking.
         _, dmembers = self.documents.read(rows.documents, most=np.iinfo(np.int64).max, least=2)
-        doc_mine: list[int] = []
-        doc_other: list[str] = []
+        doc_rows: list[tuple[int, str]] = []
         for r, found in dmembers.items():
             n = rows.some[r // doc_bands]
-            for m in found:
-                if m.decode() != ids[n]:
-                    doc_mine.append(n)
-                    doc_other.append(m.decode())
+            doc_rows += [(n, m.decode()) for m in found if m.decode() != ids[n]]
+        doc_rows = _shared(doc_rows, self.min_bands[1])
+        doc_mine = [n for n, _ in doc_rows]
+        doc_other = [o for _, o in doc_rows]
         exact_mine = [n for n, others in sorted(exact.items()) for _ in others]
         exact_other = [o for _, others in sorted(exact.items()) for o in others]
         # Name every other article after the batch's own.

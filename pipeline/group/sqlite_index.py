@@ -29,6 +29,7 @@ from pipeline.group.index import (
     DocRecord,
     LshEntry,
     fingerprint,
+    shared_bands,
 )
 from pipeline.group.links import Evidence, Match
 from pipeline.group.signatures import band_keys
@@ -412,8 +413,12 @@ class SqliteIndex:
             q, value = q[keep], found.value[keep]
             oref = value >> _IDX_BITS
             mine = owner[q]
-            self_hit = oref == batch_refs[mine]
-            q, oref, mine, value = q[~self_hit], oref[~self_hit], mine[~self_hit], value[~self_hit]
+            # A pair of passages: the batch passage's row of the key table, the stored value.
+            keep = oref != batch_refs[mine]
+            keep[keep] = shared_bands(
+                (q[keep] // cfg.passage_bands, value[keep]), cfg.passage_min_bands
+            )
+            q, oref, mine, value = q[keep], oref[keep], mine[keep], value[keep]
             out.mine, out.mine_passage = mine, idx[q]
             other_refs.append(oref)
             out.other_passage = value & _IDX_MASK
@@ -424,8 +429,9 @@ class SqliteIndex:
         dfound, _ = self._bands.lookup(_DOCUMENT, dkeys)
         downer = downer_all[dfound.query]
         dref = dfound.value
-        not_self = dref != batch_refs[downer]
-        downer, dref = downer[not_self], dref[not_self]
+        keep = dref != batch_refs[downer]
+        keep[keep] = shared_bands((downer[keep], dref[keep]), cfg.doc_min_bands)
+        downer, dref = downer[keep], dref[keep]
         other_refs.append(dref)
         # Identical texts, however many: the first hot_bucket by id are enough to join them.
         exact_mine, exact_refs = [], []
