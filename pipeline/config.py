@@ -49,10 +49,11 @@ class GroupConfig:
     doc_min_bands: int = 2
     # passage level (wire_overlap): sentences of at least passage_min_chars normalised chars
     passage_min_chars: int = 35
-    passage_bands: int = 21  # 21 x 3: a passage pair at Jaccard 0.45 collides with p = 0.87
+    passage_bands: int = 21  # LSH layout for passage candidates: bands x rows <= num_perm
     passage_rows: int = 3
-    # a passage pair counts as colliding only when it shares this many bands: a related pair
-    # shares several (at Jaccard 0.6, two or more of 21 with p = 0.96), a chance pair one
+    # a passage pair collides only when it shares this many bands: a related pair shares
+    # several (at Jaccard 0.6, two or more of 21 with p = 0.96, at 0.45 with p = 0.58), a
+    # chance pair one (at Jaccard 0.1: one with p = 0.021, two with p = 0.0002)
     passage_min_bands: int = 2
     candidate_estimate: float = 0.35  # MinHash estimate a colliding passage pair must reach
     passage_match: float = 0.33  # verified char-5-gram Jaccard for a passage pair to count

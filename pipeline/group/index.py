@@ -127,10 +127,10 @@ class Collisions:
     Row ``k`` of the passage arrays: passage ``mine_passage[k]`` of ``ids[mine[k]]`` (a batch
     article) shares a band with passage ``other_passage[k]`` of ``ids[other[k]]``; only pairs
     sharing ``passage_min_bands`` bands or more are reported (``shared_bands``), one row per
-    band. ``hot_*``:
-    batch passages in full buckets. ``saturate_*``: stored passages of buckets this batch
-    filled. ``doc_mine``/``doc_other``: whole articles sharing ``doc_min_bands`` bands or
-    more, one row per band. ``exact_mine``/``exact_other``: articles with the same text hash.
+    band. ``hot_*``: batch passages in full buckets. ``saturate_*``: stored passages of
+    buckets this batch filled. ``doc_mine``/``doc_other``: whole articles sharing
+    ``doc_min_bands`` bands or more, one row per band. ``exact_mine``/``exact_other``:
+    articles with the same text hash.
     """
 
     ids: list[str]
