@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import numpy as np
-import numpy.typing as npt
 
 from pipeline.config import GroupConfig
 from pipeline.document import Document
@@ -97,27 +96,21 @@ def _pack(table: np.ndarray) -> np.ndarray:
 
 
 def _packed(
-    ids: Sequence[str],
-    own: Mapping[str, np.ndarray],
-    index: Index,
-    wanted: npt.NDArray[np.bool_] | None = None,
+    ids: Sequence[str], own: Mapping[str, np.ndarray], index: Index
 ) -> tuple[np.ndarray, np.ndarray]:
     """The packed sketch rows of ``ids`` (``own`` first, the rest read from ``index``), and
-    where each article's rows begin (``base``; one more entry than ``ids``). With ``wanted``,
-    only those articles' rows: the others have none.
+    where each article's rows begin (``base``; one more entry than ``ids``).
 
     Sketches are read and packed a chunk of articles at a time, so that the raw sketches of
     a large neighbourhood are never all in memory beside their packed copy.
     """
     counts = np.zeros(len(ids), dtype=np.int64)
-    where = np.arange(len(ids)) if wanted is None else np.flatnonzero(wanted)
     parts = []
-    for start in range(0, where.size, _PACK_CHUNK):
-        chunk = where[start : start + _PACK_CHUNK]
-        names = [ids[n] for n in chunk.tolist()]
-        read = index.sketches([i for i in names if i not in own])
-        tables = [own[i] if i in own else read[i] for i in names]
-        counts[chunk] = [t.shape[0] for t in tables]
+    for start in range(0, len(ids), _PACK_CHUNK):
+        chunk = ids[start : start + _PACK_CHUNK]
+        read = index.sketches([i for i in chunk if i not in own])
+        tables = [own[i] if i in own else read[i] for i in chunk]
+        counts[start : start + len(chunk)] = [t.shape[0] for t in tables]
         parts.append(_pack(np.vstack(tables)))
         del read, tables
     base = np.zeros(len(ids) + 1, dtype=np.int64)
@@ -263,14 +256,11 @@ class _Batch:
         doc_mine = np.concatenate([col.doc_mine, col.exact_mine])
         doc_other = np.concatenate([col.doc_other, col.exact_other])
         mine, mp, other, op = col.mine, col.mine_passage, col.other, col.other_passage
-        # One table of the sketch rows of every article still involved, and one of every
-        # passage frequency, both indexed by base[article] + 1 + passage (row base[article]
-        # is the document's).
-        wanted = np.zeros(len(ids), dtype=bool)
-        wanted[: len(entries)] = True
-        for rows in (other, doc_other, col.saturate_doc):
-            wanted[rows] = True
-        packed, base = _packed(ids, self.sketch, self.index, wanted)
+        # One table of every sketch row involved, and one of every passage frequency, both
+        # indexed by base[article] + 1 + passage (row base[article] is the document's). The
+        # index names only the articles of pairs sharing enough bands, so chance collisions
+        # cost no sketch reads.
+        packed, base = _packed(ids, self.sketch, self.index)
         # Whole articles sharing bands are verified only when their sketches say they could
         # be near duplicates: most such collisions are unrelated texts sharing common shingles.
         # (Identical texts have identical sketches.)
