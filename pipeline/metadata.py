@@ -384,6 +384,9 @@ def _published(
     if published is not None and (not near or near[0] == published):
         # what follows would choose ``published`` whatever htmldate says: spare its cost
         return published.isoformat()
+    if published is None and near and (near[0] == modified or len(set(near)) == 1):
+        # likewise the first byline date: the estimate could only pick a later byline date
+        return near[0].isoformat()
     estimate = _htmldate(tree, url, today)
     if published is not None and published == estimate:
         return published.isoformat()

@@ -296,6 +296,29 @@ def test_byline_date_under_the_headline() -> None:
     assert read_metadata(tree, today=date(2026, 1, 3)).published == "2025-03-04"
 
 
+def test_a_lone_byline_date_is_taken_without_the_costly_estimate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No structured publication date and one date printed under the headline: htmldate's
+    estimate cannot change the answer, so it is not asked for."""
+    calls: list[object] = []
+    monkeypatch.setattr(
+        "pipeline.metadata.htmldate.find_date", lambda *a, **k: calls.append(a) or "2024-01-01"
+    )
+    head = "<title>Harbour reopens</title>"
+    body = "<h1>Harbour reopens</h1><p>By A. Writer | March 4, 2025</p>" + paragraphs(4, "port")
+    tree = parse_html(page(body, head))
+    assert tree is not None
+    assert read_metadata(tree, today=date(2026, 1, 3)).published == "2025-03-04"
+    assert calls == []
+    # two different byline dates: the estimate decides between them, so it is asked for
+    body = body.replace("March 4, 2025", "March 4, 2025 · Updated January 1, 2024")
+    tree = parse_html(page(body, head))
+    assert tree is not None
+    assert read_metadata(tree, today=date(2026, 1, 3)).published == "2024-01-01"
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize(
     ("published", "modified", "byline", "expected"),
     [
