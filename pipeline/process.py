@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from pipeline.clean import clean
 from pipeline.config import CleanConfig
 from pipeline.document import Document
+from pipeline.errors import Drop
 from pipeline.extract import extract
+
+log = logging.getLogger(__name__)
 
 Step = Callable[[Document, CleanConfig], Document]
 
@@ -26,3 +30,21 @@ def process(doc: Document, cfg: CleanConfig) -> Document:
     # worker process sends back) to the texts.
     doc.html = None
     return doc
+
+
+def process_or_drop(doc: Document, cfg: CleanConfig) -> Document | Drop:
+    """``process``, with every failure turned into a counted drop.
+
+    A page no step can handle raises ``Drop`` with its reason; any other error a step lets
+    through (a library failing on odd markup) becomes ``Drop("process_error")`` naming the
+    error, so one bad page never ends a run or a crawl, nor goes uncounted.
+    """
+    try:
+        return process(doc, cfg)
+    except Drop as drop:
+        drop.source = drop.source or doc.source
+        return drop
+    except Exception as exc:  # noqa: BLE001 - any failure on one page is that page's drop
+        log.warning("processing failed on %s: %r", doc.source, exc)
+        log.debug("processing failed on %s", doc.source, exc_info=True)
+        return Drop("process_error", source=doc.source, detail=repr(exc)[:200])

@@ -20,7 +20,7 @@ from pipeline.errors import Drop, NewsdedupError
 from pipeline.group import Index, group, open_index
 from pipeline.lock import StateLock
 from pipeline.output import write_outputs
-from pipeline.process import process
+from pipeline.process import process_or_drop
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,7 @@ class RunSummary:
 
 
 def _process_or_drop(item: Document | Drop, cfg: CleanConfig) -> Document | Drop:
-    if isinstance(item, Drop):
-        return item
-    try:
-        return process(item, cfg)
-    except Drop as drop:
-        drop.source = drop.source or item.source
-        return drop
+    return item if isinstance(item, Drop) else process_or_drop(item, cfg)
 
 
 class _Worker:

@@ -15,7 +15,7 @@ from pipeline.config import CleanConfig, Config, GroupConfig
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.extract import quiet_extractors
-from pipeline.process import process
+from pipeline.process import process_or_drop
 from pipeline.run import Run
 from pipeline.seen import UrlStore, open_seen
 
@@ -89,11 +89,9 @@ class NewsdedupPipeline:
             self._drop(item.to_drop())
         if not isinstance(item, Document):
             return item
-        try:
-            doc = process(item, self.cfg.clean)
-        except Drop as drop:
-            drop.source = drop.source or item.source
-            self._drop(drop)
+        doc = process_or_drop(item, self.cfg.clean)
+        if isinstance(doc, Drop):
+            self._drop(doc)
         self.run.add(doc)
         return doc
 

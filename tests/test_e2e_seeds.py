@@ -10,7 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pipeline.config import Config
+from pipeline.config import CleanConfig, Config
+from pipeline.document import Document
 from pipeline.loaders import expand_inputs, iter_documents
 from pipeline.run import Run, process_all
 from tests.conftest import ROOT, SEEDS, read_jsonl, run_cli, run_scrapy
@@ -222,3 +223,29 @@ def test_bad_files_are_counted_drops(tmp_path: Path) -> None:
     assert summary["dropped"]["too_short"] == 1
     (article,) = read_jsonl(tmp_path / "o" / "articles.jsonl")
     assert "Mevlüt" in article["text"] and "“no insecurity”" in article["text"]
+
+
+def test_an_unexpected_failure_on_one_page_is_a_counted_drop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library error the steps do not anticipate costs that page only: the run goes on and
+    the summary names the drop."""
+    import pipeline.process
+
+    def fails_on_one(doc: Document, cfg: CleanConfig) -> Document:
+        if doc.source.endswith("003_b499a852dfcc6731.txt"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return doc
+
+    monkeypatch.setattr(pipeline.process, "STEPS", (fails_on_one, *pipeline.process.STEPS))
+    items = list(iter_documents(expand_inputs([SEEDS])))
+    cfg = Config(out_dir=tmp_path / "out", state=str(tmp_path / "state"))
+    with Run(cfg) as run:
+        for item in process_all(items, cfg.clean):
+            run.add(item)
+        summary = run.finish()
+    assert summary.seen == 2 and summary.written == 1
+    assert summary.dropped == {"process_error": 1}
+    assert summary.balanced
+    (article,) = read_jsonl(tmp_path / "out" / "articles.jsonl")
+    assert article["source"].endswith("000_41588b3f45812b9f.txt")
