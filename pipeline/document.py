@@ -6,8 +6,17 @@ import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-# Query parameters that only track a visit; they never change the article.
-_TRACKING_PREFIXES = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid", "ocid")
+# Query parameters that only track a visit; they never change the article. Matched as whole
+# names (``refid`` or ``reference`` may well select the article), except the ``utm_`` family.
+_TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "mc_cid", "mc_eid", "ref", "ref_src", "ref_url", "cmpid", "ocid"}
+)
+_TRACKING_PREFIX = "utm_"
+
+
+def _is_tracking(param: str) -> bool:
+    name = param.split("=", 1)[0].lower()
+    return name in _TRACKING_PARAMS or name.startswith(_TRACKING_PREFIX)
 
 
 def canonical_url(url: str) -> str:
@@ -23,13 +32,7 @@ def canonical_url(url: str) -> str:
         (scheme == "http" and parts.port == 80) or (scheme == "https" and parts.port == 443)
     ):
         host = f"{host}:{parts.port}"
-    query = "&".join(
-        sorted(
-            p
-            for p in parts.query.split("&")
-            if p and not p.split("=", 1)[0].lower().startswith(_TRACKING_PREFIXES)
-        )
-    )
+    query = "&".join(sorted(p for p in parts.query.split("&") if p and not _is_tracking(p)))
     path = parts.path or "/"
     if len(path) > 1:
         path = path.rstrip("/")
