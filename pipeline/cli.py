@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("id_a", metavar="ID_A")
     exp.add_argument("id_b", metavar="ID_B")
     exp.add_argument("--state", default=DEFAULT_STATE, help="(default: %(default)s)")
+    exp.add_argument(
+        "--window",
+        type=_positive_float,
+        metavar="DAYS",
+        help="decide as a run with this --window does",
+    )
     return parser
 
 
@@ -157,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    gcfg = GroupConfig()
+    gcfg = replace(GroupConfig(), window_days=args.window)
     if not is_remote_state(args.state) and not Path(args.state).is_dir():
         raise NewsdedupError(f"no state at {args.state}: run `newsdedup run` first")
     index = open_index(args.state, gcfg)

@@ -79,3 +79,15 @@ def test_any_two_ids_even_never_compared(state: Path) -> None:
         index.close()
     assert not ex.linked and not ex.compared and ex.passages == []
     assert "never compared" in ex.render()
+
+
+def test_cli_explain_decides_with_the_runs_window(state: Path) -> None:
+    """The window is a run setting, not stored in the state: explain takes it too."""
+    from tests.conftest import run_cli
+
+    plain = run_cli("explain", "stratnews", "southfront", "--state", str(state)).stdout
+    assert "linked: wire_overlap" in plain
+    narrow = run_cli(
+        "explain", "stratnews", "southfront", "--state", str(state), "--window", "0.1"
+    ).stdout
+    assert "not linked" in narrow and "0.2 days apart (window 0.1)" in narrow
