@@ -8,7 +8,7 @@ from typing import Any
 import scrapy
 
 from pipeline.document import Document
-from pipeline.errors import Drop, Rejected
+from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.loaders import expand_inputs, iter_documents
 
 
@@ -18,7 +18,7 @@ class FilesSpider(scrapy.Spider):
     def __init__(self, path: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not path:
-            raise ValueError("the files spider needs -a path=FILE_DIR_OR_GLOB[,MORE]")
+            raise NewsdedupError("the files spider needs -a path=FILE_DIR_OR_GLOB[,MORE]")
         self.paths = [p for p in path.split(",") if p]
 
     async def start(self) -> AsyncIterator[Document | Rejected]:
