@@ -112,16 +112,22 @@ def run_id(articles: bytes, when: datetime | None = None) -> str:
 
 
 def write_outputs(
-    out_dir: Path, docs: Sequence[Document], clusters: Sequence[Cluster]
+    out_dir: Path,
+    docs: Sequence[Document],
+    clusters: Sequence[Cluster],
+    when: datetime | None = None,
 ) -> str | None:
-    """Write this run's new articles and changed clusters; return the run id, or None if empty."""
+    """Write this run's new articles and changed clusters; return the run id, or None if empty.
+
+    ``when`` (default: now) stamps a new run's id.
+    """
     if not docs:
         return None
     articles = dumps_jsonl(article_record(d) for d in sorted(docs, key=lambda d: d.id))
     cluster_lines = dumps_jsonl(
         cluster_record(c) for c in sorted(clusters, key=lambda c: c.cluster_id)
     )
-    rid = run_id(articles)
+    rid = run_id(articles, when)
     digest = rid.rsplit("-", 1)[1]
     # A run killed after writing but before committing its state is redone by the next run with
     # the same articles: reuse its folder instead of recording the same articles twice.

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,13 @@ def test_nothing_new_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_redone_run_reuses_its_folder(tmp_path: Path) -> None:
-    first = write_outputs(tmp_path, [_doc("a")], [])
-    again = write_outputs(tmp_path, [_doc("a")], [])
-    assert first == again
+    """A run redone later with the same articles (its state was never committed) reuses the
+    earlier run's folder rather than recording the same articles twice."""
+    first = write_outputs(tmp_path, [_doc("a")], [], when=datetime(2026, 1, 1, 8, tzinfo=UTC))
+    again = write_outputs(tmp_path, [_doc("a")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    assert first is not None and first.startswith("20260101T080000Z-")
+    assert again == first
     assert len(list((tmp_path / RUNS).iterdir())) == 1
+    other = write_outputs(tmp_path, [_doc("b")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    assert other is not None and other.startswith("20260101T090000Z-") and other != first
+    assert len(list((tmp_path / RUNS).iterdir())) == 2

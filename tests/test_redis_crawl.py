@@ -11,7 +11,7 @@ import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
 from scrapy import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
-from sites.crawl import ROOT, Crawl, command, environment, parse_stats, written
+from sites.crawl import ROOT, Crawl, command, environment, finished
 from sites.server import NewsSite, serve
 
 
@@ -51,8 +51,7 @@ def crawl_together(site: NewsSite, server: RedisServer, tmp_path: Path, n: int) 
     crawls = []
     for i, proc in enumerate(procs):
         _, log = proc.communicate(timeout=300)
-        stats = parse_stats(log)
-        crawls.append(Crawl(proc.returncode, log, stats, written(tmp_path / f"out{i}", stats)))
+        crawls.append(finished(proc.returncode, log, tmp_path / f"out{i}"))
     return crawls
 
 

@@ -167,6 +167,7 @@ def test_interrupted_crawl_and_its_rerun_emit_everything_once(
     harbour.delay = 0.0
     path = out / "articles.jsonl"
     first = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    assert first, "the interrupted crawl wrote none of the articles it had"
     assert len(first) < len(emittable(harbour))  # it really was cut short
 
     rerun = crawl("site", {"url": harbour.url("/")}, out, state)

@@ -82,8 +82,17 @@ def crawl(
         timeout=timeout,
         env=environment(),
     )
-    stats = parse_stats(proc.stderr)
-    return Crawl(proc.returncode, proc.stderr, stats, written(out, stats))
+    return finished(proc.returncode, proc.stderr, out)
+
+
+def finished(returncode: int, log: str, out: Path) -> Crawl:
+    """A crawl's result from its exit status, its log and its output directory."""
+    stats = parse_stats(log)
+    if returncode == 0 and not stats:
+        # Every count defaults to 0 (``Crawl.stat``): a log whose stats went unread must not
+        # pass for a crawl that counted nothing.
+        raise AssertionError(f"no stats dump in the crawl's log:\n{log[-3000:]}")
+    return Crawl(returncode, log, stats, written(out, stats))
 
 
 def written(out: Path, stats: dict[str, int]) -> list[dict[str, Any]]:
