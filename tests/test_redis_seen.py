@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from redis_server import RedisServer, redis_server, redis_url  # noqa: F401
+from redis_server import RedisServer
 
 from pipeline.errors import NewsdedupError
 from pipeline.redis_seen import RedisSeenStore

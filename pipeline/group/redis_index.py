@@ -91,8 +91,13 @@ def _encode(r: DocRecord) -> dict[bytes, bytes]:
         b"df": r.df.astype("<u2").tobytes(),
         b"sketch": r.sketch.astype(np.uint8).tobytes(),
     }
-    optional = (repr(r.published) if r.published is not None else None, r.site, r.cluster_id,
-                r.parent, r.relation)
+    optional = (
+        repr(r.published) if r.published is not None else None,
+        r.site,
+        r.cluster_id,
+        r.parent,
+        r.relation,
+    )
     for name, value in zip(_OPTIONAL, optional, strict=True):
         if value is not None:
             fields[name] = value.encode()
@@ -128,12 +133,20 @@ class RedisIndex:
         self.client, kwargs, self.where = connect(url)
         storage = {"type": "redis", "redis": kwargs}
         passages = LshSpace(
-            self.client, storage, basename(cfg, "passage"), cfg.num_perm,
-            cfg.passage_bands, cfg.passage_rows,
+            self.client,
+            storage,
+            basename(cfg, "passage"),
+            cfg.num_perm,
+            cfg.passage_bands,
+            cfg.passage_rows,
         )
         documents = LshSpace(
-            self.client, storage, basename(cfg, "document"), cfg.num_perm,
-            cfg.doc_bands, cfg.doc_rows,
+            self.client,
+            storage,
+            basename(cfg, "document"),
+            cfg.num_perm,
+            cfg.doc_bands,
+            cfg.doc_rows,
         )
         self.lsh = RedisLsh(
             passages, documents, cfg.hot_bucket, (cfg.passage_min_bands, cfg.doc_min_bands)
@@ -256,7 +269,9 @@ class RedisIndex:
             except redis.RedisError as err:
                 log.warning(
                     "could not remove this run's LSH entries from Redis at %s (%s); "
-                    "the next run removes them", self.where, err,
+                    "the next run removes them",
+                    self.where,
+                    err,
                 )
                 self.lock.abandon()
         self._reset()
@@ -354,8 +369,10 @@ class RedisIndex:
             values = (cluster, parent, relation)
             self._stage(
                 id_,
-                {k: v.encode() if v is not None else None
-                 for k, v in zip((b"cluster_id", b"parent", b"relation"), values, strict=True)},
+                {
+                    k: v.encode() if v is not None else None
+                    for k, v in zip((b"cluster_id", b"parent", b"relation"), values, strict=True)
+                },
             )
             self._cluster[id_] = cluster
 
@@ -427,8 +444,14 @@ class RedisIndex:
             pipe = self.client.pipeline(transaction=False)
             for _, e in hashed:
                 # One more than needed: the article itself may be among them.
-                pipe.zrange(PREFIX + b"text:" + e.text_hash, b"-", b"+", bylex=True,
-                            offset=0, num=self.cfg.hot_bucket + 1)
+                pipe.zrange(
+                    PREFIX + b"text:" + e.text_hash,
+                    b"-",
+                    b"+",
+                    bylex=True,
+                    offset=0,
+                    num=self.cfg.hot_bucket + 1,
+                )
             stored = pipe.execute()
             # Identical texts, however many: the first hot_bucket by id are enough to join them.
             exact = {}

@@ -253,7 +253,13 @@ class RedisLsh:
         some = [n for n, e in enumerate(entries) if e.text_hash]
         docs = np.array([entries[n].document for n in some], dtype=np.uint32)
         rows = _Rows(
-            ids, owner, index, keys, matrix, some, docs.reshape(len(some), num_perm),
+            ids,
+            owner,
+            index,
+            keys,
+            matrix,
+            some,
+            docs.reshape(len(some), num_perm),
             np.zeros((0, self.passages.bands), dtype=np.int64),
         )
         self._rows = rows
