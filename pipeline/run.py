@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -83,20 +86,54 @@ class _Worker:
         return _process_or_drop(item, self.cfg)
 
 
+def _process_chunk(worker: _Worker, chunk: list[Document | Drop]) -> list[Document | Drop]:
+    return [worker(item) for item in chunk]
+
+
+_CHUNK = 8  # items per task: amortises the pickling round trip of one page
+_AHEAD = 4  # chunks queued per worker: keeps the workers busy without reading the input ahead
+
+
+def _chunks(items: Iterable[Document | Drop]) -> Iterator[list[Document | Drop]]:
+    it = iter(items)
+    while chunk := list(islice(it, _CHUNK)):
+        yield chunk
+
+
 def process_all(
     items: Iterable[Document | Drop], cfg: CleanConfig, workers: int = 1
 ) -> Iterator[Document | Drop]:
     """Run the per-document steps, in ``workers`` processes when more than one.
 
     Results come back in input order either way, so the run does not depend on scheduling.
+    Only ``workers * _AHEAD`` chunks are in flight, so a long input is read as it is processed.
+    A worker process that dies (killed, out of memory, a crash in a C extension) ends the run
+    with a ``NewsdedupError`` before anything is written, where ``multiprocessing.Pool`` would
+    wait for its lost task forever.
     """
     worker = _Worker(cfg)
     if workers <= 1:
         yield from map(worker, items)
         return
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        yield from pool.imap(worker, items, chunksize=8)
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        pending: deque[Future[list[Document | Drop]]] = deque()
+        for chunk in _chunks(items):
+            pending.append(pool.submit(_process_chunk, worker, chunk))
+            if len(pending) >= workers * _AHEAD:
+                yield from _collect(pending.popleft())
+        while pending:
+            yield from _collect(pending.popleft())
+
+
+def _collect(future: Future[list[Document | Drop]]) -> list[Document | Drop]:
+    try:
+        return future.result()
+    except BrokenProcessPool as err:
+        raise NewsdedupError(
+            "a worker process died (killed or out of memory?); nothing was written: "
+            "rerun, or use --workers 1 to see which input fails"
+        ) from err
 
 
 class Run:

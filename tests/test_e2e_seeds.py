@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from pipeline.config import CleanConfig, Config
 from pipeline.document import Document
+from pipeline.errors import NewsdedupError
 from pipeline.loaders import expand_inputs, iter_documents
 from pipeline.run import Run, process_all
 from tests.conftest import ROOT, SEEDS, read_jsonl, run_cli, run_scrapy
@@ -223,6 +225,35 @@ def test_bad_files_are_counted_drops(tmp_path: Path) -> None:
     assert summary["dropped"]["too_short"] == 1
     (article,) = read_jsonl(tmp_path / "o" / "articles.jsonl")
     assert "Mevlüt" in article["text"] and "“no insecurity”" in article["text"]
+
+
+def test_a_worker_process_that_dies_ends_the_run_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed mid-page (out of memory, a crash in a C extension) cannot be a counted
+    drop, since its page is gone with it: the run stops with an error instead of waiting for
+    the lost page forever, and writes and commits nothing."""
+    import pipeline.process
+
+    def dies_on_one(doc: Document, cfg: CleanConfig) -> Document:
+        if doc.source.endswith("003_b499a852dfcc6731.txt"):
+            os._exit(9)
+        return doc
+
+    monkeypatch.setattr(pipeline.process, "STEPS", (dies_on_one, *pipeline.process.STEPS))
+    items = list(iter_documents(expand_inputs([SEEDS])))
+    cfg = Config(out_dir=tmp_path / "out", state=str(tmp_path / "state"))
+    with pytest.raises(NewsdedupError, match="worker process died"), Run(cfg) as run:
+        for item in process_all(items, cfg.clean, workers=2):
+            run.add(item)
+        run.finish()
+    assert not (tmp_path / "out" / "articles.jsonl").exists()
+    # Nothing was committed: the same run without the fault writes both articles.
+    monkeypatch.undo()
+    with Run(cfg) as run:
+        for item in process_all(items, cfg.clean, workers=2):
+            run.add(item)
+        assert run.finish().written == 2
 
 
 def test_an_unexpected_failure_on_one_page_is_a_counted_drop(
