@@ -22,17 +22,32 @@ from pipeline.seen import UrlStore, open_seen
 log = logging.getLogger(__name__)
 
 
+def _positive(settings: Any, name: str, kind: type[int] | type[float]) -> Any:
+    """Setting ``name`` as a number above 0, or None when unset; a clear error otherwise."""
+    value = settings.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        what = "a whole number" if kind is int else "a number"
+        raise NewsdedupError(f"{name} must be {what}, not {value!r}") from None
+    if number <= 0:
+        raise NewsdedupError(f"{name} must be more than 0, not {value!r}")
+    return number
+
+
 def config_from_settings(settings: Any) -> Config:
     """Build the run config from Scrapy settings (``-s NEWSDEDUP_OUT=DIR`` and friends)."""
-    window = settings.get("NEWSDEDUP_WINDOW")
+    min_words = _positive(settings, "NEWSDEDUP_MIN_WORDS", int)
     return Config(
         out_dir=Path(settings.get("NEWSDEDUP_OUT", "output")),
         state=str(settings.get("NEWSDEDUP_STATE", "output/state")),
         workers=1,
         clean=replace(
-            CleanConfig(), min_words=settings.getint("NEWSDEDUP_MIN_WORDS", CleanConfig().min_words)
+            CleanConfig(), min_words=CleanConfig().min_words if min_words is None else min_words
         ),
-        group=replace(GroupConfig(), window_days=float(window) if window else None),
+        group=replace(GroupConfig(), window_days=_positive(settings, "NEWSDEDUP_WINDOW", float)),
     )
 
 
@@ -64,7 +79,12 @@ class NewsdedupPipeline:
     def from_crawler(cls, crawler: Crawler) -> NewsdedupPipeline:
         if crawler.settings.get("LOG_LEVEL") != "DEBUG":
             quiet_extractors()
-        return cls(crawler, config_from_settings(crawler.settings))
+        try:
+            cfg = config_from_settings(crawler.settings)
+        except NewsdedupError as err:
+            log.error("newsdedup: %s", err)
+            raise
+        return cls(crawler, cfg)
 
     def _stats_inc(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,31 @@ def test_scrapy_files_spider_writes_the_same_articles(
         seeds_run["base"] / "out" / "clusters.jsonl"
     ).read_bytes()
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("NEWSDEDUP_WINDOW", "abc", "NEWSDEDUP_WINDOW must be a number, not 'abc'"),
+        ("NEWSDEDUP_WINDOW", "0", "NEWSDEDUP_WINDOW must be more than 0"),
+        ("NEWSDEDUP_MIN_WORDS", "2.5", "NEWSDEDUP_MIN_WORDS must be a whole number"),
+        ("NEWSDEDUP_MIN_WORDS", "-3", "NEWSDEDUP_MIN_WORDS must be more than 0"),
+    ],
+)
+def test_scrapy_settings_are_checked_like_the_cli_options(
+    name: str, value: str, message: str
+) -> None:
+    from scrapy.settings import Settings
+
+    from pipeline.scrapy_pipeline import config_from_settings
+
+    cfg = config_from_settings(Settings({"NEWSDEDUP_WINDOW": "2.5", "NEWSDEDUP_MIN_WORDS": "40"}))
+    assert cfg.group.window_days == 2.5 and cfg.clean.min_words == 40
+    default = config_from_settings(Settings())
+    assert default.group.window_days is None
+    assert default.clean.min_words == CleanConfig().min_words
+    with pytest.raises(NewsdedupError, match=re.escape(message)):
+        config_from_settings(Settings({name: value}))
 
 
 def test_bad_files_are_counted_drops(tmp_path: Path) -> None:
