@@ -186,6 +186,11 @@ class Run:
         self.summary.dropped[drop.reason] += 1
         log.info("%s", drop)
 
+    def count_drops(self, reason: str, count: int) -> None:
+        """Inputs dropped before they reached the run (by the crawler, which logged each)."""
+        self.summary.seen += count
+        self.summary.dropped[reason] += count
+
     def add(self, item: Document | Drop) -> None:
         """Account for one processed input."""
         if isinstance(item, Drop):

@@ -121,10 +121,26 @@ class NewsdedupPipeline:
         self._stats_inc(f"dropped/{drop.reason}")
         raise DropItem(str(drop), log_level="INFO")
 
+    def _crawl_drops(self) -> None:
+        """Count in the run the pages the crawl dropped before they became items: too large,
+        not HTML, a sitemap that cannot be read. The crawl counts them in its stats under the
+        same names as this pipeline's own drops; the difference is theirs."""
+        assert self.run is not None
+        if self.crawler.stats is None:
+            return
+        prefix = "newsdedup/dropped/"
+        own = self.run.summary.dropped
+        for key, value in sorted(self.crawler.stats.get_stats().items()):
+            if key.startswith(prefix) and isinstance(value, int):
+                reason = key.removeprefix(prefix)
+                if value > own[reason]:
+                    self.run.count_drops(reason, value - own[reason])
+
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.run is None:
             return
         try:
+            self._crawl_drops()
             summary = self.run.finish()
         finally:
             self.run.close()

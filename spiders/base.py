@@ -24,9 +24,9 @@ class UrlSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse)
 
-    def _count(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"newsdedup/{key}")
+    def _count(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None and count:
+            self.crawler.stats.inc_value(f"newsdedup/{key}", count)
 
 
 class DatedUrlSpider(UrlSpider):

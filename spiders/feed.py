@@ -46,7 +46,8 @@ class FeedSpider(DatedUrlSpider):
             yield from self._entries(response, root)
             return
         if not isinstance(response, TextResponse):
-            log.warning("neither a feed nor a page: %s", response.url)
+            self._count("dropped/bad_feed")
+            log.warning("dropped/bad_feed %s: neither a feed nor a page", response.url)
             return
         links = response.xpath("//link[@href and contains(@rel, 'alternate')]")
         hrefs = [
@@ -55,14 +56,16 @@ class FeedSpider(DatedUrlSpider):
             if (link.attrib.get("type") or "").split(";")[0].strip().lower() in FEED_TYPES
         ]
         if not hrefs:
-            log.warning("no feed found at %s", response.url)
+            self._count("dropped/bad_feed")
+            log.warning("dropped/bad_feed %s: a page that names no feed", response.url)
         for href in hrefs:
             yield response.follow(href, callback=self.parse_feed)
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         root = parse_feed(response.body)
         if root is None:
-            log.warning("not a feed: %s", response.url)
+            self._count("dropped/bad_feed")
+            log.warning("dropped/bad_feed %s: not a feed", response.url)
             return
         yield from self._entries(response, root)
 
@@ -75,7 +78,8 @@ class FeedSpider(DatedUrlSpider):
 
     def parse_entry(self, response: Response, entry: Entry) -> Iterator[Document]:
         if not isinstance(response, TextResponse):
-            self._count("pages/not_html")
+            self._count("dropped/not_html")
+            log.info("dropped/not_html %s", response.url)
             return
         self._count("pages/article")
         yield document(response, title=entry.title, published=iso(parse_when(entry.published)))

@@ -63,7 +63,8 @@ class SiteSpider(UrlSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Document | scrapy.Request]:
         if not isinstance(response, HtmlResponse):
-            self._count("pages/not_html")
+            self._count("dropped/not_html")
+            log.info("dropped/not_html %s", response.url)
             return
         html = page_html(response)
         verdict = classify(response.url, html)

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.etree
 import scrapy
@@ -59,10 +59,21 @@ class SitemapSpider(DatedUrlSpider):
         body = self._body(response)
         if body is None:
             return
-        kind, entries = read_sitemap(body)
+        kind, entries, damage, skipped = read_sitemap(body)
         if kind is None:
-            log.warning("not a sitemap: %s", response.url)
+            self._count("dropped/bad_sitemap")
+            log.warning("dropped/bad_sitemap %s: not a sitemap", response.url)
             return
+        if damage:
+            self._count("sitemaps/malformed")
+            self._count("sitemaps/skipped_entries", skipped)
+            log.warning(
+                "malformed sitemap %s (%s): %d entries read, %d damaged ones skipped",
+                response.url,
+                damage,
+                len(entries),
+                skipped,
+            )
         for entry in entries:
             if is_older(parse_when(entry.date), self.since):
                 self._count("skipped/older")
@@ -76,7 +87,8 @@ class SitemapSpider(DatedUrlSpider):
 
     def parse_page(self, response: Response, entry: SitemapEntry) -> Iterator[Document]:
         if not isinstance(response, TextResponse):
-            self._count("pages/not_html")
+            self._count("dropped/not_html")
+            log.info("dropped/not_html %s", response.url)
             return
         html = page_html(response)
         if not entry.is_news:
@@ -102,12 +114,26 @@ class SitemapSpider(DatedUrlSpider):
         except (OSError, EOFError, struct.error, ValueError) as err:
             # ValueError covers Scrapy's "decompressed size over the limit"
             self._count("dropped/bad_sitemap")
-            log.warning("cannot decompress sitemap %s: %s", response.url, err)
+            log.warning("dropped/bad_sitemap %s: cannot decompress: %s", response.url, err)
             return None
 
 
-def read_sitemap(body: bytes) -> tuple[str | None, list[SitemapEntry]]:
-    """``("sitemapindex" | "urlset", entries)``, or ``(None, [])`` when it is neither."""
+class Sitemap(NamedTuple):
+    """What a sitemap body holds. ``kind`` is ``"sitemapindex"``, ``"urlset"`` or None (neither).
+
+    ``damage`` is the parser's first complaint about malformed XML (a truncated download, a
+    bare ``&``): ``entries`` are the ones read cleanly around it, ``skipped`` the ones the
+    parser had to repair.
+    """
+
+    kind: str | None
+    entries: list[SitemapEntry]
+    damage: str | None = None
+    skipped: int = 0
+
+
+def read_sitemap(body: bytes) -> Sitemap:
+    """The entries of a sitemap index or sitemap, read leniently."""
     # Untrusted XML: no entities, no network, no DTDs.
     events = lxml.etree.iterparse(
         BytesIO(body),
@@ -121,23 +147,41 @@ def read_sitemap(body: bytes) -> tuple[str | None, list[SitemapEntry]]:
     )
     kind: str | None = None
     entries: list[SitemapEntry] = []
+    skipped = 0
+    complaints = 0  # the parser's error count when the current entry started
+
+    def errors() -> int:  # the parser recovers from malformed XML, noting what it met
+        return len(events.error_log.filter_from_errors())
+
     try:
         for event, el in events:
             name = _local(el)
             if kind is None:
                 if name not in {"sitemapindex", "urlset"}:
-                    return None, []
+                    return Sitemap(None, [])
                 kind = name
                 continue
-            if event == "end" and name in {"url", "sitemap"}:
-                entry = _entry(el)
-                if entry is not None:
-                    entries.append(entry)
-                el.clear(keep_tail=False)
-    except lxml.etree.XMLSyntaxError:
+            if name not in {"url", "sitemap"}:
+                continue
+            if event == "start":
+                complaints = errors()
+                continue
+            entry = _entry(el)
+            el.clear(keep_tail=False)
+            if errors() > complaints:
+                # Recovery mangles what it repairs ("a?x=1&y=2" becomes "a?x=1=2"; a cut-off
+                # download ends in half a URL): such an entry is not requested.
+                skipped += 1
+            elif entry is not None:
+                entries.append(entry)
+    except lxml.etree.XMLSyntaxError as err:
         if kind is None:
-            return None, []
-    return kind, entries
+            return Sitemap(None, [])
+        return Sitemap(kind, entries, str(err), skipped)
+    if kind is None:
+        return Sitemap(None, [])
+    damage = next(iter(events.error_log.filter_from_errors()), None)
+    return Sitemap(kind, entries, damage.message if damage else None, skipped)
 
 
 def _entry(el: lxml.etree._Element) -> SitemapEntry | None:

@@ -41,6 +41,9 @@ def test_feeds_are_discovered_from_a_page(harbour: NewsSite, tmp_path: Path) -> 
     # Entries pointing off the web (file:, ftp:) are dropped before any request.
     assert run.stat("newsdedup/filtered/scheme") == 2
     assert run.stat("newsdedup/dropped/too_large") == 2
+    # ...and in the run summary, which accounts for every page.
+    assert run.balanced
+    assert "  dropped/too_large  2\n" in run.log
     # The entry's title and date travel with the page.
     first = next(a for a in harbour.articles if harbour.url(a.path) in run.emitted)
     record = next(r for r in run.articles if r["source"] == harbour.url(first.path))

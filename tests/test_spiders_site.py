@@ -63,6 +63,9 @@ def test_emits_every_article_and_no_listing(harbour: NewsSite, tmp_path: Path) -
     assert len(padded) == 2
     assert run.stat("newsdedup/dropped/too_large") == len(padded)
     assert run.log.count("INFO: dropped/too_large") == len(padded)
+    # ...and in the run summary, which accounts for every page.
+    assert run.balanced
+    assert f"  dropped/too_large  {len(padded)}\n" in run.log
     # Nothing off the web, no files that are not pages, nothing twice.
     assert "/media/print-edition.pdf" not in fetched
     answered = [p for p, status in harbour.log if status == 200]

@@ -46,6 +46,9 @@ def test_robots_txt_leads_to_every_sitemap_and_article(harbour: NewsSite, tmp_pa
     # The news sitemap lists the private memo; robots.txt still wins.
     assert not any(p.startswith("/private/") for p in fetched)
     assert run.stat("newsdedup/dropped/too_large") == 2
+    # ...and in the run summary, which accounts for every page.
+    assert run.balanced
+    assert "  dropped/too_large  2\n" in run.log
 
 
 def test_since_skips_old_entries_and_old_child_sitemaps(harbour: NewsSite, tmp_path: Path) -> None:
@@ -66,8 +69,8 @@ def test_since_skips_old_entries_and_old_child_sitemaps(harbour: NewsSite, tmp_p
 
 def test_news_sitemap_fields_are_read(harbour: NewsSite) -> None:
     body = gzip.decompress(gzip.compress(feeds.news_sitemap(harbour, harbour.articles).encode()))
-    kind, entries = read_sitemap(body)
-    assert kind == "urlset"
+    kind, entries, damage, skipped = read_sitemap(body)
+    assert kind == "urlset" and damage is None and skipped == 0
     assert len(entries) == len(harbour.articles)
     first = harbour.articles[0]
     entry = next(e for e in entries if e.loc.endswith(first.path))
@@ -77,21 +80,41 @@ def test_news_sitemap_fields_are_read(harbour: NewsSite) -> None:
 
 
 def test_plain_sitemap_and_junk() -> None:
-    kind, entries = read_sitemap(
+    kind, entries, damage, skipped = read_sitemap(
         b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         b"<url><loc> https://example.com/a </loc><lastmod>2024-05-01</lastmod></url>"
         b"<url><lastmod>2024-05-01</lastmod></url></urlset>"
     )
-    assert kind == "urlset"
+    assert kind == "urlset" and damage is None and skipped == 0
     assert [(e.loc, e.lastmod, e.is_news) for e in entries] == [
         ("https://example.com/a", "2024-05-01", False)
     ]
-    assert read_sitemap(b"<html><body>not a sitemap</body></html>") == (None, [])
+    assert read_sitemap(b"<html><body>not a sitemap</body></html>") == (None, [], None, 0)
+    assert read_sitemap(b"") == (None, [], None, 0)
     # An entity that would expand a file is left alone, never resolved.
     evil = (
         b'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         b"<url><loc>https://example.com/&x;</loc></url></urlset>"
     )
-    kind, entries = read_sitemap(evil)
+    kind, entries, _, _ = read_sitemap(evil)
     assert all("root:" not in e.loc for e in entries)
+
+
+def test_a_truncated_sitemap_keeps_what_it_has_and_says_so() -> None:
+    locs = [f"https://example.com/news/{i}" for i in range(6)]
+    body = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + b"".join(f"<url><loc>{loc}</loc></url>".encode() for loc in locs)
+        + b"</urlset>"
+    )
+    cut = body[: body.index(locs[-1].encode()) + 10]  # a download cut off inside the last entry
+    kind, entries, damage, skipped = read_sitemap(cut)
+    assert kind == "urlset"
+    assert [e.loc for e in entries] == locs[:-1]  # never half a URL
+    assert damage and "Premature end of data" in damage and skipped == 1
+    # A bare & is repaired by dropping it, which would request another URL: skipped too.
+    bare = body.replace(locs[2].encode(), locs[2].encode() + b"?a=1&b=2")
+    kind, entries, damage, skipped = read_sitemap(bare)
+    assert [e.loc for e in entries] == locs[:2] + locs[3:]
+    assert damage and skipped == 1

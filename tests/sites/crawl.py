@@ -41,6 +41,17 @@ class Crawl:
     def stat(self, key: str) -> int:
         return self.stats.get(key, 0)
 
+    @property
+    def balanced(self) -> bool:
+        """The run summary's identity on the crawl's stats: ``seen`` counts every page dropped
+        by the crawl (too large, not HTML) as well as every item."""
+        drops = sum(v for k, v in self.stats.items() if k.startswith("newsdedup/dropped/"))
+        seen = self.stat("newsdedup/seen")
+        return (
+            seen > 0
+            and seen == self.stat("newsdedup/written") + self.stat("newsdedup/known") + drops
+        )
+
 
 def command(
     spider: str,
