@@ -6,7 +6,8 @@ magic bytes whatever the name):
 - ``.html .htm .xhtml .shtml``: one HTML Document per file.
 - ``.txt``: one plain-text Document per file.
 - ``.jsonl .ndjson``: one item per non-blank line, an object with ``html`` or ``text`` (``html``
-  wins when both are there) and optional ``url``, ``title``, ``published``, ``author``.
+  wins when both are there) and optional ``url``, ``title``, ``published``, ``author`` (strings;
+  a field of another type is ignored, with a warning that names the line).
 - ``.warc``: one item per ``response`` or ``resource`` record. Other records (request, metadata,
   warcinfo, revisit, ...) are not inputs and yield nothing.
 - Any other extension, or none: read as HTML when the content starts like an HTML page (saved
@@ -39,6 +40,7 @@ import glob
 import gzip
 import io
 import json
+import logging
 import os
 import re
 import zlib
@@ -59,6 +61,8 @@ from pipeline.errors import Drop, NewsdedupError
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
+
+log = logging.getLogger(__name__)
 
 _KINDS = {
     ".html": "html",
@@ -173,7 +177,9 @@ def load_path(path: Path) -> Iterator[Document | Drop]:
     """The items of one file: one for HTML or text, one per line or record for JSONL or WARC."""
     name = path.name.lower().removesuffix(".gz")
     kind = _KINDS.get(os.path.splitext(name)[1]) or _sniff_kind(path)
-    if kind is None:
+    if isinstance(kind, Drop):
+        yield kind
+    elif kind is None:
         yield Drop("unsupported_type", str(path), os.path.splitext(name)[1] or "no extension")
     elif kind == "jsonl":
         yield from _load_jsonl(path)
@@ -187,9 +193,13 @@ def _read_error(path: Path, exc: OSError) -> NewsdedupError:
     return NewsdedupError(f"cannot read {path}: {exc.strerror or exc}")
 
 
-def _sniff_kind(path: Path) -> str | None:
-    with _open_stream(path) as (stream, _gz):
+def _sniff_kind(path: Path) -> str | Drop | None:
+    """``"warc"`` or ``"html"`` by the first bytes, None for neither; a ``bad_gzip`` Drop when
+    damage hides the bytes that would tell."""
+    with _open_stream(path) as (stream, gz):
         head = stream.read(_SNIFF_BYTES)
+    if gz is not None and gz.error is not None and len(head) < _SNIFF_BYTES:
+        return Drop("bad_gzip", str(path), gz.error)
     if head.startswith(b"WARC/"):
         return "warc"
     for bom, codec in BOMS:
@@ -346,22 +356,26 @@ def _jsonl_item(line: bytes | str, source: str) -> Document | Drop:
         return Drop("bad_json", source, exc.msg)
     if not isinstance(obj, dict):
         return Drop("bad_json", source, f"a JSON {type(obj).__name__}, not an object")
-    url = _str_field(obj, "url")
-    html, text = _str_field(obj, "html"), _str_field(obj, "text")
+    url = _str_field(obj, "url", source)
+    html, text = _str_field(obj, "html", source), _str_field(obj, "text", source)
     if html is not None:
         doc = document_from_html(html, source=source, url=url)
     elif text is not None:
         doc = document_from_text(text, source=source, url=url)
     else:
         return Drop("no_content", source, "no html or text field")
-    doc.title = _str_field(obj, "title")
-    doc.published = _str_field(obj, "published")
-    doc.author = _str_field(obj, "author")
+    doc.title = _str_field(obj, "title", source)
+    doc.published = _str_field(obj, "published", source)
+    doc.author = _str_field(obj, "author", source)
     return doc
 
 
-def _str_field(obj: dict[str, Any], key: str) -> str | None:
+def _str_field(obj: dict[str, Any], key: str, source: str) -> str | None:
+    """A non-blank string field, or None; a field of another type is named in a warning."""
     value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        log.warning("%s: %r is a JSON %s, not a string: ignored", source, key, type(value).__name__)
+        return None
     return value if isinstance(value, str) and value.strip() else None
 
 

@@ -422,6 +422,12 @@ def _bad_files(root: Path) -> dict[str, str]:
         "notes.md": (b"# Notes\n\nSome plain text, not an article.\n", "unsupported_type"),
         "cut.html.gz": (whole[: len(whole) // 2], "bad_gzip"),
         "corrupt.txt.gz": (whole[:10] + bytes(200) + whole[210:], "bad_gzip"),
+        # Under a name that says nothing, damage that hides the first bytes is still bad gzip.
+        "corrupt.page.gz": (whole[:10] + bytes(200) + whole[210:], "bad_gzip"),
+        "notes.md.gz": (
+            gzip.compress(b"# Notes\n\nPlain text, not an article.\n"),
+            "unsupported_type",
+        ),
         "blank.jsonl": (b"\n \n", "empty"),
     }
     for name, (data, _) in files.items():
@@ -562,3 +568,17 @@ def test_seeds_are_two_text_documents_with_stable_ids(tmp_path: Path) -> None:
     copies = [i for i in iter_documents([tmp_path]) if isinstance(i, Document)]
     assert [d.id for d in copies] == [d.id for d in docs]
     assert len({d.id for d in docs}) == 2
+
+
+def test_jsonl_fields_of_the_wrong_type_are_named_and_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "dump.jsonl"
+    line = {"url": 12345, "text": FRENCH * 5, "title": ["a", "list"], "author": "R. Roe"}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="pipeline.loaders"):
+        (doc,) = load_path(path)
+    assert isinstance(doc, Document)
+    assert doc.url is None and doc.title is None and doc.author == "R. Roe"
+    assert f"{path}:1: 'url' is a JSON int, not a string: ignored" in caplog.text
+    assert f"{path}:1: 'title' is a JSON list, not a string: ignored" in caplog.text
