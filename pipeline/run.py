@@ -9,7 +9,7 @@ import logging
 import multiprocessing
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
@@ -91,7 +91,8 @@ def _process_chunk(worker: _Worker, chunk: list[Document | Drop]) -> list[Docume
 
 
 _CHUNK = 8  # items per task: amortises the pickling round trip of one page
-_AHEAD = 4  # chunks queued per worker: keeps the workers busy without reading the input ahead
+_AHEAD = 4  # unfinished chunks per worker: keeps the workers busy while one chunk is slow
+_HELD = 32  # finished chunks per worker held behind a slow one before reading stops
 
 
 def _chunks(items: Iterable[Document | Drop]) -> Iterator[list[Document | Drop]]:
@@ -106,10 +107,11 @@ def process_all(
     """Run the per-document steps, in ``workers`` processes when more than one.
 
     Results come back in input order either way, so the run does not depend on scheduling.
-    Only ``workers * _AHEAD`` chunks are in flight, so a long input is read as it is processed.
-    A worker process that dies (killed, out of memory, a crash in a C extension) ends the run
-    with a ``NewsdedupError`` before anything is written, where ``multiprocessing.Pool`` would
-    wait for its lost task forever.
+    The input is read as it is processed: ``workers * _AHEAD`` chunks are queued or running at
+    a time, so a slow page holds up only its own chunk, and at most ``workers * _HELD``
+    finished chunks wait behind it. A worker process that dies (killed, out of memory, a
+    crash in a C extension) ends the run with a ``NewsdedupError`` before anything is written,
+    where ``multiprocessing.Pool`` would wait for its lost task forever.
     """
     worker = _Worker(cfg)
     if workers <= 1:
@@ -120,8 +122,13 @@ def process_all(
         pending: deque[Future[list[Document | Drop]]] = deque()
         for chunk in _chunks(items):
             pending.append(pool.submit(_process_chunk, worker, chunk))
-            if len(pending) >= workers * _AHEAD:
-                yield from _collect(pending.popleft())
+            while True:
+                while pending and pending[0].done():
+                    yield from _collect(pending.popleft())
+                running = [f for f in pending if not f.done()]
+                if len(running) < workers * _AHEAD and len(pending) < workers * _HELD:
+                    break
+                wait(running, return_when=FIRST_COMPLETED)
         while pending:
             yield from _collect(pending.popleft())
 

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 from pipeline.config import CleanConfig, Config
 from pipeline.document import Document
-from pipeline.errors import NewsdedupError
+from pipeline.errors import Drop, NewsdedupError
 from pipeline.loaders import expand_inputs, iter_documents
 from pipeline.run import Run, process_all
 from tests.conftest import ROOT, SEEDS, read_jsonl, run_cli, run_scrapy
@@ -280,6 +281,25 @@ def test_a_worker_process_that_dies_ends_the_run_with_a_clear_error(
         for item in process_all(items, cfg.clean, workers=2):
             run.add(item)
         assert run.finish().written == 2
+
+
+def test_a_slow_page_holds_up_only_its_own_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While one worker is stuck on a slow page, the other keeps taking work (results still
+    come back in input order): the pages after it are done before it is."""
+    import pipeline.process
+
+    def timed(doc: Document, cfg: CleanConfig) -> Document:
+        if doc.id == "p000":
+            time.sleep(3)
+        raise Drop("timed", detail=repr(time.monotonic()))
+
+    monkeypatch.setattr(pipeline.process, "STEPS", (timed,))
+    items = [Document(id=f"p{i:03d}", source=f"p{i:03d}", text="x") for i in range(200)]
+    results = list(process_all(items, CleanConfig(), workers=2))
+    assert [r.source for r in results] == [d.source for d in items]
+    done = [float(r.detail) for r in results if isinstance(r, Drop)]
+    assert len(done) == len(items)
+    assert max(done[8:]) < done[0]
 
 
 def test_an_unexpected_failure_on_one_page_is_a_counted_drop(
