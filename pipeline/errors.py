@@ -40,10 +40,11 @@ class Rejected:
 
     reason: str
     source: str
+    detail: str = ""
 
     @classmethod
     def of(cls, drop: Drop) -> Rejected:
-        return cls(drop.reason, drop.source)
+        return cls(drop.reason, drop.source, drop.detail)
 
     def to_drop(self) -> Drop:
-        return Drop(self.reason, source=self.source)
+        return Drop(self.reason, source=self.source, detail=self.detail)

@@ -20,7 +20,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.charset import decode_html
 from pipeline.document import Document, make_id
-from pipeline.errors import Drop, NewsdedupError
+from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.loaders import (
     document_from_html,
     document_from_text,
@@ -290,6 +290,9 @@ def test_bad_and_empty_warcs(tmp_path: Path) -> None:
     assert drop(garbage).reason == "bad_warc"
     assert drop(only_request).reason == "no_content"
     assert drop(empty).reason == "empty"
+    # A drop crossing Scrapy as an item keeps what the log says about it.
+    bad = drop(garbage)
+    assert bad.detail and str(Rejected.of(bad).to_drop()) == str(bad)
 
 
 # --- encodings ---------------------------------------------------------------------------------
