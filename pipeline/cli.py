@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -150,8 +151,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     files = expand_inputs(args.inputs)  # fails early, with one line, on a path that names nothing
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    with Run(cfg) as run:
-        items = process_all(iter_documents(files), cfg.clean, cfg.workers)
+    processed = process_all(iter_documents(files), cfg.clean, cfg.workers)
+    with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes
         for item in tqdm(items, disable=not show, unit="doc", desc="cleaning", file=sys.stderr):
             run.add(item)
         summary: RunSummary = run.finish()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import weakref
 from pathlib import Path
 from types import TracebackType
 
@@ -16,7 +17,9 @@ class StateLock:
     """An exclusive, non-blocking ``flock`` on ``STATE/lock``.
 
     The kernel releases it when the process dies, even by SIGKILL, so a crashed run never
-    leaves a stale lock behind. The file keeps the holder's pid for the error message.
+    leaves a stale lock behind. The file keeps the holder's pid for the error message. A
+    forked child (a worker process) closes its copy of the descriptor at once: an ``flock``
+    lasts while any copy is open, so a child that outlived its run would hold the state.
     """
 
     def __init__(self, state_dir: Path) -> None:
@@ -38,10 +41,19 @@ class StateLock:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode("ascii"))
         self._fd = fd
+        _HELD.add(self)
 
     def release(self) -> None:
+        _HELD.discard(self)
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def _forget(self) -> None:
+        """In a forked child: drop this copy of the descriptor, leaving the lock to the parent
+        (closing, unlike ``LOCK_UN``, does not release it while the parent's copy is open)."""
+        if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
@@ -56,3 +68,15 @@ class StateLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+_HELD: weakref.WeakSet[StateLock] = weakref.WeakSet()
+
+
+def _forget_held_locks() -> None:
+    for lock in list(_HELD):
+        lock._forget()
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_held_locks)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -103,7 +106,7 @@ def _chunks(items: Iterable[Document | Drop]) -> Iterator[list[Document | Drop]]
 
 def process_all(
     items: Iterable[Document | Drop], cfg: CleanConfig, workers: int = 1
-) -> Iterator[Document | Drop]:
+) -> Generator[Document | Drop, None, None]:
     """Run the per-document steps, in ``workers`` processes when more than one.
 
     Results come back in input order either way, so the run does not depend on scheduling.
@@ -111,36 +114,65 @@ def process_all(
     a time, so a slow page holds up only its own chunk, and at most ``workers * _HELD``
     finished chunks wait behind it. A worker process that dies (killed, out of memory, a
     crash in a C extension) ends the run with a ``NewsdedupError`` before anything is written,
-    where ``multiprocessing.Pool`` would wait for its lost task forever.
+    where ``multiprocessing.Pool`` would wait for its lost task forever. Closing the generator
+    early, or an error in the input, stops the workers at once, and a worker whose parent
+    died exits within a second.
     """
     worker = _Worker(cfg)
     if workers <= 1:
         yield from map(worker, items)
         return
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    others = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    )
+    finished = False
+    try:
         pending: deque[Future[list[Document | Drop]]] = deque()
         for chunk in _chunks(items):
             pending.append(pool.submit(_process_chunk, worker, chunk))
             while True:
                 while pending and pending[0].done():
-                    yield from _collect(pending.popleft())
+                    yield from pending.popleft().result()
                 running = [f for f in pending if not f.done()]
                 if len(running) < workers * _AHEAD and len(pending) < workers * _HELD:
                     break
                 wait(running, return_when=FIRST_COMPLETED)
         while pending:
-            yield from _collect(pending.popleft())
-
-
-def _collect(future: Future[list[Document | Drop]]) -> list[Document | Drop]:
-    try:
-        return future.result()
+            yield from pending.popleft().result()
+        finished = True
     except BrokenProcessPool as err:
         raise NewsdedupError(
             "a worker process died (killed or out of memory?); nothing was written: "
             "rerun, or use --workers 1 to see which input fails"
         ) from err
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            # Stopped early (an error, the consumer gone): the queued pages are not wanted,
+            # and a page still being worked on may take any time.
+            pool.shutdown(wait=False, cancel_futures=True)
+            mine = set(multiprocessing.active_children()) - others
+            for process in mine:
+                process.terminate()
+            for process in mine:
+                process.join(5)
+                if process.is_alive():
+                    process.kill()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool initializer: a worker whose parent is gone (killed, say) has no one to report to;
+    it exits rather than finish its queue."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="newsdedup-parent-watch", daemon=True).start()
 
 
 class Run:

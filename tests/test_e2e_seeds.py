@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import re
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import psutil
 import pytest
 
 from pipeline.config import CleanConfig, Config
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.loaders import expand_inputs, iter_documents
+from pipeline.lock import StateLock
 from pipeline.run import Run, process_all
 from tests.conftest import ROOT, SEEDS, read_jsonl, run_cli, run_scrapy
 
@@ -300,6 +306,92 @@ def test_a_slow_page_holds_up_only_its_own_chunk(monkeypatch: pytest.MonkeyPatch
     done = [float(r.detail) for r in results if isinstance(r, Drop)]
     assert len(done) == len(items)
     assert max(done[8:]) < done[0]
+
+
+def _pages(n: int, delay: float = 0.0) -> Iterator[Document]:
+    for i in range(n):
+        time.sleep(delay)
+        yield Document(id=f"p{i:03d}", source=f"p{i:03d}", text="x")
+
+
+def test_a_worker_dying_while_the_input_is_read_is_the_same_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a slow input the pool breaks while the next chunk is being read: its submission
+    fails, and that too is a NewsdedupError, not a bare BrokenProcessPool."""
+    import pipeline.process
+
+    def dies_on_one(doc: Document, cfg: CleanConfig) -> Document:
+        if doc.id == "p003":
+            os._exit(9)
+        raise Drop("fine")
+
+    monkeypatch.setattr(pipeline.process, "STEPS", (dies_on_one,))
+    with pytest.raises(NewsdedupError, match="worker process died"):
+        list(process_all(_pages(400, delay=0.02), CleanConfig(), workers=2))
+    assert not multiprocessing.active_children()
+
+
+def test_stopping_early_stops_the_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A consumer that stops (an error while accounting, Ctrl-C) does not wait for the queued
+    pages, nor for a page that takes long."""
+    import pipeline.process
+
+    def slow_on_one(doc: Document, cfg: CleanConfig) -> Document:
+        if doc.id == "p010":
+            time.sleep(60)
+        raise Drop("fine")
+
+    monkeypatch.setattr(pipeline.process, "STEPS", (slow_on_one,))
+    items = process_all(_pages(200), CleanConfig(), workers=2)
+    assert [next(items).source for _ in range(3)] == ["p000", "p001", "p002"]
+    start = time.monotonic()
+    items.close()
+    assert time.monotonic() - start < 10
+    assert not multiprocessing.active_children()
+
+
+def test_workers_exit_when_the_run_is_killed(tmp_path: Path) -> None:
+    """A run killed outright (OOM killer, a timeout) leaves no worker behind: they would go
+    on using CPU, and before the fix held the state's lock until killed by hand."""
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(ROOT)!r})
+import pipeline.process
+from pipeline.config import CleanConfig
+from pipeline.document import Document
+from pipeline.lock import StateLock
+from pipeline.run import process_all
+from pathlib import Path
+
+def slow(doc, cfg):
+    time.sleep(60)
+
+pipeline.process.STEPS = (slow,)
+StateLock(Path({str(tmp_path)!r})).acquire()
+items = (Document(id=str(i), source=str(i), text="x") for i in range(100))
+print("started", flush=True)
+for _ in process_all(items, CleanConfig(), workers=2):
+    pass
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        parent = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 20
+        while len(parent.children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = parent.children()
+        assert len(workers) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    for orphan in alive:
+        orphan.kill()
+    assert not alive and len(gone) == 2
+    with StateLock(tmp_path):  # the next run can start
+        pass
 
 
 def test_an_unexpected_failure_on_one_page_is_a_counted_drop(

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import multiprocessing
+import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,32 @@ def test_lock_is_reusable_after_release(tmp_path: Path) -> None:
     lock.release()
     with StateLock(tmp_path):
         pass
+
+
+def test_a_forked_child_does_not_keep_the_lock(tmp_path: Path) -> None:
+    """A worker process forked during a run must not hold the state once the run is gone: the
+    holder's descriptor is closed without unlocking (as its death would), and the lock is free
+    although the child it forked still runs."""
+    ctx = multiprocessing.get_context("fork")
+    lock = StateLock(tmp_path)
+    lock.acquire()
+    running = ctx.Event()
+
+    def work() -> None:
+        running.set()
+        time.sleep(30)
+
+    child = ctx.Process(target=work)
+    child.start()
+    try:
+        assert running.wait(10)
+        fd = lock._fd
+        assert fd is not None
+        os.close(fd)  # what the kernel does when the holder dies
+        lock._fd = None
+        assert child.is_alive()
+        with StateLock(tmp_path):
+            pass
+    finally:
+        child.kill()
+        child.join()
