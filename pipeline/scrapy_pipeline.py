@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -30,8 +31,10 @@ def _positive(settings: Any, name: str, kind: type[int] | type[float]) -> Any:
     try:
         number = kind(value)
     except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):  # nan would turn the window off unseen; inf is no window
         what = "a whole number" if kind is int else "a number"
-        raise NewsdedupError(f"{name} must be {what}, not {value!r}") from None
+        raise NewsdedupError(f"{name} must be {what}, not {value!r}")
     if number <= 0:
         raise NewsdedupError(f"{name} must be more than 0, not {value!r}")
     return number

@@ -38,6 +38,28 @@ def test_bad_argument_value_exits_non_zero(tmp_path: Path) -> None:
     assert "not a whole number" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "not a number: 'abc'"),
+        ("nan", "not a number: 'nan'"),
+        ("inf", "not a number: 'inf'"),
+        ("0", "must be more than 0: 0"),
+        ("-2", "must be more than 0: -2"),
+    ],
+)
+def test_a_window_must_be_a_positive_number(
+    capsys: pytest.CaptureFixture[str], value: str, message: str
+) -> None:
+    from pipeline.cli import build_parser
+
+    assert build_parser().parse_args(["run", "x", "--window", "2.5"]).window == 2.5
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["run", "x", "--window", value])
+    assert exit_.value.code == 2
+    assert f"argument --window: {message}" in capsys.readouterr().err
+
+
 def test_explain_without_state_is_a_clear_error(tmp_path: Path) -> None:
     proc = run_cli("explain", "a", "b", "--state", str(tmp_path / "none"), check=False)
     assert proc.returncode == 2

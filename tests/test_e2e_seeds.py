@@ -214,6 +214,8 @@ def test_scrapy_files_spider_writes_the_same_articles(
     [
         ("NEWSDEDUP_WINDOW", "abc", "NEWSDEDUP_WINDOW must be a number, not 'abc'"),
         ("NEWSDEDUP_WINDOW", "0", "NEWSDEDUP_WINDOW must be more than 0"),
+        ("NEWSDEDUP_WINDOW", "nan", "NEWSDEDUP_WINDOW must be a number, not 'nan'"),
+        ("NEWSDEDUP_WINDOW", "inf", "NEWSDEDUP_WINDOW must be a number, not 'inf'"),
         ("NEWSDEDUP_MIN_WORDS", "2.5", "NEWSDEDUP_MIN_WORDS must be a whole number"),
         ("NEWSDEDUP_MIN_WORDS", "-3", "NEWSDEDUP_MIN_WORDS must be more than 0"),
     ],
