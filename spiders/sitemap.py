@@ -11,6 +11,7 @@ before that day.
 from __future__ import annotations
 
 import logging
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,8 +123,8 @@ class Sitemap(NamedTuple):
     """What a sitemap body holds. ``kind`` is ``"sitemapindex"``, ``"urlset"`` or None (neither).
 
     ``damage`` is the parser's first complaint about malformed XML (a truncated download, a
-    bare ``&``): ``entries`` are the ones read cleanly around it, ``skipped`` the ones the
-    parser had to repair.
+    bare ``&``): ``entries`` are then the ones that read cleanly on their own, ``skipped`` the
+    damaged ones.
     """
 
     kind: str | None
@@ -132,56 +133,84 @@ class Sitemap(NamedTuple):
     skipped: int = 0
 
 
+# Untrusted XML: no entities, no network, no DTDs.
+_SAFE = dict(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
+_ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:urlset|sitemapindex)\b([^>]*)>")
+_OPEN = re.compile(rb"<(?:[\w.-]+:)?(?:url|sitemap)[\s>]")
+_WHOLE = re.compile(rb"<(?:[\w.-]+:)?(url|sitemap)[\s>].*?</(?:[\w.-]+:)?\1\s*>", re.S)
+
+
 def read_sitemap(body: bytes) -> Sitemap:
-    """The entries of a sitemap index or sitemap, read leniently."""
-    # Untrusted XML: no entities, no network, no DTDs.
+    """The entries of a sitemap index or sitemap, read leniently.
+
+    A well-formed body is read in one streaming pass. A damaged one is read again entry by
+    entry: the recovering parser mangles what it repairs ("a?x=1&y=2" becomes "a?x=1=2"; a
+    cut-off download ends in half a URL), and lxml reports its errors in batches rather than
+    as each entry ends, so only an entry that parses cleanly on its own is kept.
+    """
+    kind, entries, damage = _stream(body)
+    if kind is None:
+        return Sitemap(None, [])
+    if damage is None:
+        return Sitemap(kind, entries)
+    entries, skipped = _entry_by_entry(body)
+    return Sitemap(kind, entries, damage, skipped)
+
+
+def _damage(log: Any) -> str | None:
+    """The first error that is more than an undeclared namespace prefix (``news:`` without
+    its ``xmlns:news``, a common slip that loses nothing)."""
+    return next((e.message for e in log if e.domain_name != "NAMESPACE"), None)
+
+
+def _stream(body: bytes) -> tuple[str | None, list[SitemapEntry], str | None]:
     events = lxml.etree.iterparse(
-        BytesIO(body),
-        events=("start", "end"),
-        recover=True,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        remove_comments=True,
-        huge_tree=False,
+        BytesIO(body), events=("start", "end"), recover=True, huge_tree=False, **_SAFE
     )
     kind: str | None = None
     entries: list[SitemapEntry] = []
-    skipped = 0
-    complaints = 0  # the parser's error count when the current entry started
-
-    def errors() -> int:  # the parser recovers from malformed XML, noting what it met
-        return len(events.error_log.filter_from_errors())
-
     try:
         for event, el in events:
             name = _local(el)
             if kind is None:
                 if name not in {"sitemapindex", "urlset"}:
-                    return Sitemap(None, [])
+                    return None, [], None
                 kind = name
                 continue
-            if name not in {"url", "sitemap"}:
-                continue
-            if event == "start":
-                complaints = errors()
-                continue
-            entry = _entry(el)
-            el.clear(keep_tail=False)
-            if errors() > complaints:
-                # Recovery mangles what it repairs ("a?x=1&y=2" becomes "a?x=1=2"; a cut-off
-                # download ends in half a URL): such an entry is not requested.
-                skipped += 1
-            elif entry is not None:
-                entries.append(entry)
+            if event == "end" and name in {"url", "sitemap"}:
+                entry = _entry(el)
+                el.clear(keep_tail=False)
+                if entry is not None:
+                    entries.append(entry)
     except lxml.etree.XMLSyntaxError as err:
-        if kind is None:
-            return Sitemap(None, [])
-        return Sitemap(kind, entries, str(err), skipped)
-    if kind is None:
-        return Sitemap(None, [])
-    damage = next(iter(events.error_log.filter_from_errors()), None)
-    return Sitemap(kind, entries, damage.message if damage else None, skipped)
+        return kind, entries, _damage(events.error_log) or str(err)
+    return kind, entries, _damage(events.error_log)
+
+
+def _entry_by_entry(body: bytes) -> tuple[list[SitemapEntry], int]:
+    """Each ``<url>``/``<sitemap>`` element of ``body`` parsed alone, under the root's
+    namespace declarations; with the number of damaged ones (an entry cut off counts)."""
+    root = _ROOT.search(body)
+    attributes = root.group(1).rstrip(b"/") if root else b""
+    parser = lxml.etree.XMLParser(recover=True, huge_tree=False, **_SAFE)
+    entries: list[SitemapEntry] = []
+    skipped = 0
+    end = root.end() if root else 0
+    for match in _WHOLE.finditer(body, end):
+        end = match.end()
+        try:
+            wrapper = lxml.etree.fromstring(b"<r" + attributes + b">" + match[0] + b"</r>", parser)
+        except lxml.etree.XMLSyntaxError:
+            wrapper = None
+        if wrapper is None or len(wrapper) != 1 or _damage(parser.error_log):
+            skipped += 1
+            continue
+        entry = _entry(wrapper[0])
+        if entry is not None:
+            entries.append(entry)
+    if _OPEN.search(body, end):
+        skipped += 1
+    return entries, skipped
 
 
 def _entry(el: lxml.etree._Element) -> SitemapEntry | None:
@@ -208,5 +237,7 @@ def _entry(el: lxml.etree._Element) -> SitemapEntry | None:
 
 
 def _local(el: lxml.etree._Element) -> str:
+    """The tag's name without its namespace, or its prefix when the prefix was undeclared (the
+    recovering parser then keeps ``news:news`` as the whole name)."""
     tag = el.tag
-    return lxml.etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2].rpartition(":")[2] if isinstance(tag, str) else ""

@@ -118,3 +118,45 @@ def test_a_truncated_sitemap_keeps_what_it_has_and_says_so() -> None:
     kind, entries, damage, skipped = read_sitemap(bare)
     assert [e.loc for e in entries] == locs[:2] + locs[3:]
     assert damage and skipped == 1
+
+
+def test_every_damaged_entry_of_a_long_sitemap_is_skipped_and_counted() -> None:
+    """lxml reports a recovering parse's errors in batches, not as each entry ends: every
+    damaged entry must still be found, wherever it is, and none requested half repaired."""
+    locs = [f"https://example.com/news/{i:04d}" for i in range(3000)]
+    bad = {7, 1500, 2990}
+    body = (
+        b'<?xml version="1.0"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+        b' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">\n'
+        + b"".join(
+            f"<url><loc>{loc}{'?a=1&b=2' if i in bad else ''}</loc>"
+            f"<news:news><news:title>T{i}</news:title></news:news></url>\n".encode()
+            for i, loc in enumerate(locs)
+        )
+        + b"</urlset>\n"
+    )
+    cut = body[: body.index(locs[-1].encode()) + 12]
+    kind, entries, damage, skipped = read_sitemap(cut)
+    kept = [loc for i, loc in enumerate(locs[:-1]) if i not in bad]
+    assert kind == "urlset" and damage
+    assert [e.loc for e in entries] == kept
+    assert [e.news_title for e in entries[:3]] == ["T0", "T1", "T2"]
+    assert skipped == len(bad) + 1  # and the entry cut off
+
+
+def test_an_undeclared_news_prefix_loses_nothing() -> None:
+    body = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://example.com/a</loc><news:news><news:title>A</news:title>"
+        b"<news:publication_date>2024-05-01</news:publication_date></news:news></url>"
+        b"<url><loc>https://example.com/b</loc></url></urlset>"
+    )
+    kind, entries, damage, skipped = read_sitemap(body)
+    assert (kind, damage, skipped) == ("urlset", None, 0)
+    assert [(e.loc, e.news_title, e.news_published) for e in entries] == [
+        ("https://example.com/a", "A", "2024-05-01"),
+        ("https://example.com/b", None, None),
+    ]
+    # The same slip in a damaged sitemap does not make its good entries look damaged.
+    kind, entries, damage, skipped = read_sitemap(body[:-20])
+    assert [e.loc for e in entries] == ["https://example.com/a"] and skipped == 1 and damage
