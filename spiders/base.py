@@ -35,3 +35,10 @@ class DatedUrlSpider(UrlSpider):
     def __init__(self, url: str = "", since: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(url, *args, **kwargs)
         self.since = since_date(since)
+
+
+def local_name(el: Any) -> str:
+    """An XML element's tag name without its namespace, or without its prefix when the prefix
+    was undeclared (the recovering parser then keeps ``news:news`` as the whole name)."""
+    tag = el.tag
+    return tag.rpartition("}")[2].rpartition(":")[2] if isinstance(tag, str) else ""

@@ -19,7 +19,7 @@ from scrapy.http import Response, TextResponse
 
 from pipeline.document import Document
 from pipeline.fetch import document, is_older, iso, parse_when
-from spiders.base import DatedUrlSpider
+from spiders.base import DatedUrlSpider, local_name
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def parse_feed(body: bytes) -> lxml.etree._Element | None:
         root = lxml.etree.fromstring(body, parser=parser)
     except lxml.etree.XMLSyntaxError:
         return None
-    if root is None or lxml.etree.QName(root).localname.lower() not in {"rss", "feed", "rdf"}:
+    if root is None or local_name(root).lower() not in {"rss", "feed", "rdf"}:
         return None
     return root
 

@@ -27,7 +27,7 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 from pipeline.document import Document
 from pipeline.fetch import document, is_older, iso, page_html, parse_when
 from pipeline.pagetype import classify
-from spiders.base import DatedUrlSpider
+from spiders.base import DatedUrlSpider, local_name
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def _stream(body: bytes) -> tuple[str | None, list[SitemapEntry], str | None]:
     entries: list[SitemapEntry] = []
     try:
         for event, el in events:
-            name = _local(el)
+            name = local_name(el)
             if kind is None:
                 if name not in {"sitemapindex", "urlset"}:
                     return None, [], None
@@ -217,14 +217,15 @@ def _entry(el: lxml.etree._Element) -> SitemapEntry | None:
     fields: dict[str, str] = {}
     news: dict[str, str] = {}
     for child in el:
-        name = _local(child)
+        name = local_name(child)
         if name in {"loc", "lastmod"} and child.text and child.text.strip():
             fields[name] = child.text.strip()
         elif name == "news":
             news["news"] = ""
             for sub in child.iter():
-                if _local(sub) in {"title", "publication_date"} and sub.text and sub.text.strip():
-                    news[_local(sub)] = sub.text.strip()
+                field = local_name(sub)
+                if field in {"title", "publication_date"} and sub.text and sub.text.strip():
+                    news[field] = sub.text.strip()
     loc = fields.get("loc")
     if not loc:
         return None
@@ -234,10 +235,3 @@ def _entry(el: lxml.etree._Element) -> SitemapEntry | None:
         news_title=news.get("title", "") if news else None,
         news_published=news.get("publication_date") if news else None,
     )
-
-
-def _local(el: lxml.etree._Element) -> str:
-    """The tag's name without its namespace, or its prefix when the prefix was undeclared (the
-    recovering parser then keeps ``news:news`` as the whole name)."""
-    tag = el.tag
-    return tag.rpartition("}")[2].rpartition(":")[2] if isinstance(tag, str) else ""

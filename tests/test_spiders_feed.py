@@ -75,3 +75,14 @@ def test_parse_rss_and_atom(harbour: NewsSite) -> None:
         assert [e.title for e in entries] == [a.title for a in items]
         assert all(e.published for e in entries)
     assert parse_feed(b"<!DOCTYPE html><html><head></head><body>rss</body></html>") is None
+
+
+def test_an_rss1_feed_with_an_undeclared_prefix_is_read() -> None:
+    """``rdf:RDF`` without its ``xmlns:rdf`` is kept by the recovering parser under its whole
+    name; reading the root's name must not fail on it."""
+    root = parse_feed(
+        b"<rdf:RDF><channel><title>T</title></channel>"
+        b"<item><title>One</title><link>https://example.com/1</link></item></rdf:RDF>"
+    )
+    assert root is not None
+    assert [(e.link, e.title) for e in feed_entries(root)] == [("https://example.com/1", "One")]
