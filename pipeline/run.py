@@ -153,6 +153,8 @@ def process_all(
         else:
             # Stopped early (an error, the consumer gone): the queued pages are not wanted,
             # and a page still being worked on may take any time.
+            results = getattr(pool, "_result_queue", None)
+            manager = getattr(pool, "_executor_manager_thread", None)
             pool.shutdown(wait=False, cancel_futures=True)
             mine = set(multiprocessing.active_children()) - others
             for process in mine:
@@ -161,6 +163,14 @@ def process_all(
                 process.join(5)
                 if process.is_alive():
                     process.kill()
+            if manager is not None:
+                # A worker killed halfway through sending a large result leaves the pool's
+                # reader thread waiting for the rest, and the interpreter joins that thread at
+                # exit: end the message for it (the workers, the other writers, are gone).
+                manager.join(1)
+                if manager.is_alive() and results is not None:
+                    results._writer.close()
+                    manager.join(5)
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -353,6 +353,39 @@ def test_stopping_early_stops_the_workers_at_once(monkeypatch: pytest.MonkeyPatc
     assert not multiprocessing.active_children()
 
 
+def test_a_run_stopped_early_exits_even_with_large_results_in_flight() -> None:
+    """Workers terminated while sending a large result must not leave the interpreter waiting
+    at exit for the rest of the message (it hung in most runs with 2 MB texts)."""
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(ROOT)!r})
+import pipeline.process
+from pipeline.config import CleanConfig
+from pipeline.document import Document
+from pipeline.run import process_all
+
+BIG = "x" * 2_000_000
+
+def big(doc, cfg):
+    doc.text = BIG
+    return doc
+
+pipeline.process.STEPS = (big,)
+items = process_all(
+    (Document(id=str(i), source=str(i), text="x") for i in range(10**6)), CleanConfig(), 2
+)
+for _ in range(50):
+    next(items)
+items.close()
+print("closed", flush=True)
+"""
+    for _ in range(3):
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 0 and proc.stdout.strip() == "closed", proc.stderr[-2000:]
+
+
 def test_workers_exit_when_the_run_is_killed(tmp_path: Path) -> None:
     """A run killed outright (OOM killer, a timeout) leaves no worker behind: they would go
     on using CPU, and before the fix held the state's lock until killed by hand."""
@@ -370,7 +403,8 @@ def slow(doc, cfg):
     time.sleep(60)
 
 pipeline.process.STEPS = (slow,)
-StateLock(Path({str(tmp_path)!r})).acquire()
+lock = StateLock(Path({str(tmp_path)!r}))
+lock.acquire()
 items = (Document(id=str(i), source=str(i), text="x") for i in range(100))
 print("started", flush=True)
 for _ in process_all(items, CleanConfig(), workers=2):
