@@ -30,7 +30,7 @@ def _positive(settings: Any, name: str, kind: type[int] | type[float]) -> Any:
         return None
     try:
         number = kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf) from Python code
         number = math.nan
     if not math.isfinite(number):  # nan would turn the window off unseen; inf is no window
         what = "a whole number" if kind is int else "a number"

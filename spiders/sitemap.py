@@ -137,7 +137,13 @@ class Sitemap(NamedTuple):
 _SAFE = dict(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
 _ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:urlset|sitemapindex)\b([^>]*)>")
 _OPEN = re.compile(rb"<(?:[\w.-]+:)?(?:url|sitemap)[\s>]")
-_WHOLE = re.compile(rb"<(?:[\w.-]+:)?(url|sitemap)[\s>].*?</(?:[\w.-]+:)?\1\s*>", re.S)
+# An entry runs to its closing tag, never past the next entry's opening tag: one missing
+# ``</url>`` loses one entry, not the next, and the scan stays linear in the body.
+_WHOLE = re.compile(
+    rb"<(?:[\w.-]+:)?(url|sitemap)[\s>](?:(?!<(?:[\w.-]+:)?(?:url|sitemap)[\s>]).)*?"
+    rb"</(?:[\w.-]+:)?\1\s*>",
+    re.S,
+)
 
 
 def read_sitemap(body: bytes) -> Sitemap:
@@ -189,7 +195,7 @@ def _stream(body: bytes) -> tuple[str | None, list[SitemapEntry], str | None]:
 
 def _entry_by_entry(body: bytes) -> tuple[list[SitemapEntry], int]:
     """Each ``<url>``/``<sitemap>`` element of ``body`` parsed alone, under the root's
-    namespace declarations; with the number of damaged ones (an entry cut off counts)."""
+    namespace declarations; with the number of damaged ones (an entry never closed counts)."""
     root = _ROOT.search(body)
     attributes = root.group(1).rstrip(b"/") if root else b""
     parser = lxml.etree.XMLParser(recover=True, huge_tree=False, **_SAFE)
@@ -197,6 +203,7 @@ def _entry_by_entry(body: bytes) -> tuple[list[SitemapEntry], int]:
     skipped = 0
     end = root.end() if root else 0
     for match in _WHOLE.finditer(body, end):
+        skipped += len(_OPEN.findall(body, end, match.start()))  # entries never closed
         end = match.end()
         try:
             wrapper = lxml.etree.fromstring(b"<r" + attributes + b">" + match[0] + b"</r>", parser)
@@ -208,8 +215,7 @@ def _entry_by_entry(body: bytes) -> tuple[list[SitemapEntry], int]:
         entry = _entry(wrapper[0])
         if entry is not None:
             entries.append(entry)
-    if _OPEN.search(body, end):
-        skipped += 1
+    skipped += len(_OPEN.findall(body, end))  # the last ones, cut off
     return entries, skipped
 
 

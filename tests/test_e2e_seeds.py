@@ -234,6 +234,9 @@ def test_scrapy_settings_are_checked_like_the_cli_options(
     assert default.clean.min_words == CleanConfig().min_words
     with pytest.raises(NewsdedupError, match=re.escape(message)):
         config_from_settings(Settings({name: value}))
+    # Settings given from Python code rather than -s strings: the same errors.
+    with pytest.raises(NewsdedupError, match="must be a whole number, not inf"):
+        config_from_settings(Settings({"NEWSDEDUP_MIN_WORDS": float("inf")}))
 
 
 def test_bad_files_are_counted_drops(tmp_path: Path) -> None:

@@ -143,6 +143,17 @@ def test_every_damaged_entry_of_a_long_sitemap_is_skipped_and_counted() -> None:
     assert [e.news_title for e in entries[:3]] == ["T0", "T1", "T2"]
     assert skipped == len(bad) + 1  # and the entry cut off
 
+    # An entry that is never closed loses itself, not the next one; entries without any
+    # closing tag are each counted (and found in time linear in the body).
+    unclosed = body.replace(b"T5</news:title></news:news></url>", b"T5</news:title></news:news>")
+    assert unclosed != body
+    kind, entries, damage, skipped = read_sitemap(unclosed)
+    assert [e.loc for e in entries] == [loc for i, loc in enumerate(locs) if i not in bad | {5}]
+    assert damage and skipped == len(bad) + 1
+    never = body.replace(b"</url>", b"")
+    kind, entries, damage, skipped = read_sitemap(never)
+    assert (kind, entries, skipped) == ("urlset", [], len(locs))
+
 
 def test_an_undeclared_news_prefix_loses_nothing() -> None:
     body = (
