@@ -39,6 +39,16 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, host, path, query, ""))
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with any lone surrogate (a JSON ``"\\ud800"``, a file name's undecodable byte
+    as ``os.fsdecode`` keeps it) replaced by U+FFFD, so that it can be written as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def make_id(url: str | None, content: bytes | str = b"") -> str:
     """A stable id: from the canonical URL when there is one, else from the content."""
     if url:

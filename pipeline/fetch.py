@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import date
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -39,44 +38,6 @@ def since_date(arg: str | None) -> date | None:
         return date.fromisoformat(arg)
     except ValueError:
         raise NewsdedupError(f"since must be YYYY-MM-DD, not {arg!r}") from None
-
-
-def parse_when(text: str | None) -> datetime | date | None:
-    """A W3C/ISO 8601 date or datetime (sitemaps, Atom) or an RFC 822 one (RSS), else None."""
-    if not text:
-        return None
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def day_of(when: datetime | date) -> date:
-    """The calendar day, in UTC when the time zone is known."""
-    if isinstance(when, datetime):
-        return when.astimezone(UTC).date() if when.tzinfo else when.date()
-    return when
-
-
-def iso(when: datetime | date | None) -> str | None:
-    """ISO 8601 for ``Document.published``: UTC when the zone is known, a bare date for a date."""
-    if when is None:
-        return None
-    if isinstance(when, datetime) and when.tzinfo:
-        return when.astimezone(UTC).isoformat()
-    return when.isoformat()
-
-
-def is_older(when: datetime | date | None, since: date | None) -> bool:
-    """True when ``when`` is known and before ``since``; an undated entry is never too old."""
-    return since is not None and when is not None and day_of(when) < since
 
 
 @lru_cache(maxsize=4096)

@@ -56,7 +56,8 @@ from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.charset import BOMS, decode
 from pipeline.charset import decode_html as decode_html  # the spiders and benches decode bodies too
-from pipeline.document import Document, make_id
+from pipeline.dates import iso, parse_when
+from pipeline.document import Document, make_id, without_surrogates
 from pipeline.errors import Drop, NewsdedupError
 
 if TYPE_CHECKING:
@@ -354,6 +355,10 @@ def _jsonl_item(line: bytes | str, source: str) -> Document | Drop:
         obj = json.loads(line.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         return Drop("bad_json", source, exc.msg)
+    except RecursionError:
+        return Drop("bad_json", source, "nested too deeply")
+    except ValueError:  # Python's limit on integer digits; all else is a JSONDecodeError
+        return Drop("bad_json", source, "a number of more than 4,300 digits")
     if not isinstance(obj, dict):
         return Drop("bad_json", source, f"a JSON {type(obj).__name__}, not an object")
     url = _str_field(obj, "url", source)
@@ -365,18 +370,22 @@ def _jsonl_item(line: bytes | str, source: str) -> Document | Drop:
     else:
         return Drop("no_content", source, "no html or text field")
     doc.title = _str_field(obj, "title", source)
-    doc.published = _str_field(obj, "published", source)
     doc.author = _str_field(obj, "author", source)
+    published = _str_field(obj, "published", source)
+    doc.published = iso(parse_when(published))
+    if published and doc.published is None:
+        log.warning("%s: 'published' is not an ISO 8601 or RFC 822 date: ignored", source)
     return doc
 
 
 def _str_field(obj: dict[str, Any], key: str, source: str) -> str | None:
-    """A non-blank string field, or None; a field of another type is named in a warning."""
+    """A non-blank string field, or None; a field of another type is named in a warning. A
+    lone surrogate escape (``"\\ud800"``, valid JSON but not text) becomes U+FFFD."""
     value = obj.get(key)
     if value is not None and not isinstance(value, str):
         log.warning("%s: %r is a JSON %s, not a string: ignored", source, key, type(value).__name__)
         return None
-    return value if isinstance(value, str) and value.strip() else None
+    return without_surrogates(value) if isinstance(value, str) and value.strip() else None
 
 
 # --- WARC --------------------------------------------------------------------------------------

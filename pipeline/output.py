@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.document import Document
+from pipeline.document import Document, without_surrogates
 from pipeline.group import Cluster, Link
 
 ARTICLES = "articles.jsonl"
@@ -41,6 +41,16 @@ ARTICLE_FIELDS = (
     "relation",
     "duplicate_of",
 )
+
+
+def _read_umask() -> int:
+    """The process's umask (read once, at import: reading it means setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def article_record(doc: Document) -> dict[str, Any]:
@@ -83,9 +93,11 @@ def cluster_record(cluster: Cluster) -> dict[str, Any]:
 
 
 def dumps_jsonl(records: Iterable[Mapping[str, Any]]) -> bytes:
-    """Canonical JSONL: keys in a fixed order, UTF-8, one record a line."""
+    """Canonical JSONL: keys in a fixed order, UTF-8, one record a line. (A file name that is
+    not UTF-8 is written with U+FFFD for its undecodable bytes.)"""
     return b"".join(
-        json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        without_surrogates(json.dumps(r, ensure_ascii=False, separators=(",", ":"))).encode()
+        + b"\n"
         for r in records
     )
 
@@ -95,6 +107,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide the output from readers
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -17,8 +17,9 @@ import lxml.etree
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
-from pipeline.fetch import document, is_older, iso, parse_when
+from pipeline.fetch import document
 from spiders.base import DatedUrlSpider, local_name
 
 log = logging.getLogger(__name__)

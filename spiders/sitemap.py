@@ -24,8 +24,9 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
+from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
-from pipeline.fetch import document, is_older, iso, page_html, parse_when
+from pipeline.fetch import document, page_html
 from pipeline.pagetype import classify
 from spiders.base import DatedUrlSpider, local_name
 

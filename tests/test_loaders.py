@@ -145,7 +145,7 @@ def test_jsonl_lines_become_documents_with_their_fields(tmp_path: Path) -> None:
     assert (a.source, b.source, c.source) == (f"{path}:1", f"{path}:4", f"{path}:5")
     assert a.html == page(ENGLISH).replace("\r\n", "\n") and a.text == ""
     assert (a.url, a.title, a.author, a.published) == (
-        "https://ex.example/a", "A", "Ann", "2024-05-01T10:00:00Z",
+        "https://ex.example/a", "A", "Ann", "2024-05-01T10:00:00+00:00",
     )  # fmt: skip
     assert a.id == make_id("https://ex.example/a") and a.id != "ignored"
     assert b.html is None and b.text == FRENCH and b.id == make_id(None, FRENCH)
@@ -162,14 +162,19 @@ def test_jsonl_bad_lines_are_dropped_and_the_good_ones_still_load(tmp_path: Path
             json.dumps({"url": "https://ex.example/x", "title": "no body"}),
             json.dumps({"text": "   "}),
             json.dumps({"html": 42}),
+            "[" * 100_000 + "]" * 100_000,
+            '{"text": "x", "n": ' + "9" * 5000 + "}",
             json.dumps({"text": "last"}),
         ]),
         encoding="utf-8",
     )  # fmt: skip
     items = list(load_path(path))
     assert reasons(items) == ["doc", "bad_json", "bad_json", "no_content", "no_content",
-                              "no_content", "doc"]  # fmt: skip
-    assert [i.source for i in items] == [f"{path}:{n}" for n in range(1, 8)]
+                              "no_content", "bad_json", "bad_json", "doc"]  # fmt: skip
+    assert [i.source for i in items] == [f"{path}:{n}" for n in range(1, 10)]
+    assert [i.detail for i in items if isinstance(i, Drop)][-2:] == [
+        "nested too deeply", "a number of more than 4,300 digits"
+    ]  # fmt: skip
     assert [i.text for i in items if isinstance(i, Document)] == ["first", "last"]
 
 
@@ -585,3 +590,26 @@ def test_jsonl_fields_of_the_wrong_type_are_named_and_ignored(
     assert doc.url is None and doc.title is None and doc.author == "R. Roe"
     assert f"{path}:1: 'url' is a JSON int, not a string: ignored" in caplog.text
     assert f"{path}:1: 'title' is a JSON list, not a string: ignored" in caplog.text
+
+
+def test_jsonl_text_that_cannot_be_utf8_and_dates_that_are_not_dates(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lone surrogate escape is valid JSON but not text: it becomes U+FFFD instead of failing
+    the run where the text is hashed or written. A date that does not parse is named and left
+    out, so the output keeps to its schema."""
+    path = tmp_path / "dump.jsonl"
+    path.write_text(
+        '{"text": "' + "word " * 100 + 'end \\ud800", "title": "T \\udfff", '
+        '"url": "https://ex.example/\\ud800", "published": "99999-99-99"}\n'
+        + json.dumps({"text": "other " * 100, "published": "Wed, 01 May 2024 10:00:00 GMT"})
+        + "\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING", logger="pipeline.loaders"):
+        first, second = load_path(path)
+    assert isinstance(first, Document) and isinstance(second, Document)
+    assert first.text.endswith("end \ufffd") and first.title == "T \ufffd"
+    assert first.url == "https://ex.example/\ufffd" and first.published is None
+    assert f"{path}:1: 'published' is not an ISO 8601 or RFC 822 date: ignored" in caplog.text
+    assert second.published == "2024-05-01T10:00:00+00:00"

@@ -61,3 +61,23 @@ def test_redone_run_reuses_its_folder(tmp_path: Path) -> None:
     other = write_outputs(tmp_path, [_doc("b")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
     assert other is not None and other.startswith("20260101T090000Z-") and other != first
     assert len(list((tmp_path / RUNS).iterdir())) == 2
+
+
+def test_outputs_are_readable_as_the_umask_allows(tmp_path: Path) -> None:
+    """Not mkstemp's 0600: a consumer running as another user reads them like any file."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    write_atomic(tmp_path / "a.jsonl", b"{}\n")
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    assert (tmp_path / "a.jsonl").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    assert (tmp_path / "a.jsonl").stat().st_mode & 0o044 == 0o044 & ~mask
+
+
+def test_a_file_name_that_is_not_utf8_is_written_with_replacement_characters(
+    tmp_path: Path,
+) -> None:
+    """``os.fsdecode`` keeps an undecodable byte of a name as a lone surrogate; one such name
+    must not fail the whole run when its source is written."""
+    name = os.fsdecode(b"caf\xe9.html")
+    assert dumps_jsonl([{"source": name}]) == '{"source":"caf\ufffd.html"}\n'.encode()

@@ -1,0 +1,46 @@
+"""Dates as feeds, sitemaps and JSONL inputs give them, and as ``Document.published`` keeps them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+
+__all__ = ["day_of", "is_older", "iso", "parse_when"]
+
+
+def parse_when(text: str | None) -> datetime | date | None:
+    """A W3C/ISO 8601 date or datetime (sitemaps, Atom) or an RFC 822 one (RSS), else None."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def day_of(when: datetime | date) -> date:
+    """The calendar day, in UTC when the time zone is known."""
+    if isinstance(when, datetime):
+        return when.astimezone(UTC).date() if when.tzinfo else when.date()
+    return when
+
+
+def iso(when: datetime | date | None) -> str | None:
+    """ISO 8601 for ``Document.published``: UTC when the zone is known, a bare date for a date."""
+    if when is None:
+        return None
+    if isinstance(when, datetime) and when.tzinfo:
+        return when.astimezone(UTC).isoformat()
+    return when.isoformat()
+
+
+def is_older(when: datetime | date | None, since: date | None) -> bool:
+    """True when ``when`` is known and before ``since``; an undated entry is never too old."""
+    return since is not None and when is not None and day_of(when) < since
