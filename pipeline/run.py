@@ -173,6 +173,19 @@ def process_all(
                     manager.join(5)
 
 
+def _must_be_a_directory(path: Path, what: str) -> None:
+    """``path`` is a directory, or can become one: neither it nor an ancestor is a file."""
+    try:
+        for place in (path, *path.parents):
+            if place.exists():
+                if not place.is_dir():
+                    where = "" if place == path else f" ({place} is a file)"
+                    raise NewsdedupError(f"{what} {path} cannot be a directory{where}")
+                return
+    except OSError as err:
+        raise NewsdedupError(f"cannot use {what} {path}: {err.strerror or err}") from None
+
+
 def _exit_with_parent(parent: int) -> None:
     """Pool initializer: a worker whose parent is gone (killed, say) has no one to report to;
     it exits rather than finish its queue."""
@@ -201,7 +214,10 @@ class Run:
         self.on_written: list[Callable[[list[Document]], None]] = []
 
     def open(self) -> Run:
+        # Checked before any work, not found out when the outputs are written.
+        _must_be_a_directory(self.cfg.out_dir, "the output directory")
         if not is_remote_state(self.cfg.state):
+            _must_be_a_directory(Path(self.cfg.state), "the state directory")
             self._lock = StateLock(Path(self.cfg.state))
             self._lock.acquire()
         try:

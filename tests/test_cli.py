@@ -127,3 +127,20 @@ def test_extraction_libraries_per_page_warnings_only_with_verbose(tmp_path: Path
         "-v", "run", str(pages), "--out", str(tmp_path / "out2"), "--state", str(tmp_path / "s2")
     )
     assert "WARNING trafilatura" in loud.stderr
+
+
+@pytest.mark.parametrize("option", ["--out", "--state"])
+@pytest.mark.parametrize("under", [False, True])
+def test_an_output_or_state_path_that_is_a_file_is_refused_before_any_work(
+    tmp_path: Path, option: str, under: bool
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("a file\n")
+    target = taken / "sub" if under else taken
+    args = {"--out": str(tmp_path / "o"), "--state": str(tmp_path / "s"), option: str(target)}
+    proc = run_cli("run", str(SEEDS), *(x for kv in args.items() for x in kv), check=False)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    what = "output" if option == "--out" else "state"
+    assert line.startswith(f"newsdedup: error: the {what} directory {target} cannot be a directory")
+    assert "Traceback" not in proc.stderr and taken.read_text() == "a file\n"
