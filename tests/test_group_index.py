@@ -12,7 +12,7 @@ import pytest
 import pipeline.group.batch
 from pipeline.config import GroupConfig
 from pipeline.group.bandstore import FANOUT, BandStore
-from pipeline.group.batch import _agreements, _pack, _packed, make_signature
+from pipeline.group.batch import _agreements, _could_link, _pack, _packed, make_signature
 from pipeline.group.index import SKETCH_BITS, DocRecord, LshEntry, open_index, shared_bands
 from pipeline.group.links import Evidence, Match
 
@@ -215,6 +215,25 @@ def test_packed_sketches_count_equal_values_exactly() -> None:
     b[changed] ^= flips[changed]
     packed = _pack(np.vstack([a, b]))
     assert np.array_equal(_agreements(packed[:200], packed[200:]), (a == b).sum(axis=1))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_the_link_precheck_in_blocks_decides_as_in_one_piece(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Two long articles are compared a block of passages at a time (all at once, two texts of
+    30,000 passages needed 54 GiB): the decision is the same whatever the block."""
+    monkeypatch.setattr(pipeline.group.batch, "_CHUNK", chunk)
+    rng = np.random.default_rng(11)
+    a = rng.integers(0, 1 << SKETCH_BITS, size=(40, CFG.num_perm), dtype=np.uint8)
+    b = rng.integers(0, 1 << SKETCH_BITS, size=(30, CFG.num_perm), dtype=np.uint8)
+    need = min(CFG.min_shared_passages, CFG.min_shared_with_headings)
+    decisions = []
+    for shared in range(need + 1):
+        b2 = b.copy()
+        b2[:shared] = a[5 : 5 + shared]  # ``shared`` passages of b are copies of a's
+        decisions.append(_could_link(_pack(a), _pack(b2), CFG))
+    assert decisions == [False] * need + [True]
 
 
 def test_sketches_are_read_and_packed_a_chunk_at_a_time(

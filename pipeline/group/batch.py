@@ -154,12 +154,18 @@ def _could_link(a: np.ndarray, b: np.ndarray, cfg: GroupConfig) -> bool:
     Most candidate pairs share one passage (a quote, a stock sentence) and cannot link, since
     a link needs ``min_shared_passages``; this spares them the exact comparison.
     """
-    width = _PER_WORD * a.shape[1]
-    agree = _agreements(a[:, None, :], b[None, :, :])
-    close = agree >= (cfg.verify_estimate * (1 - _CHANCE) + _CHANCE) * width
+    threshold = (cfg.verify_estimate * (1 - _CHANCE) + _CHANCE) * _PER_WORD * a.shape[1]
     need = min(cfg.min_shared_passages, cfg.min_shared_with_headings)
-    rows, cols = np.count_nonzero(close.any(axis=1)), np.count_nonzero(close.any(axis=0))
-    return int(min(rows, cols)) >= need
+    rows = 0
+    cols = np.zeros(b.shape[0], dtype=bool)
+    # A block of ``a``'s passages against all of ``b``'s at a time: two articles of thousands
+    # of passages each would otherwise need gigabytes at once.
+    step = max(1, _CHUNK // max(1, b.shape[0] * a.shape[1]))
+    for start in range(0, a.shape[0], step):
+        close = _agreements(a[start : start + step, None, :], b[None, :, :]) >= threshold
+        rows += int(np.count_nonzero(close.any(axis=1)))
+        cols |= close.any(axis=0)
+    return min(rows, int(np.count_nonzero(cols))) >= need
 
 
 def _boilerplate(col: Collisions, base: np.ndarray, cfg: GroupConfig) -> tuple[I64, I64]:
