@@ -119,6 +119,9 @@ def test_extraction_libraries_per_page_warnings_only_with_verbose(tmp_path: Path
     pages.mkdir()
     # Nothing to extract: trafilatura logs "discarding data" for such a page.
     (pages / "empty.html").write_text("<html><body><div><span></span></div></body></html>")
+    # Not HTML at all: trafilatura logs an ERROR, "parsed tree length: 0", per such page.
+    (pages / "x.html").write_text('<?xml version="1.0"?><x/>')
+    (pages / "bare.html").write_text("<html></html>")
     out = tmp_path / "out"
     quiet = run_cli("run", str(pages), "--out", str(out), "--state", str(tmp_path / "s1"))
     assert "no main text found" in quiet.stderr  # the run's own warning, once
