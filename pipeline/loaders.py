@@ -7,7 +7,8 @@ magic bytes whatever the name):
 - ``.txt``: one plain-text Document per file.
 - ``.jsonl .ndjson``: one item per non-blank line, an object with ``html`` or ``text`` (``html``
   wins when both are there) and optional ``url``, ``title``, ``published``, ``author`` (strings;
-  a field of another type is ignored, with a warning that names the line).
+  a field of another type, or a ``published`` that is not an ISO 8601 or RFC 822 date, is
+  ignored with a warning that names the line).
 - ``.warc``: one item per ``response`` or ``resource`` record. Other records (request, metadata,
   warcinfo, revisit, ...) are not inputs and yield nothing.
 - Any other extension, or none: read as HTML when the content starts like an HTML page (saved
