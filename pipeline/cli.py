@@ -152,7 +152,9 @@ def _run(args: argparse.Namespace) -> int:
         clean=replace(CleanConfig(), min_words=args.min_words),
         group=replace(GroupConfig(), window_days=args.window),
     )
-    files = expand_inputs(args.inputs)  # fails early, with one line, on a path that names nothing
+    own = [cfg.out_dir] + ([] if is_remote_state(cfg.state) else [Path(cfg.state)])
+    # fails early, with one line, on a path that names nothing
+    files = expand_inputs(args.inputs, leave_out=own)
     show = sys.stderr.isatty() if args.progress is None else args.progress
     processed = process_all(iter_documents(files), cfg.clean, cfg.workers)
     with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes

@@ -94,18 +94,33 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # --- finding the files -------------------------------------------------------------------------
 
 
-def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] = ()) -> list[Path]:
     """Files, directories (recursive) and globs to a sorted list of unique files.
 
     Hidden files and directories are skipped inside a directory or glob (as the shell does), but
-    read when named. The order depends only on the paths, never on the order of ``inputs``.
+    read when named. So are files under the ``leave_out`` directories (the run's own output and
+    state: ``newsdedup run .`` must not read back what earlier runs wrote). The order depends
+    only on the paths, never on the order of ``inputs``.
     """
+    outside = [Path(d).resolve() for d in leave_out]
     found: dict[Path, Path] = {}
+    left_out = 0
     for name in inputs:
+        named = Path(name).is_file()
         for path in _expand_one(str(name)):
             key = path.resolve()
+            if not named and any(key.is_relative_to(d) for d in outside):
+                left_out += 1
+                continue
             if key not in found or path.parts < found[key].parts:
                 found[key] = path
+    if left_out:
+        where = ", ".join(str(d) for d in leave_out)
+        if not found:
+            raise NewsdedupError(f"no inputs outside the output and state directories ({where})")
+        log.warning(
+            "left out %d files under the output and state directories (%s)", left_out, where
+        )
     return sorted(found.values(), key=lambda p: p.parts)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,26 @@ def test_an_output_or_state_path_that_is_a_file_is_refused_before_any_work(
     what = "output" if option == "--out" else "state"
     assert line.startswith(f"newsdedup: error: the {what} directory {target} cannot be a directory")
     assert "Traceback" not in proc.stderr and taken.read_text() == "a file\n"
+
+
+def test_a_run_over_a_tree_holding_its_own_output_does_not_read_it_back(tmp_path: Path) -> None:
+    """``newsdedup run .`` with the default ``output/`` inside ``.``: the articles it wrote
+    (and the state's files) are not inputs of the next run."""
+    tree = tmp_path / "tree"
+    shutil.copytree(SEEDS, tree / "seeds")
+    out, state = tree / "output", tree / "output" / "state"
+    args = ("run", str(tree), "--out", str(out), "--state", str(state), "--json")
+    first = json.loads(run_cli(*args).stdout)
+    assert (first["seen"], first["written"]) == (2, 2)
+    again = run_cli(*args)
+    summary = json.loads(again.stdout)
+    assert (summary["seen"], summary["written"], summary["known"]) == (2, 0, 2)
+    assert summary["dropped"] == {}
+    assert "left out" in again.stderr and str(out) in again.stderr
+    # Named explicitly, an output file is read like any other input.
+    named = json.loads(run_cli(*args[:1], str(out / "articles.jsonl"), *args[2:]).stdout)
+    assert named["seen"] == 2
+    # Nothing but output left: one clear line.
+    only = run_cli("run", str(out), "--out", str(out), "--state", str(state), check=False)
+    assert only.returncode == 2
+    assert "no inputs outside the output and state directories" in only.stderr
