@@ -106,7 +106,7 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
     found: dict[Path, Path] = {}
     left_out = 0
     for name in inputs:
-        named = Path(name).is_file()
+        named = os.path.isfile(name)  # False, not an error, when it cannot be read
         for path in _expand_one(str(name)):
             key = path.resolve()
             if not named and any(key.is_relative_to(d) for d in outside):
