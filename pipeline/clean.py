@@ -63,7 +63,9 @@ _SPACES = re.compile(
     r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{2,}"
     r"|[\t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
 )
-_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+# Zero-width characters and soft hyphens; control characters too (a NUL from a JSONL escape:
+# many stores of text, PostgreSQL's among them, refuse it).
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\u00ad]")
 _BULLET = re.compile(r"^(?:[-*•·▪►»◦‣]|\d{1,2}[.)])\s+")
 _NOTHING_LEFT = re.compile(r"^[\W_]*$")
 _TITLE_KEY_DROP = re.compile(r"[^\w\s]+")
@@ -133,7 +135,8 @@ def clean(doc: Document, cfg: CleanConfig) -> Document:
         raise Drop("too_short", source=doc.source, detail=f"{words} words")
     if looks_like_listing(result.text):
         raise Drop("not_article", source=doc.source, detail="mostly short link-like lines")
-    return dataclasses.replace(doc, text=result.text, title=doc.title or result.title)
+    title = _INVISIBLE.sub("", doc.title) if doc.title else result.title
+    return dataclasses.replace(doc, text=result.text, title=title)
 
 
 def looks_like_listing(text: str) -> bool:

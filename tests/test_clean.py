@@ -760,3 +760,18 @@ def test_short_sentence_lines_are_not_link_like() -> None:
         "Servers are far away.",
     ]
     assert not looks_like_listing("\n".join(lines * 2))
+
+
+def test_control_characters_do_not_reach_the_output() -> None:
+    """A NUL or another C0 control (from a JSONL escape, a broken export) is removed from the
+    text and the title; tabs and line breaks are whitespace as before."""
+    body = "\n\n".join(
+        f"Paragraph {i} of the report says the harbour\x00 reopened on Monday after the storm, "
+        f"officials\x07 said, and ships\x1b were moving again.\tCargo resumed."
+        for i in range(8)
+    )
+    doc = Document(id="c", source="c.jsonl:1", text=body, title="Harbour\x00 reopens")
+    out = clean(doc, CleanConfig())
+    assert out.title == "Harbour reopens"
+    assert not any(ord(c) < 32 and c != "\n" for c in out.text)
+    assert "the harbour reopened on Monday" in out.text and "moving again. Cargo" in out.text
