@@ -152,9 +152,8 @@ def _run(args: argparse.Namespace) -> int:
         clean=replace(CleanConfig(), min_words=args.min_words),
         group=replace(GroupConfig(), window_days=args.window),
     )
-    own = [cfg.out_dir] + ([] if is_remote_state(cfg.state) else [Path(cfg.state)])
     # fails early, with one line, on a path that names nothing
-    files = expand_inputs(args.inputs, leave_out=own)
+    files = expand_inputs(args.inputs, leave_out=cfg.own_directories())
     show = sys.stderr.isatty() if args.progress is None else args.progress
     processed = process_all(iter_documents(files), cfg.clean, cfg.workers)
     with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes

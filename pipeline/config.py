@@ -79,3 +79,7 @@ class Config:
     workers: int = 1
     clean: CleanConfig = field(default_factory=CleanConfig)
     group: GroupConfig = field(default_factory=GroupConfig)
+
+    def own_directories(self) -> list[Path]:
+        """What the run writes on this machine: not to be read back as its input."""
+        return [self.out_dir] + ([] if is_remote_state(self.state) else [Path(self.state)])

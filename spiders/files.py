@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import scrapy
 
-from pipeline.config import is_remote_state
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.loaders import expand_inputs, iter_documents
@@ -25,7 +23,6 @@ class FilesSpider(scrapy.Spider):
         self.paths = [p for p in path.split(",") if p]
 
     async def start(self) -> AsyncIterator[Document | Rejected]:
-        cfg = config_from_settings(self.settings)
-        own = [cfg.out_dir] + ([] if is_remote_state(cfg.state) else [Path(cfg.state)])
+        own = config_from_settings(self.settings).own_directories()
         for item in iter_documents(expand_inputs(self.paths, leave_out=own)):
             yield Rejected.of(item) if isinstance(item, Drop) else item
