@@ -42,3 +42,10 @@ def local_name(el: Any) -> str:
     was undeclared (the recovering parser then keeps ``news:news`` as the whole name)."""
     tag = el.tag
     return tag.rpartition("}")[2].rpartition(":")[2] if isinstance(tag, str) else ""
+
+
+# Feeds and sitemaps are untrusted XML: no entities, no network, no DTDs, no huge trees; and
+# parsed leniently, since malformed ones are common.
+SAFE_XML: dict[str, bool] = dict(
+    recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+)

@@ -20,7 +20,7 @@ from scrapy.http import Response, TextResponse
 from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
 from pipeline.fetch import document
-from spiders.base import DatedUrlSpider, local_name
+from spiders.base import SAFE_XML, DatedUrlSpider, local_name
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,7 @@ def parse_feed(body: bytes) -> lxml.etree._Element | None:
     head = body[:2048].lstrip().lower()
     if not head.startswith(b"<") or not any(t in head for t in (b"<rss", b"<feed", b"<rdf")):
         return None
-    # No entities, no network, no DTDs: a feed is untrusted input.
-    parser = lxml.etree.XMLParser(
-        recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    parser = lxml.etree.XMLParser(**SAFE_XML)
     try:
         root = lxml.etree.fromstring(body, parser=parser)
     except lxml.etree.XMLSyntaxError:

@@ -28,7 +28,7 @@ from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
 from pipeline.fetch import document, page_html
 from pipeline.pagetype import classify
-from spiders.base import DatedUrlSpider, local_name
+from spiders.base import SAFE_XML, DatedUrlSpider, local_name
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,6 @@ class Sitemap(NamedTuple):
     skipped: int = 0
 
 
-# Untrusted XML: no entities, no network, no DTDs.
-_SAFE = dict(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
 _ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:urlset|sitemapindex)\b([^>]*)>")
 _OPEN = re.compile(rb"<(?:[\w.-]+:)?(?:url|sitemap)[\s>]")
 # An entry runs to its closing tag, never past the next entry's opening tag: one missing
@@ -172,7 +170,7 @@ def _damage(log: Any) -> str | None:
 
 def _stream(body: bytes) -> tuple[str | None, list[SitemapEntry], str | None]:
     events = lxml.etree.iterparse(
-        BytesIO(body), events=("start", "end"), recover=True, huge_tree=False, **_SAFE
+        BytesIO(body), events=("start", "end"), remove_comments=True, **SAFE_XML
     )
     kind: str | None = None
     entries: list[SitemapEntry] = []
@@ -199,7 +197,7 @@ def _entry_by_entry(body: bytes) -> tuple[list[SitemapEntry], int]:
     namespace declarations; with the number of damaged ones (an entry never closed counts)."""
     root = _ROOT.search(body)
     attributes = root.group(1).rstrip(b"/") if root else b""
-    parser = lxml.etree.XMLParser(recover=True, huge_tree=False, **_SAFE)
+    parser = lxml.etree.XMLParser(remove_comments=True, **SAFE_XML)
     entries: list[SitemapEntry] = []
     skipped = 0
     end = root.end() if root else 0
