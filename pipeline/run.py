@@ -151,26 +151,31 @@ def process_all(
         if finished:
             pool.shutdown(wait=True)
         else:
-            # Stopped early (an error, the consumer gone): the queued pages are not wanted,
-            # and a page still being worked on may take any time.
-            results = getattr(pool, "_result_queue", None)
-            manager = getattr(pool, "_executor_manager_thread", None)
-            pool.shutdown(wait=False, cancel_futures=True)
-            mine = set(multiprocessing.active_children()) - others
-            for process in mine:
-                process.terminate()
-            for process in mine:
-                process.join(5)
-                if process.is_alive():
-                    process.kill()
-            if manager is not None:
-                # A worker killed halfway through sending a large result leaves the pool's
-                # reader thread waiting for the rest, and the interpreter joins that thread at
-                # exit: end the message for it (the workers, the other writers, are gone).
-                manager.join(1)
-                if manager.is_alive() and results is not None:
-                    results._writer.close()
-                    manager.join(5)
+            _stop_now(pool, others)
+
+
+def _stop_now(pool: ProcessPoolExecutor, others: set[Any]) -> None:
+    """Stop a pool whose run ended early (an error, the consumer gone): the queued pages are
+    not wanted, and a page still being worked on may take any time. ``others`` are the child
+    processes that were there before the pool, and are left alone."""
+    results = getattr(pool, "_result_queue", None)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    mine = set(multiprocessing.active_children()) - others
+    for process in mine:
+        process.terminate()
+    for process in mine:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+    if manager is not None:
+        # A worker killed halfway through sending a large result leaves the pool's reader
+        # thread waiting for the rest, and the interpreter joins that thread at exit: end the
+        # message for it (the workers, the other writers, are gone).
+        manager.join(1)
+        if manager.is_alive() and results is not None:
+            results._writer.close()
+            manager.join(5)
 
 
 def _must_be_a_directory(path: Path, what: str) -> None:
