@@ -17,7 +17,8 @@ class StateLock:
     """An exclusive, non-blocking ``flock`` on ``STATE/lock``.
 
     The kernel releases it when the process dies, even by SIGKILL, so a crashed run never
-    leaves a stale lock behind. The file keeps the holder's pid for the error message. A
+    leaves a stale lock behind. The file keeps the holder's pid for the error message; a
+    ``lock`` file holding anything else is not ours, and is refused and left alone. A
     forked child (a worker process) closes its copy of the descriptor at once: an ``flock``
     lasts while any copy is open, so a child that outlived its run would hold the state.
     """
@@ -38,7 +39,17 @@ class StateLock:
                 f"another run is using the state in {self.path.parent} (pid {holder}); "
                 "wait for it to finish or use another --state"
             ) from None
+        held_by = os.read(fd, 64)
+        if held_by.strip() and not held_by.strip().isdigit():
+            # not a pid: someone else's file, in a directory that is not a state (a mistyped
+            # --state); leave it as it was
+            os.close(fd)
+            raise NewsdedupError(
+                f"{self.path} is not newsdedup's lock file: is {self.path.parent} the right "
+                "state directory?"
+            )
         os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, str(os.getpid()).encode("ascii"))
         self._fd = fd
         _HELD.add(self)

@@ -81,3 +81,17 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path: Path) -> None:
     finally:
         child.kill()
         child.join()
+
+
+def test_a_lock_file_that_is_not_ours_is_refused_and_left_alone(tmp_path: Path) -> None:
+    # a mistyped --state naming a directory that has its own file called "lock"
+    (tmp_path / "lock").write_text("my notes\n")
+    with pytest.raises(NewsdedupError, match="not newsdedup's lock file"):
+        StateLock(tmp_path).acquire()
+    assert (tmp_path / "lock").read_text() == "my notes\n"
+
+
+def test_a_previous_holders_pid_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "lock").write_text("1234567")  # left by a run that has died
+    with StateLock(tmp_path):
+        assert (tmp_path / "lock").read_text() == str(os.getpid())
