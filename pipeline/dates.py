@@ -9,20 +9,29 @@ __all__ = ["day_of", "is_older", "iso", "parse_when"]
 
 
 def parse_when(text: str | None) -> datetime | date | None:
-    """A W3C/ISO 8601 date or datetime (sitemaps, Atom) or an RFC 822 one (RSS), else None."""
+    """A W3C/ISO 8601 date or datetime (sitemaps, Atom) or an RFC 822 one (RSS), else None.
+
+    A datetime whose UTC time falls outside the years 1-9999 (``0001-01-01T00:00+01:00``) is
+    None too: it has no UTC day to compare or write.
+    """
     if not text:
         return None
     text = text.strip()
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
-        return datetime.fromisoformat(text)
+        when = datetime.fromisoformat(text)
     except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if when.tzinfo is not None:
+        try:
+            when.astimezone(UTC)
+        except OverflowError:
+            return None
+    return when
 
 
 def day_of(when: datetime | date) -> date:

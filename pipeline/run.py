@@ -70,7 +70,7 @@ class RunSummary:
         lines += [f"  {relation}  {n}" for relation, n in sorted(self.relations.items())]
         if self.run_id:
             lines.append(f"run       {self.run_id}")
-        elif self.seen:
+        else:  # a crawl whose pages were all seen before yields no items at all
             lines.append("nothing new: outputs left as they were")
         return "\n".join(lines)
 

@@ -158,4 +158,10 @@ class NewsdedupPipeline:
             ("clusters", summary.clusters),
         ):
             self._stats_inc(key, value)
+        # Drops the run counted itself (duplicate_input) belong in the stats too, so that they
+        # add up like the summary: seen = written + known + dropped.
+        stats = self.crawler.stats
+        for reason, n in summary.dropped.items():
+            if stats is not None and n > stats.get_value(f"newsdedup/dropped/{reason}", 0):
+                stats.set_value(f"newsdedup/dropped/{reason}", n)
         log.info("newsdedup run summary:\n%s", summary.render())

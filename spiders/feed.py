@@ -8,10 +8,13 @@ title and date travel with it. ``-a since=YYYY-MM-DD`` skips entries dated befor
 
 from __future__ import annotations
 
+import html.entities
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.etree
 import scrapy
@@ -28,6 +31,16 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
+_ROOTS = {"rss", "feed", "rdf"}
+# How far into a response its root element is looked for (past an XML declaration,
+# stylesheet instructions, comments and a doctype).
+_SNIFF_BYTES = 1 << 16
+_NAME = re.compile(rb"[A-Za-z_][\w.:-]*")
+_STRICT_XML = {**SAFE_XML, "recover": False}
+# An ampersand that does not start a character reference, or a named one: HTML's names
+# (&nbsp;, &eacute;) are not XML's, and a bare "&" (a query string) is not XML at all.
+_AMPERSAND = re.compile(rb"&(#[0-9]{1,8};|#[xX][0-9a-fA-F]{1,8};|([A-Za-z][A-Za-z0-9]{0,31});)?")
+_XML_NAMES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +55,7 @@ class FeedSpider(DatedUrlSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         """A feed, or a page that links to its feeds."""
-        root = parse_feed(response.body)
+        root = parse_feed(response.body, response.url)
         if root is not None:
             yield from self._entries(response, root)
             return
@@ -63,7 +76,7 @@ class FeedSpider(DatedUrlSpider):
             yield response.follow(href, callback=self.parse_feed)
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
-        root = parse_feed(response.body)
+        root = parse_feed(response.body, response.url)
         if root is None:
             self._count("dropped/bad_feed")
             log.warning("dropped/bad_feed %s: not a feed", response.url)
@@ -86,19 +99,86 @@ class FeedSpider(DatedUrlSpider):
         yield document(response, title=entry.title, published=iso(parse_when(entry.published)))
 
 
-def parse_feed(body: bytes) -> lxml.etree._Element | None:
-    """The feed's root element, or None when ``body`` is not an RSS or Atom feed."""
-    head = body[:2048].lstrip().lower()
-    if not head.startswith(b"<") or not any(t in head for t in (b"<rss", b"<feed", b"<rdf")):
+def parse_feed(body: bytes, base_url: str | None = None) -> lxml.etree._Element | None:
+    """The feed's root element, or None when ``body`` is not an RSS or Atom feed.
+
+    A feed that is not well-formed XML is read after mending what feeds commonly get wrong (a
+    bare ``&`` in a link, HTML entities such as ``&nbsp;``), then leniently: the recovering
+    parser alone would cut ``?a=1&b=2`` to ``?a=1=2`` and drop the text after ``&nbsp;``.
+    ``base_url``: where the feed came from, so that ``xml:base`` can be resolved against it.
+    """
+    name = _root_name(body[:_SNIFF_BYTES])
+    if name is None or name.rpartition(b":")[2].lower().decode() not in _ROOTS:
         return None
-    parser = lxml.etree.XMLParser(**SAFE_XML)
     try:
-        root = lxml.etree.fromstring(body, parser=parser)
+        root = lxml.etree.fromstring(
+            body, parser=lxml.etree.XMLParser(**_STRICT_XML), base_url=base_url
+        )
     except lxml.etree.XMLSyntaxError:
-        return None
-    if root is None or local_name(root).lower() not in {"rss", "feed", "rdf"}:
+        log.debug("a feed that is not well-formed XML, read leniently: %s", base_url)
+        try:
+            root = lxml.etree.fromstring(
+                _mend(body), parser=lxml.etree.XMLParser(**SAFE_XML), base_url=base_url
+            )
+        except lxml.etree.XMLSyntaxError:
+            return None
+    if root is None or local_name(root).lower() not in _ROOTS:
         return None
     return root
+
+
+def _root_name(head: bytes) -> bytes | None:
+    """The name of the first element of an XML document, past its prolog; None if there is
+    none within ``head`` (an HTML page's is ``html``)."""
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    pos = 0
+    while True:
+        while pos < len(head) and head[pos : pos + 1].isspace():
+            pos += 1
+        for opener, closer in ((b"<?", b"?>"), (b"<!--", b"-->"), (b"<!", b">")):
+            if head.startswith(opener, pos):
+                end = head.find(closer, pos + len(opener))
+                subset = head.find(b"[", pos, end)
+                if opener == b"<!" and subset >= 0:  # a doctype's internal subset
+                    end = head.find(b">", head.find(b"]", subset))
+                if end < 0:
+                    return None
+                pos = end + len(closer)
+                break
+        else:
+            if not head.startswith(b"<", pos):
+                return None
+            match = _NAME.match(head, pos + 1)
+            return match.group(0) if match else None
+
+
+def _mend(body: bytes) -> bytes:
+    """``body`` with bare ampersands escaped and HTML entities as character references;
+    CDATA sections, where both are plain text, are left as they are."""
+    out: list[bytes] = []
+    pos = 0
+    while pos < len(body):
+        start = body.find(b"<![CDATA[", pos)
+        if start < 0:
+            start = len(body)
+        out.append(_AMPERSAND.sub(_mend_ampersand, body[pos:start]))
+        if start == len(body):
+            break
+        end = body.find(b"]]>", start)
+        end = len(body) if end < 0 else end + 3
+        out.append(body[start:end])
+        pos = end
+    return b"".join(out)
+
+
+def _mend_ampersand(match: re.Match[bytes]) -> bytes:
+    name = match.group(2)
+    if match.group(1) is None:
+        return b"&amp;"  # a bare ampersand
+    if name is None or name in _XML_NAMES:
+        return match.group(0)  # a character reference, or one of XML's own five
+    code = html.entities.name2codepoint.get(name.decode("ascii"))
+    return f"&#{code};".encode("ascii") if code is not None else b"&amp;" + name + b";"
 
 
 def feed_entries(root: lxml.etree._Element) -> Iterator[Entry]:
@@ -109,6 +189,7 @@ def feed_entries(root: lxml.etree._Element) -> Iterator[Entry]:
         if not link and guid is not None and guid.get("isPermaLink", "true") == "true":
             link = (guid.text or "").strip()
         if link:
+            link = _resolved(item, link)
             yield Entry(
                 link,
                 _text(item, "title", f"{RSS1}title"),
@@ -118,7 +199,7 @@ def feed_entries(root: lxml.etree._Element) -> Iterator[Entry]:
         link = ""
         for el in item.iter(f"{ATOM}link"):
             if el.get("rel", "alternate") == "alternate" and el.get("href"):
-                link = el.get("href", "").strip()
+                link = _resolved(el, el.get("href", "").strip())
                 break
         if link:
             yield Entry(
@@ -126,6 +207,13 @@ def feed_entries(root: lxml.etree._Element) -> Iterator[Entry]:
                 _text(item, f"{ATOM}title"),
                 _text(item, f"{ATOM}published", f"{ATOM}updated"),
             )
+
+
+def _resolved(el: lxml.etree._Element, link: str) -> str:
+    """``link`` resolved against the ``xml:base`` in force at ``el`` (Atom, RFC 4287), if any;
+    what stays relative is resolved against the feed's URL when it is followed."""
+    base = el.base
+    return urljoin(base, link) if base else link
 
 
 def _text(el: lxml.etree._Element, *tags: str) -> str | None:

@@ -73,6 +73,7 @@ class NewsSite:
         self.articles = load_articles(HERE / key / "articles")
         self.origin = ""  # set when served
         self.delay = 0.0
+        self.extra: dict[str, Reply] = {}  # answers a test adds (odd feeds, odd pages)
         self.log: list[tuple[str, int]] = []
         self._served: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -108,6 +109,8 @@ class NewsSite:
         with self._lock:
             self._served[path] += 1
             count = self._served[path]
+        if path in self.extra:
+            return self.extra[path]
         if path == "/robots.txt":
             sitemap = f"Sitemap: {self.origin}/sitemap_index.xml\n" if self.extras else ""
             return Reply(200, (self.robots + sitemap).encode(), "text/plain")
