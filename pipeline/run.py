@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from collections import Counter, deque
@@ -178,17 +179,22 @@ def _stop_now(pool: ProcessPoolExecutor, others: set[Any]) -> None:
             manager.join(5)
 
 
-def _must_be_a_directory(path: Path, what: str) -> None:
-    """``path`` is a directory, or can become one: neither it nor an ancestor is a file."""
+def _must_be_writable(path: Path, what: str) -> None:
+    """``path`` is a directory this process can write in (created if need be), or a clear
+    error now rather than a traceback after all the work."""
     try:
         for place in (path, *path.parents):
             if place.exists():
                 if not place.is_dir():
                     where = "" if place == path else f" ({place} is a file)"
                     raise NewsdedupError(f"{what} {path} cannot be a directory{where}")
-                return
+                break
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".newsdedup-probe-")
+        os.close(fd)
+        os.unlink(probe)
     except OSError as err:
-        raise NewsdedupError(f"cannot use {what} {path}: {err.strerror or err}") from None
+        raise NewsdedupError(f"cannot write to {what} {path}: {err.strerror or err}") from None
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -220,9 +226,9 @@ class Run:
 
     def open(self) -> Run:
         # Checked before any work, not found out when the outputs are written.
-        _must_be_a_directory(self.cfg.out_dir, "the output directory")
+        _must_be_writable(self.cfg.out_dir, "the output directory")
         if not is_remote_state(self.cfg.state):
-            _must_be_a_directory(Path(self.cfg.state), "the state directory")
+            _must_be_writable(Path(self.cfg.state), "the state directory")
             self._lock = StateLock(Path(self.cfg.state))
             self._lock.acquire()
         try:
@@ -292,7 +298,14 @@ class Run:
         new = [d for d in docs if d.id not in known]
         self.summary.known += len(docs) - len(new)
         result = group(new, self._index, self.cfg.group)
-        self.summary.run_id = write_outputs(self.cfg.out_dir, new, result.clusters)
+        try:
+            self.summary.run_id = write_outputs(self.cfg.out_dir, new, result.clusters)
+        except OSError as err:  # a full disk, a directory made read-only during the run
+            self._index.rollback()
+            raise NewsdedupError(
+                f"cannot write the outputs to {self.cfg.out_dir}: {err.strerror or err}; "
+                "the state is left as it was, so a rerun redoes this run"
+            ) from None
         self._index.commit()
         self.summary.written = len(new)
         self.summary.relations.update(result.relations)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from pipeline.config import is_remote_state
 from pipeline.document import canonical_url
+from pipeline.errors import NewsdedupError
 
 FILENAME = "seen.sqlite"
 
@@ -30,12 +31,15 @@ class SeenStore:
     def open(cls, state_dir: str | Path) -> SeenStore:
         """Open (creating if needed) the store in ``state_dir``."""
         path = Path(state_dir) / FILENAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A crawl's reader and the item pipeline's writer may be open at once; wait for the
-        # other's short transaction instead of failing.
-        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS seen (url TEXT PRIMARY KEY) WITHOUT ROWID")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # A crawl's reader and the item pipeline's writer may be open at once; wait for
+            # the other's short transaction instead of failing.
+            conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS seen (url TEXT PRIMARY KEY) WITHOUT ROWID")
+        except (OSError, sqlite3.Error) as err:
+            raise NewsdedupError(f"cannot open the seen-URL store {path}: {err}") from None
         return cls(conn, path)
 
     def contains(self, url: str) -> bool:

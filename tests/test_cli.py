@@ -172,3 +172,18 @@ def test_a_run_over_a_tree_holding_its_own_output_does_not_read_it_back(tmp_path
     only = run_cli("run", str(out), "--out", str(out), "--state", str(state), check=False)
     assert only.returncode == 2
     assert "no inputs outside the output and state directories" in only.stderr
+
+
+@pytest.mark.parametrize("option", ["--out", "--state"])
+def test_a_directory_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path: Path, option: str
+) -> None:
+    # /proc refuses new files to everyone, root included: a real read-only place.
+    target = Path("/proc") if option == "--out" else Path("/proc/newsdedup-state")
+    args = {"--out": str(tmp_path / "o"), "--state": str(tmp_path / "s"), option: str(target)}
+    proc = run_cli("run", str(SEEDS), *(x for kv in args.items() for x in kv), check=False)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    what = "output" if option == "--out" else "state"
+    assert line.startswith(f"newsdedup: error: cannot write to the {what} directory {target}: ")
+    assert not (tmp_path / "s" / "groups.sqlite").exists()

@@ -18,6 +18,7 @@ from sites.crawl import crawl
 from sites.server import NewsSite, serve
 
 from pipeline.crawl import StateDirCacheStorage, ValidatingPolicy, is_public
+from pipeline.errors import NewsdedupError
 from pipeline.seen import SeenStore
 
 
@@ -169,3 +170,8 @@ def test_polite_defaults() -> None:
     assert not settings.getbool("NEWSDEDUP_ALLOW_PRIVATE")
     for middleware in ("AddressGuard", "SeenSkip", "OversizeDrop"):
         assert f"pipeline.crawl.{middleware}" in settings.getdict("DOWNLOADER_MIDDLEWARES")
+
+
+def test_a_seen_store_that_cannot_be_opened_is_one_clear_error() -> None:
+    with pytest.raises(NewsdedupError, match=r"cannot open the seen-URL store /proc/x/seen"):
+        SeenStore.open("/proc/x")  # /proc takes no new files, whoever asks
