@@ -55,6 +55,10 @@ def is_start(request: Request) -> bool:
     return bool(request.meta.get(START)) and not request.meta.get("redirect_urls")
 
 
+class Counted(IgnoreRequest):
+    """A request turned away by a newsdedup middleware, which counted it under its reason."""
+
+
 def _inc(crawler: Crawler, key: str) -> None:
     if crawler.stats is not None:
         crawler.stats.inc_value(f"newsdedup/{key}")
@@ -180,7 +184,7 @@ class AddressGuard:
     def _refuse(self, request: Request, key: str) -> None:
         _inc(self.crawler, key)
         log.info("%s %s", key, request.url[:200])
-        raise IgnoreRequest(f"{key}: {request.url[:200]}")
+        raise Counted(f"{key}: {request.url[:200]}")
 
 
 class SeenSkip:
@@ -210,7 +214,7 @@ class SeenSkip:
             return
         _inc(self.crawler, "skipped/seen")
         log.debug("already emitted, not downloading %s", request.url)
-        raise IgnoreRequest(f"already emitted: {request.url}")
+        raise Counted(f"already emitted: {request.url}")
 
 
 class OversizeDrop:
@@ -252,7 +256,7 @@ class OversizeDrop:
             return
         _inc(self.crawler, "dropped/too_large")
         log.info("dropped/too_large %s (over %d bytes)", request.url, limit)
-        raise IgnoreRequest(f"too large: {request.url}")
+        raise Counted(f"too large: {request.url}")
 
 
 class ValidatingPolicy(RFC2616Policy):

@@ -8,11 +8,11 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import tldextract
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 
-from pipeline.charset import decode_html
 from pipeline.document import Document, make_id
-from pipeline.errors import NewsdedupError
+from pipeline.errors import Drop, NewsdedupError
+from pipeline.loaders import text_or_drop
 
 _CHARSET = re.compile(rb"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 # The public suffix list shipped with tldextract: looking it up never touches the network.
@@ -62,13 +62,21 @@ def declared_charset(response: Response) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def page_html(response: Response) -> str:
-    return decode_html(response.body, declared_charset(response))
+def page_html(response: Response) -> str | Drop:
+    """A fetched page's HTML, or why it is none: ``not_html`` (an image, a PDF, JSON, plain
+    text), ``empty`` or ``binary`` (the checks ``newsdedup run`` makes on files)."""
+    if not isinstance(response, HtmlResponse):
+        kind = (response.headers.get(b"Content-Type") or b"no Content-Type").decode("latin-1")
+        return Drop("not_html", response.url, kind)
+    html = text_or_drop(
+        response.body, source=response.url, html=True, declared=declared_charset(response)
+    )
+    return html.removeprefix("\ufeff") if isinstance(html, str) else html
 
 
 def document(
     response: Response,
-    html: str | None = None,
+    html: str,
     title: str | None = None,
     published: str | None = None,
 ) -> Document:
@@ -80,7 +88,7 @@ def document(
         id=make_id(response.url),
         source=response.url,
         url=response.url,
-        html=page_html(response) if html is None else html,
+        html=html,
         title=title or None,
         published=published,
     )

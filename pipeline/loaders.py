@@ -239,9 +239,10 @@ def _load_file(path: Path, *, html: bool) -> Document | Drop:
     return _document_from_bytes(data, source=str(path), url=None, html=html)
 
 
-def _document_from_bytes(
-    data: bytes, *, source: str, url: str | None, html: bool, declared: str | None = None
-) -> Document | Drop:
+def text_or_drop(
+    data: bytes, *, source: str, html: bool, declared: str | None = None
+) -> str | Drop:
+    """A file's or a fetched page's bytes as text, or why they are none: ``empty``, ``binary``."""
     if not data or data.isspace():
         return Drop("empty", source)
     if data.startswith(_BINARY_MAGIC):
@@ -251,6 +252,15 @@ def _document_from_bytes(
         return Drop("binary", source, "not text in any plausible encoding")
     if not text or text.isspace():
         return Drop("empty", source)
+    return text
+
+
+def _document_from_bytes(
+    data: bytes, *, source: str, url: str | None, html: bool, declared: str | None = None
+) -> Document | Drop:
+    text = text_or_drop(data, source=source, html=html, declared=declared)
+    if isinstance(text, Drop):
+        return text
     if html:
         return document_from_html(text, source=source, url=url)
     return document_from_text(text, source=source, url=url)

@@ -5,12 +5,20 @@ The class has no ``name``, so Scrapy does not list it as a spider of its own.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
+from pipeline.crawl import Counted
+from pipeline.errors import Drop
 from pipeline.fetch import since_date, url_list
+
+log = logging.getLogger(__name__)
 
 
 class UrlSpider(scrapy.Spider):
@@ -27,6 +35,18 @@ class UrlSpider(scrapy.Spider):
     def _count(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None and count:
             self.crawler.stats.inc_value(f"newsdedup/{key}", count)
+
+    def _entry_failed(self, failure: Failure) -> None:
+        """Errback of a feed or sitemap entry: an article page that could not be fetched is a
+        counted drop (``http_status``, ``too_large``, ``robots_txt``, ``fetch_failed``)."""
+        drop = fetch_failure(failure)
+        if drop is not None:
+            self._dropped(drop)
+
+    def _dropped(self, drop: Drop) -> None:
+        """A page dropped before it became an item; the item pipeline adds it to the run."""
+        self._count(f"dropped/{drop.reason}")
+        log.info("%s", drop)
 
 
 class DatedUrlSpider(UrlSpider):
@@ -49,3 +69,23 @@ def local_name(el: Any) -> str:
 SAFE_XML: dict[str, bool] = dict(
     recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
 )
+
+
+def fetch_failure(failure: Failure) -> Drop | None:
+    """Why a request came to nothing, as a drop; None when a newsdedup middleware turned it
+    away (and counted it already)."""
+    exc = failure.value
+    request = getattr(failure, "request", None)
+    url = request.url if request is not None else ""
+    if isinstance(exc, Counted):
+        return None
+    if isinstance(exc, HttpError):
+        return Drop("http_status", exc.response.url, f"HTTP {exc.response.status}")
+    if isinstance(exc, IgnoreRequest):
+        message = str(exc)
+        if "DOWNLOAD_MAXSIZE" in message:  # Scrapy's own check while decompressing a body
+            return Drop("too_large", url, "over DOWNLOAD_MAXSIZE once decompressed")
+        if "robots.txt" in message:
+            return Drop("robots_txt", url)
+        return Drop("fetch_failed", url, message[:200])
+    return Drop("fetch_failed", url, f"{type(exc).__name__}: {str(exc)[:200]}")

@@ -22,7 +22,8 @@ from scrapy.http import Response, TextResponse
 
 from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
-from pipeline.fetch import document
+from pipeline.errors import Drop
+from pipeline.fetch import document, page_html
 from spiders.base import SAFE_XML, DatedUrlSpider, local_name
 
 log = logging.getLogger(__name__)
@@ -88,15 +89,22 @@ class FeedSpider(DatedUrlSpider):
             if is_older(parse_when(entry.published), self.since):
                 self._count("skipped/older")
                 continue
-            yield response.follow(entry.link, callback=self.parse_entry, cb_kwargs={"entry": entry})
+            yield response.follow(
+                entry.link,
+                callback=self.parse_entry,
+                cb_kwargs={"entry": entry},
+                errback=self._entry_failed,
+            )
 
     def parse_entry(self, response: Response, entry: Entry) -> Iterator[Document]:
-        if not isinstance(response, TextResponse):
-            self._count("dropped/not_html")
-            log.info("dropped/not_html %s", response.url)
+        html = page_html(response)
+        if isinstance(html, Drop):
+            self._dropped(html)
             return
         self._count("pages/article")
-        yield document(response, title=entry.title, published=iso(parse_when(entry.published)))
+        yield document(
+            response, html, title=entry.title, published=iso(parse_when(entry.published))
+        )
 
 
 def parse_feed(body: bytes, base_url: str | None = None) -> lxml.etree._Element | None:

@@ -18,12 +18,13 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
 
 from pipeline.document import Document
-from pipeline.errors import NewsdedupError
+from pipeline.errors import Drop, NewsdedupError
 from pipeline.fetch import document, page_html, site_of
 from pipeline.pagetype import classify
-from spiders.base import UrlSpider
+from spiders.base import UrlSpider, fetch_failure
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +62,20 @@ class SiteSpider(UrlSpider):
         spider: Self = super().from_crawler(crawler, *args, **kwargs)
         return spider
 
+    def _link_failed(self, failure: Failure) -> None:
+        """A link that could not be fetched may have been a listing or nothing at all: only a
+        page too large once decompressed is counted (one too large as sent is counted by the
+        crawl's middleware, for every spider)."""
+        drop = fetch_failure(failure)
+        if drop is not None and drop.reason == "too_large":
+            self._dropped(drop)
+
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Document | scrapy.Request]:
-        if not isinstance(response, HtmlResponse):
-            self._count("dropped/not_html")
-            log.info("dropped/not_html %s", response.url)
-            return
         html = page_html(response)
+        if isinstance(html, Drop):
+            self._dropped(html)
+            return
+        assert isinstance(response, HtmlResponse)  # page_html lets nothing else through
         verdict = classify(response.url, html)
         if verdict.is_article:
             self._count("pages/article")
@@ -76,4 +85,4 @@ class SiteSpider(UrlSpider):
             log.debug("listing %s %s", response.url, " ".join(verdict.reasons))
         for link in self.links.extract_links(response):
             if site_of(link.url) in self.sites:
-                yield response.follow(link.url, callback=self.parse)
+                yield response.follow(link.url, callback=self.parse, errback=self._link_failed)

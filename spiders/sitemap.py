@@ -20,12 +20,13 @@ from typing import Any, NamedTuple
 
 import lxml.etree
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
+from pipeline.errors import Drop
 from pipeline.fetch import document, page_html
 from pipeline.pagetype import classify
 from spiders.base import SAFE_XML, DatedUrlSpider, local_name
@@ -84,15 +85,17 @@ class SitemapSpider(DatedUrlSpider):
                 yield response.follow(entry.loc, callback=self.parse)
             else:
                 yield response.follow(
-                    entry.loc, callback=self.parse_page, cb_kwargs={"entry": entry}
+                    entry.loc,
+                    callback=self.parse_page,
+                    cb_kwargs={"entry": entry},
+                    errback=self._entry_failed,
                 )
 
     def parse_page(self, response: Response, entry: SitemapEntry) -> Iterator[Document]:
-        if not isinstance(response, TextResponse):
-            self._count("dropped/not_html")
-            log.info("dropped/not_html %s", response.url)
-            return
         html = page_html(response)
+        if isinstance(html, Drop):
+            self._dropped(html)
+            return
         if not entry.is_news:
             verdict = classify(response.url, html)
             if not verdict.is_article:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +189,49 @@ def test_an_impossible_date_loses_nothing_and_duplicates_balance(
     assert run.stat("newsdedup/dropped/duplicate_input") == 1
     assert run.stat("newsdedup/seen") == 4
     assert run.balanced
+
+
+def test_entries_that_fail_or_are_not_pages_are_counted_drops(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """Every entry of a feed ends up in the run summary: written, or dropped under a reason
+    the files loaders use too (not HTML, empty, binary, too large) or a fetch's own."""
+    good = next(a for a in harbour.articles if not a.path.startswith("/private/"))
+    private = next(a for a in harbour.articles if a.path.startswith("/private/"))
+    big = b"<html><body>" + b"<p>Filler text of a long page.</p>" * 20_000 + b"</body></html>"
+    harbour.extra.update(
+        {
+            "/odd/plain.html": Reply(200, b"An article as plain text. " * 40, "text/plain"),
+            "/odd/empty.html": Reply(200, b""),
+            "/odd/image.html": Reply(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
+            "/odd/gone.html": Reply(404, b"<h1>Not found</h1>", validators=False),
+            "/odd/broken.html": Reply(503, b"<h1>Down</h1>", validators=False),
+            "/odd/zipped.html": Reply(
+                200, gzip.compress(big), headers={"Content-Encoding": "gzip"}
+            ),
+        }
+    )
+    links = [good.path, private.path, *sorted(p for p in harbour.extra)]
+    items = "".join(f"<item><link>{harbour.url(p)}</link></item>" for p in links)
+    body = f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+    harbour.extra["/feeds/odd.xml"] = Reply(200, body.encode(), "application/rss+xml")
+    run = crawl(
+        "feed",
+        {"url": harbour.url("/feeds/odd.xml")},
+        tmp_path / "o",
+        tmp_path / "s",
+        settings={"RETRY_TIMES": "0"},
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.emitted == {harbour.url(good.path)}
+    assert {k: v for k, v in run.stats.items() if k.startswith("newsdedup/dropped/")} == {
+        "newsdedup/dropped/not_html": 1,
+        "newsdedup/dropped/empty": 1,
+        "newsdedup/dropped/binary": 1,
+        "newsdedup/dropped/http_status": 2,
+        "newsdedup/dropped/robots_txt": 1,
+        "newsdedup/dropped/too_large": 1,
+    }
+    assert run.stat("newsdedup/seen") == len(links)
+    assert run.balanced
+    assert "  dropped/http_status  2\n" in run.log
