@@ -70,7 +70,24 @@ class SiteSpider(UrlSpider):
         if drop is not None and drop.reason == "too_large":
             self._dropped(drop)
 
+    def _in_scope(self, response: Response) -> bool:
+        """Whether a page, after its redirects, is on one of the sites crawled. A start URL
+        that redirects to another site (a domain that moved) brings that site into the crawl;
+        any other page redirected off the sites is left out."""
+        site = site_of(response.url)
+        if site in self.sites:
+            return True
+        if response.meta.get("depth", 0) == 0:
+            log.info("start URL redirected to %s: crawling that site", response.url)
+            self.sites.add(site)
+            return True
+        self._count("filtered/off_site")
+        log.info("not crawling %s: redirected off the site", response.url)
+        return False
+
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Document | scrapy.Request]:
+        if not self._in_scope(response):
+            return
         html = page_html(response)
         if isinstance(html, Drop):
             self._dropped(html)

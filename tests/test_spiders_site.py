@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sites.crawl import crawl, start
-from sites.server import NewsSite, serve
+from sites.server import NewsSite, Reply, serve
 
 
 @pytest.fixture
@@ -201,3 +201,34 @@ def test_wire_rewrite_joins_its_originals_cluster(
     # Nothing else on either site tells the same story.
     others = [a for a in run.articles if a["source"] not in {original["source"], rewrite["source"]}]
     assert all(a["cluster_id"] != original["cluster_id"] for a in others)
+
+
+def test_redirects_off_the_site_are_not_followed_unless_from_the_start_url(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """127.0.0.1:PORT and localhost:PORT are two sites to the crawl (the same server here)."""
+    a, b = [x for x in harbour.articles if not x.path.startswith("/private/")][:2]
+    elsewhere = harbour.origin.replace("127.0.0.1", "localhost")
+    harbour.extra.update(
+        {
+            "/odd/start.html": Reply(
+                200,
+                f'<html><body><a href="{a.path}">A</a> <a href="/odd/moved.html">B</a>'
+                "</body></html>".encode(),
+            ),
+            "/odd/moved.html": Reply(301, headers={"Location": elsewhere + b.path}),
+            "/odd/jump.html": Reply(301, headers={"Location": elsewhere + "/odd/start.html"}),
+        }
+    )
+    args = {"url": harbour.url("/odd/start.html"), "depth": "1"}
+    run = crawl("site", args, tmp_path / "o", tmp_path / "s")
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.emitted == {harbour.url(a.path)}
+    assert run.stat("newsdedup/filtered/off_site") == 1
+
+    # A start URL that moved to another site: that site is crawled instead.
+    args = {"url": harbour.url("/odd/jump.html"), "depth": "1"}
+    moved = crawl("site", args, tmp_path / "o2", tmp_path / "s2")
+    assert moved.returncode == 0, moved.log[-3000:]
+    assert elsewhere + a.path in moved.emitted
+    assert moved.stat("newsdedup/filtered/off_site") == 0
