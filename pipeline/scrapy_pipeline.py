@@ -82,26 +82,23 @@ class NewsdedupPipeline:
     def from_crawler(cls, crawler: Crawler) -> NewsdedupPipeline:
         if crawler.settings.get("LOG_LEVEL") != "DEBUG":
             quiet_extractors()
-        try:
-            cfg = config_from_settings(crawler.settings)
-        except NewsdedupError as err:
-            log.error("newsdedup: %s", err)
-            raise
-        return cls(crawler, cfg)
+        pipeline = cls(crawler, config_from_settings(crawler.settings))
+        # The run is opened (state locked, directories checked) while the crawl is being set
+        # up, so that a refusal stops it before the engine starts, with nothing to undo.
+        pipeline._open()
+        return pipeline
 
     def _stats_inc(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"newsdedup/{key}", count)
 
-    def open_spider(self, spider: Spider | None = None) -> None:
-        run = Run(self.cfg)
+    def _open(self) -> None:
+        run = Run(self.cfg).open()
         try:
-            run.open()
-        except NewsdedupError as err:
-            # One clear line, then stop the crawl before it requests anything.
-            log.error("newsdedup: %s", err)
+            seen = open_seen(self.cfg.state)
+        except BaseException:
+            run.close()
             raise
-        seen = open_seen(self.cfg.state)
         run.on_written.append(lambda docs: _remember(seen, docs))
         self._seen = seen
         self.run = run

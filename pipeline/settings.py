@@ -5,6 +5,8 @@ from __future__ import annotations
 BOT_NAME = "newsdedup"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# Our "scrapy crawl": newsdedup's errors (a locked state, a bad -a argument) as one line.
+COMMANDS_MODULE = "pipeline.scrapy_commands"
 
 ITEM_PIPELINES = {"pipeline.scrapy_pipeline.NewsdedupPipeline": 300}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -19,6 +20,7 @@ from sites.server import NewsSite, serve
 
 from pipeline.crawl import StateDirCacheStorage, ValidatingPolicy, is_public
 from pipeline.errors import NewsdedupError
+from pipeline.lock import StateLock
 from pipeline.seen import SeenStore
 
 
@@ -175,3 +177,31 @@ def test_polite_defaults() -> None:
 def test_a_seen_store_that_cannot_be_opened_is_one_clear_error() -> None:
     with pytest.raises(NewsdedupError, match=r"cannot open the seen-URL store /proc/x/seen"):
         SeenStore.open("/proc/x")  # /proc takes no new files, whoever asks
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "message"),
+    [
+        ({"since": "yesterday"}, {}, "since must be YYYY-MM-DD, not 'yesterday'"),
+        ({}, {"NEWSDEDUP_MIN_WORDS": "abc"}, "NEWSDEDUP_MIN_WORDS must be a whole number"),
+        ({}, {"NEWSDEDUP_OUT": "/proc"}, "cannot write to the output directory /proc"),
+        ({}, {}, "another run is using the state in"),
+    ],
+)
+def test_an_operators_mistake_is_one_line_and_exit_status_2(
+    tmp_path: Path, args: dict[str, str], settings: dict[str, str], message: str
+) -> None:
+    state = tmp_path / "state"
+    with StateLock(state) if "another run" in message else contextlib.nullcontext():
+        run = crawl(
+            "feed",
+            {"url": "http://127.0.0.1:9/feed.xml", **args},
+            tmp_path / "out",
+            state,
+            settings=settings,
+        )
+    assert run.returncode == 2, run.log[-3000:]
+    errors = [line for line in run.log.splitlines() if "newsdedup: error:" in line]
+    assert len(errors) == 1 and message in errors[0], run.log[-3000:]
+    assert "Traceback" not in run.log
+    assert not (tmp_path / "out" / "articles.jsonl").exists()

@@ -1,0 +1,63 @@
+"""``scrapy crawl``, with newsdedup's errors as one line instead of a traceback.
+
+An operator's mistake (``-a since=yesterday``, a locked or unwritable state, a bad
+``NEWSDEDUP_*`` setting) stops the crawl before it starts. Scrapy's own ``crawl`` reports that
+as a failed start and leaves the exception to asyncio, which prints the whole traceback. This
+command collects the crawl's outcome itself: a ``NewsdedupError`` is logged as one line,
+``newsdedup: error: ...``, and the exit status is 2, as with ``newsdedup run``. Any other
+exception is handed back to asyncio (or Twisted) as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from typing import Any
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.exceptions import UsageError
+from twisted.internet.defer import Deferred
+
+from pipeline.errors import NewsdedupError
+
+log = logging.getLogger("newsdedup")
+
+
+class Command(ScrapyCrawl):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give one spider: scrapy crawl SPIDER [-a NAME=VALUE ...]")
+        assert self.crawler_process is not None
+        self._error: NewsdedupError | None = None
+        outcome = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        if isinstance(outcome, asyncio.Future):
+            outcome.add_done_callback(self._collect)
+        elif isinstance(outcome, Deferred):  # under Twisted's own reactor
+            outcome.addErrback(self._collect_failure)
+        self.crawler_process.start()
+        if self._error is not None:
+            self.exitcode = 2
+        elif self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+
+    def _collect(self, task: asyncio.Future[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()  # retrieved here, so asyncio does not print it again
+        if isinstance(exc, NewsdedupError):
+            self._report(exc)
+        elif exc is not None:
+            task.get_loop().call_exception_handler(
+                {"message": "the crawl failed", "exception": exc, "future": task}
+            )
+
+    def _collect_failure(self, failure: Any) -> Any:
+        if failure.check(NewsdedupError):
+            self._report(failure.value)
+            return None
+        return failure
+
+    def _report(self, exc: NewsdedupError) -> None:
+        self._error = exc
+        log.error("newsdedup: error: %s", exc)
