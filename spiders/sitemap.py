@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, NamedTuple
@@ -32,6 +32,11 @@ from pipeline.pagetype import classify
 from spiders.base import SAFE_XML, DatedUrlSpider, local_name
 
 log = logging.getLogger(__name__)
+
+# sitemaps.org allows a sitemap 50 MB uncompressed (50,000 URLs), more than the page limit
+# (DOWNLOAD_MAXSIZE): sitemaps get their own, so a large publisher's are read, not dropped.
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+_SITEMAP_META = {"download_maxsize": SITEMAP_MAX_BYTES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +58,15 @@ class SitemapEntry:
 class SitemapSpider(DatedUrlSpider):
     name = "sitemap"
 
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse, meta=dict(_SITEMAP_META))
+
     def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         """A robots.txt, a sitemap index or a sitemap."""
         if response.url.endswith("/robots.txt"):
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-                yield scrapy.Request(url, callback=self.parse)
+                yield scrapy.Request(url, callback=self.parse, meta=dict(_SITEMAP_META))
             return
         body = self._body(response)
         if body is None:
@@ -82,7 +91,7 @@ class SitemapSpider(DatedUrlSpider):
                 self._count("skipped/older")
                 continue
             if kind == "sitemapindex":
-                yield response.follow(entry.loc, callback=self.parse)
+                yield response.follow(entry.loc, callback=self.parse, meta=dict(_SITEMAP_META))
             else:
                 yield response.follow(
                     entry.loc,

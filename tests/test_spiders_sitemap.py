@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sites import feeds
 from sites.crawl import crawl
-from sites.server import NewsSite, serve
+from sites.server import NewsSite, Reply, serve
 
 from spiders.sitemap import read_sitemap
 
@@ -171,3 +171,29 @@ def test_an_undeclared_news_prefix_loses_nothing() -> None:
     # The same slip in a damaged sitemap does not make its good entries look damaged.
     kind, entries, damage, skipped = read_sitemap(body[:-20])
     assert [e.loc for e in entries] == ["https://example.com/a"] and skipped == 1 and damage
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_a_sitemap_larger_than_a_page_may_be_is_read(
+    harbour: NewsSite, tmp_path: Path, zipped: bool
+) -> None:
+    """Sitemaps may hold 50 MB; pages are held to DOWNLOAD_MAXSIZE (100 kB in the tests)."""
+    article = next(a for a in harbour.articles if a.published.year == 2024)
+    entries = [(f"/archive/{i:05d}/a-story-from-long-ago.html", "2019-03-01") for i in range(2000)]
+    entries.append((article.path, "2024-05-14"))
+    body = feeds.urlset(harbour, entries).encode()
+    assert len(body) > 100_000
+    if zipped:
+        body = gzip.compress(body)
+    path = "/sitemaps/big.xml" + (".gz" if zipped else "")
+    harbour.extra[path] = Reply(200, body, "application/xml")
+    run = crawl(
+        "sitemap",
+        {"url": harbour.url(path), "since": "2024-01-01"},
+        tmp_path / "o",
+        tmp_path / "s",
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.emitted == {harbour.url(article.path)}
+    assert run.stat("newsdedup/skipped/older") == 2000
+    assert run.stat("newsdedup/dropped/too_large") == 0
