@@ -10,7 +10,7 @@ REMOTE_STATE_SCHEMES = ("redis://", "rediss://", "unix://")
 
 def is_remote_state(state: str) -> bool:
     """A Redis URL rather than a state directory."""
-    return state.startswith(REMOTE_STATE_SCHEMES)
+    return state.lower().startswith(REMOTE_STATE_SCHEMES)  # a scheme is case-insensitive
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import socket
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from datasketch import MinHashLSH
 from redis_server import RedisServer
 from test_group_backends import CFG, STORIES, corpus, doc, run, seed_docs, snapshot
 
+from pipeline.config import is_remote_state
 from pipeline.errors import NewsdedupError
 from pipeline.group import group, open_index
 from pipeline.group.batch import make_signature
@@ -148,3 +151,40 @@ def test_a_state_built_with_other_signature_settings_refuses_to_open(redis_url: 
     run(seed_docs(), redis_url)
     with pytest.raises(NewsdedupError, match="other signature settings"):
         open_index(redis_url, replace(CFG, num_perm=128, passage_bands=42))
+
+
+@pytest.mark.parametrize("path", ["/abc", "/1x", "/0/extra", "/1/2"])
+def test_a_database_that_is_not_a_number_is_refused(path: str) -> None:
+    """redis-py alone reads "/abc" as database 0 and "/1/2" as database 12."""
+    with pytest.raises(NewsdedupError, match="the path must be a database number"):
+        connection_kwargs("redis://127.0.0.1:6379" + path)
+    for fine in ("", "/", "/0", "/15"):
+        connection_kwargs("redis://127.0.0.1:6379" + fine)
+
+
+def test_a_password_never_shows_in_an_error() -> None:
+    for url in (
+        "redis://:s3cret@127.0.0.1:notaport/0",
+        "redis://user:s3cret@127.0.0.1:6379/abc",
+        "redis://:s3cret@127.0.0.1:6379/0?socket_timeout=x",
+    ):
+        with pytest.raises(NewsdedupError) as caught:
+            connection_kwargs(url)
+        assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_a_server_that_never_answers_fails_in_seconds() -> None:
+    """A listening socket nobody reads from: the first PING waits briefly and once."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(NewsdedupError, match="cannot connect to Redis"):
+            open_index(f"redis://127.0.0.1:{port}/0", CFG)
+        assert time.monotonic() - start < 30
+
+
+def test_an_upper_case_scheme_is_still_redis() -> None:
+    assert is_remote_state("REDIS://127.0.0.1:6379/0") and is_remote_state("Unix:///tmp/r.sock")
+    assert not is_remote_state("output/state")

@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.connection import SSLConnection, UnixDomainSocketConnection, parse_url
 from redis.retry import Retry
 
 from pipeline.errors import NewsdedupError
+
+_PROBE_TIMEOUT = 10.0  # seconds for the server's first answer
+# The database of a redis:// or rediss:// URL: its path is empty, "/" or "/N".
+_DB_PATH = re.compile(r"/?[0-9]*")
+
+
+def redacted(url: str) -> str:
+    """``url`` as it may be shown: its password replaced with ``***``."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return "the Redis URL given"  # too damaged to tell its password apart
 
 
 def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
     """``redis.Redis`` keyword arguments for ``url``, and where it points, for messages (never
     the password)."""
     try:
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "unix" and not _DB_PATH.fullmatch(parts.path):
+            raise ValueError(
+                f"the path must be a database number (/0, /1, ...), not {parts.path!r}"
+            )
         kwargs: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
     except ValueError as err:
-        raise NewsdedupError(f"bad Redis URL {url!r}: {err}") from None
+        shown = redacted(url)
+        message = str(err).replace(url, shown)
+        raise NewsdedupError(f"bad Redis URL {shown!r}: {message}") from None
     cls = kwargs.pop("connection_class", None)
     if cls is not None and issubclass(cls, UnixDomainSocketConnection):
         kwargs["unix_socket_path"] = kwargs.pop("path")
@@ -37,10 +63,15 @@ def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
 def connect(url: str) -> tuple[redis.Redis, dict[str, Any], str]:
     """A client for ``url`` that has answered a PING, its keyword arguments, and where."""
     kwargs, where = connection_kwargs(url)
-    client = redis.Redis(**kwargs)
+    # The first answer is awaited briefly and once: the long timeout and the retries are for
+    # big batches on a live server, not for one that accepts connections and never answers.
+    probe = redis.Redis(
+        **{**kwargs, "socket_timeout": _PROBE_TIMEOUT, "retry": Retry(NoBackoff(), 0)}
+    )
     try:
-        client.ping()
+        probe.ping()
     except redis.RedisError as err:
-        client.close()
         raise NewsdedupError(f"cannot connect to Redis at {where}: {err}") from None
-    return client, kwargs, where
+    finally:
+        probe.close()
+    return redis.Redis(**kwargs), kwargs, where
