@@ -180,19 +180,21 @@ def _stop_now(pool: ProcessPoolExecutor, others: set[Any]) -> None:
 
 
 def _must_be_writable(path: Path, what: str) -> None:
-    """``path`` is a directory this process can write in (created if need be), or a clear
-    error now rather than a traceback after all the work."""
+    """``path`` is a directory this process can write in, or can create: a clear error now
+    rather than a traceback after all the work. Leaves nothing behind."""
     try:
-        for place in (path, *path.parents):
-            if place.exists():
-                if not place.is_dir():
-                    where = "" if place == path else f" ({place} is a file)"
-                    raise NewsdedupError(f"{what} {path} cannot be a directory{where}")
-                break
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".newsdedup-probe-")
-        os.close(fd)
-        os.unlink(probe)
+        existing = next(place for place in (path, *path.parents) if place.exists())
+        if not existing.is_dir():
+            where = "" if existing == path else f" ({existing} is a file)"
+            raise NewsdedupError(f"{what} {path} cannot be a directory{where}")
+        if existing == path:
+            fd, probe = tempfile.mkstemp(dir=path, prefix=".newsdedup-probe-")
+            os.close(fd)
+            os.unlink(probe)
+        else:  # the first directory to create: can it be?
+            first = existing / path.relative_to(existing).parts[0]
+            first.mkdir()
+            first.rmdir()
     except OSError as err:
         raise NewsdedupError(f"cannot write to {what} {path}: {err.strerror or err}") from None
 
