@@ -188,3 +188,42 @@ def test_a_server_that_never_answers_fails_in_seconds() -> None:
 def test_an_upper_case_scheme_is_still_redis() -> None:
     assert is_remote_state("REDIS://127.0.0.1:6379/0") and is_remote_state("Unix:///tmp/r.sock")
     assert not is_remote_state("output/state")
+
+
+def test_a_writer_that_stalled_past_its_lease_writes_nothing_and_the_next_is_unharmed(
+    redis_url: str,
+) -> None:
+    """A run stopped (SIGSTOP, a long GC pause) longer than its lease: the next writer takes
+    the lock; when the first wakes, its LSH writes are refused in the same script that would
+    make them, so the next writer never sees entries without records."""
+    a, b = seed_docs()
+    stalled = RedisIndex(redis_url, CFG, lock_ttl=1.0)
+    stalled.known([a.id])  # takes the lock
+    stalled.lock._stop_renewing()  # the stall: no renewals, the holder still thinks it holds
+    time.sleep(1.5)
+    assert stalled.lock.held
+    following = RedisIndex(redis_url, CFG)
+    following.known([b.id])  # takes the lock, which the stalled run lost
+    with pytest.raises(NewsdedupError, match="grouping lock .* ran out"):
+        group([replace(a)], stalled, CFG)
+    stalled.close()
+    group([replace(b)], following, CFG)
+    following.commit()
+    following.close()
+    run([replace(a)], redis_url)  # the stalled run, redone
+    run([replace(a), replace(b)], redis_url.rsplit("/", 1)[0] + "/1")
+    ids = [a.id, b.id]
+    assert snapshot(redis_url, ids) == snapshot(redis_url.rsplit("/", 1)[0] + "/1", ids)
+
+
+def test_lsh_entries_without_records_are_left_out_with_a_warning(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a maxmemory eviction policy does to a state: records gone, LSH entries left."""
+    a, b = seed_docs()
+    run([replace(a)], redis_url)
+    redis.Redis.from_url(redis_url).delete(f"newsdedup:doc:{a.id}")
+    grouped = replace(b)
+    run([grouped], redis_url)
+    assert grouped.cluster_id == grouped.id  # nothing to join: its source is gone
+    assert "without their records" in caplog.text and a.id in caplog.text

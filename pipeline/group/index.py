@@ -233,3 +233,38 @@ def open_index(state: str, cfg: GroupConfig) -> Index:
     from pipeline.group.sqlite_index import SqliteIndex
 
     return SqliteIndex(Path(state), cfg)
+
+
+def leaving_out(col: Collisions, gone: npt.NDArray[np.bool_]) -> Collisions:
+    """``col`` without the articles where ``gone`` (one flag per ``col.ids``) is set, and
+    without every row that names one of them."""
+    if not gone.any():
+        return col
+    where = np.cumsum(~gone) - 1  # old position -> new position
+
+    def keep(*columns: I64) -> npt.NDArray[np.bool_]:
+        mask = np.ones(columns[0].size, dtype=bool)
+        for c in columns:
+            mask &= ~gone[c]
+        return mask
+
+    pairs = keep(col.mine, col.other)
+    hot = keep(col.hot_doc)
+    saturate = keep(col.saturate_doc)
+    docs = keep(col.doc_mine, col.doc_other)
+    exact = keep(col.exact_mine, col.exact_other)
+    return Collisions(
+        ids=[i for i, g in zip(col.ids, gone.tolist(), strict=True) if not g],
+        mine=where[col.mine[pairs]],
+        mine_passage=col.mine_passage[pairs],
+        other=where[col.other[pairs]],
+        other_passage=col.other_passage[pairs],
+        hot_doc=where[col.hot_doc[hot]],
+        hot_passage=col.hot_passage[hot],
+        saturate_doc=where[col.saturate_doc[saturate]],
+        saturate_passage=col.saturate_passage[saturate],
+        doc_mine=where[col.doc_mine[docs]],
+        doc_other=where[col.doc_other[docs]],
+        exact_mine=where[col.exact_mine[exact]],
+        exact_other=where[col.exact_other[exact]],
+    )

@@ -48,6 +48,7 @@ from pipeline.group.index import (
     DocRecord,
     LshEntry,
     fingerprint,
+    leaving_out,
 )
 from pipeline.group.links import Evidence
 from pipeline.group.redis_connect import connect
@@ -152,6 +153,9 @@ class RedisIndex:
             passages, documents, cfg.hot_bucket, (cfg.passage_min_bands, cfg.doc_min_bands)
         )
         self.lock = RedisLock(self.client, LOCK, lock_ttl)
+        # Every LSH write checks, in the same script, that this run still holds the lease: a
+        # run that stalled past it must not add entries under the next writer's feet.
+        passages.fence = documents.fence = (LOCK, self.lock.token)
         self._reset()
         with self._guard():
             self._check_fingerprint()
@@ -199,6 +203,8 @@ class RedisIndex:
     def _begin(self) -> None:
         """Take the write lock (waiting for it), then clean up after a writer that died."""
         if self.lock.held:
+            if self.lock.lost:
+                raise LockLost(LOCK.decode())
             return
         self.lock.acquire()
         pending = self.client.hgetall(PENDING)
@@ -459,4 +465,27 @@ class RedisIndex:
                 same = ({i.decode() for i in ids} | self._by_hash.get(e.text_hash, set())) - {e.id}
                 if same:
                     exact[n] = sorted(same)[: self.cfg.hot_bucket]
-            return self.lsh.query(entries, exact)
+            found = self.lsh.query(entries, exact)
+            return self._stored_only(found, len(entries))
+
+    def _stored_only(self, found: Collisions, batch: int) -> Collisions:
+        """Leave out articles the LSH names but no record backs: Redis evicted them (a
+        ``maxmemory`` policy) or they were lost some other way. Grouping cannot compare them;
+        the next run of their own could not either, so they are named in a warning."""
+        earlier = [i for i in found.ids[batch:] if i not in self._created]
+        stored = self._exists(earlier)
+        gone = np.array(
+            [False] * batch
+            + [i not in stored and i not in self._created for i in found.ids[batch:]],
+            dtype=bool,
+        )
+        if gone.any():
+            missing = [i for i, g in zip(found.ids, gone.tolist(), strict=True) if g]
+            log.warning(
+                "Redis at %s lists %d articles in its LSH index without their records (evicted? "
+                "keep maxmemory-policy noeviction): left out of grouping, e.g. %s",
+                self.where,
+                len(missing),
+                ", ".join(missing[:3]),
+            )
+        return leaving_out(found, gone)

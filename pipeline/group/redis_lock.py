@@ -100,6 +100,11 @@ class RedisLock:
             self._lost = True
             raise LockLost(self.key.decode("utf-8", "replace"))
 
+    @property
+    def lost(self) -> bool:
+        """The lease ended while held (seen by the renewal thread)."""
+        return self._lost
+
     def owned(self) -> bool:
         return self.held and not self._lost and self.client.get(self.key) == self.token
 

@@ -28,17 +28,22 @@ import redis
 from datasketch import MinHashLSH
 
 from pipeline.group.index import Collisions, LshEntry
+from pipeline.group.redis_lock import LockLost
 
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 
 _CHUNK = 1000  # keys per script call: each call blocks the server for a few milliseconds
 
-# ARGV: bands, width, keys storage name, bucket table names..., then per key: key, band
-# values (bands x width bytes), mask (one '1' per band whose bucket takes the key).
+# ARGV: lock key, lock token, bands, width, keys storage name, bucket table names..., then
+# per key: key, band values (bands x width bytes), mask (one '1' per band whose bucket takes
+# the key). Nothing is written unless the lock key still holds the token.
 _WRITE = """
-local b, w, kname = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-for j = 4 + b, #ARGV, 3 do
+if redis.call('GET', ARGV[1]) ~= ARGV[2] then
+    return redis.error_reply('NEWSDEDUP_LOCK_LOST the grouping lock is not held')
+end
+local b, w, kname = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+for j = 6 + b, #ARGV, 3 do
     local key, blob, mask = ARGV[j], ARGV[j + 1], ARGV[j + 2]
     local kk = kname .. key
     local hs = {}
@@ -46,7 +51,7 @@ for j = 4 + b, #ARGV, 3 do
         local h = string.sub(blob, (i - 1) * w + 1, i * w)
         hs[i] = h
         if string.byte(mask, i) == 49 then
-            local table = ARGV[3 + i]
+            local table = ARGV[5 + i]
             redis.call('HSET', table, h, table .. h)
             redis.call('SADD', table .. h, key)
         end
@@ -130,6 +135,7 @@ class LshSpace:
         self.tables: list[bytes] = [t._name for t in self.lsh.hashtables]
         self.keys_name: bytes = self.lsh.keys._name
         self._write = client.register_script(_WRITE)
+        self.fence: tuple[bytes, bytes] | None = None  # (lock key, token) writes must match
         self._read = client.register_script(_READ)
         self._remove = client.register_script(_REMOVE)
 
@@ -144,12 +150,19 @@ class LshSpace:
         blob = self.band_values(signatures)
         per = self.bands * self.width
         flags = np.where(mask, np.uint8(ord("1")), np.uint8(ord("0"))).astype(np.uint8)
-        head: list[Any] = [self.bands, self.width, self.keys_name, *self.tables]
+        if self.fence is None:
+            raise RuntimeError("LSH writes need the lock to check (set fence first)")
+        head: list[Any] = [*self.fence, self.bands, self.width, self.keys_name, *self.tables]
         items: list[bytes] = []
         for n, key in enumerate(keys):
             items += [key, blob[n * per : (n + 1) * per], flags[n].tobytes()]
         for chunk in _chunks(items, 3 * _CHUNK):
-            self._write(args=head + list(chunk))
+            try:
+                self._write(args=head + list(chunk))
+            except redis.ResponseError as err:
+                if "NEWSDEDUP_LOCK_LOST" in str(err):
+                    raise LockLost(self.fence[0].decode()) from None
+                raise
 
     def read(
         self, signatures: U32, most: int, least: int = 1
