@@ -36,10 +36,11 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigur
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from pipeline.config import is_remote_state
+from pipeline.errors import NewsdedupError
 from pipeline.seen import UrlStore, open_seen
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,25 @@ _RECEIVED = "_newsdedup_received_size"
 def is_start(request: Request) -> bool:
     """A start request as the operator gave it (a redirect from it is no longer one)."""
     return bool(request.meta.get(START)) and not request.meta.get("redirect_urls")
+
+
+FAILED = "newsdedup/failed"  # stat set when the crawl cannot commit: its exit status is 2
+
+
+def fail_crawl(crawler: Crawler, err: NewsdedupError, stop: bool = False) -> None:
+    """Record that the crawl cannot end well (its state is out of reach): one line in the
+    log, the first time only, and a stat the ``crawl`` command turns into exit status 2.
+    ``stop``: also close the spider, dropping the requests already queued."""
+    if crawler.stats is None or crawler.stats.get_value(FAILED):
+        return
+    crawler.stats.set_value(FAILED, 1)
+    log.error("newsdedup: error: %s", err)
+    engine = crawler.engine
+    if stop and engine is not None and engine.spider is not None:
+        if hasattr(engine, "close_spider_async"):  # Scrapy 2.14 and later
+            deferred_from_coro(engine.close_spider_async(reason=FAILED.split("/")[1]))
+        else:
+            engine.close_spider(engine.spider, reason=FAILED.split("/")[1])
 
 
 class Counted(IgnoreRequest):
@@ -210,7 +230,15 @@ class SeenSkip:
         self.store.close()
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if is_start(request) or not self.store.contains(request.url):
+        if self.crawler.stats is not None and self.crawler.stats.get_value(FAILED):
+            # The run cannot be committed: download nothing more, let the crawl end.
+            raise Counted(f"the crawl has failed: {request.url}")
+        try:
+            known = not is_start(request) and self.store.contains(request.url)
+        except NewsdedupError as err:
+            fail_crawl(self.crawler, err, stop=True)
+            raise Counted(f"the crawl has failed: {request.url}") from None
+        if not known:
             return
         _inc(self.crawler, "skipped/seen")
         log.debug("already emitted, not downloading %s", request.url)

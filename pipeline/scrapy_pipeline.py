@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from pipeline.config import CleanConfig, Config, GroupConfig
+from pipeline.crawl import fail_crawl
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.extract import quiet_extractors
@@ -142,6 +143,10 @@ class NewsdedupPipeline:
         try:
             self._crawl_drops()
             summary = self.run.finish()
+        except NewsdedupError as err:
+            # Nothing was committed: one line, and exit status 2 (see pipeline.crawl).
+            fail_crawl(self.crawler, err)
+            return
         finally:
             self.run.close()
             self.run = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +122,46 @@ def test_a_crawl_starting_alone_clears_what_a_killed_crawl_left(
     (crawl,) = crawl_together(harbour, redis_server, tmp_path, 1)
     assert crawl.returncode == 0, crawl.log[-3000:]
     assert crawl.emitted == emittable(harbour)
+
+
+def test_a_crawl_whose_redis_goes_away_stops_downloading_and_exits_2(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """The state's server stops mid-crawl: one error line, the spider closed (the requests
+    already queued are dropped), nothing committed, exit status 2 for cron to see (it used to
+    log a traceback per request and exit 0)."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        harbour.delay = 0.3
+        log = tmp_path / "crawl.log"
+        with log.open("w") as sink:
+            proc = subprocess.Popen(
+                command(
+                    "site",
+                    {"url": harbour.url("/")},
+                    tmp_path / "out",
+                    tmp_path,
+                    {
+                        "NEWSDEDUP_STATE": server.url(0),
+                        "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+                    },
+                ),
+                cwd=ROOT,
+                env=environment(),
+                stdout=subprocess.DEVNULL,
+                stderr=sink,
+            )
+            deadline = time.monotonic() + 60
+            while len(harbour.log) < 4 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            server.stop()
+            assert proc.wait(timeout=120) == 2
+        text = log.read_text()
+        errors = [line for line in text.splitlines() if "newsdedup: error:" in line]
+        assert len(errors) == 1, text[-3000:]
+        assert "Redis" in errors[0] and "Traceback" not in text
+        assert "Error downloading" not in text  # requests after it are turned away quietly
+        assert not (tmp_path / "out" / "articles.jsonl").exists()
+    finally:
+        server.stop()

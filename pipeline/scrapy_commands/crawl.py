@@ -5,7 +5,8 @@ An operator's mistake (``-a since=yesterday``, a locked or unwritable state, a b
 as a failed start and leaves the exception to asyncio, which prints the whole traceback. This
 command collects the crawl's outcome itself: a ``NewsdedupError`` is logged as one line,
 ``newsdedup: error: ...``, and the exit status is 2, as with ``newsdedup run``. Any other
-exception is handed back to asyncio (or Twisted) as before.
+exception is handed back to asyncio (or Twisted) as before. A crawl that started but could
+not commit (its Redis state went away) ends with status 2 too (``pipeline.crawl.FAILED``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
+from pipeline.crawl import FAILED
 from pipeline.errors import NewsdedupError
 
 log = logging.getLogger("newsdedup")
@@ -30,13 +32,15 @@ class Command(ScrapyCrawl):
             raise UsageError("give one spider: scrapy crawl SPIDER [-a NAME=VALUE ...]")
         assert self.crawler_process is not None
         self._error: NewsdedupError | None = None
-        outcome = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        crawler = self._create_crawler(args[0])
+        outcome = self.crawler_process.crawl(crawler, **opts.spargs)
         if isinstance(outcome, asyncio.Future):
             outcome.add_done_callback(self._collect)
         elif isinstance(outcome, Deferred):  # under Twisted's own reactor
             outcome.addErrback(self._collect_failure)
         self.crawler_process.start()
-        if self._error is not None:
+        failed = crawler.stats is not None and crawler.stats.get_value(FAILED)
+        if self._error is not None or failed:
             self.exitcode = 2
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
