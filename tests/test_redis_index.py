@@ -227,3 +227,21 @@ def test_lsh_entries_without_records_are_left_out_with_a_warning(
     run([grouped], redis_url)
     assert grouped.cluster_id == grouped.id  # nothing to join: its source is gone
     assert "without their records" in caplog.text and a.id in caplog.text
+
+
+def test_opening_a_state_to_read_it_writes_nothing(redis_url: str) -> None:
+    """``newsdedup explain`` on a mistyped database must not leave a state's key behind."""
+    index = open_index(redis_url, CFG)
+    try:
+        assert index.known(["nothing-here"]) == set()  # a writer's first step claims it
+    finally:
+        index.close()
+    client = redis.Redis.from_url(redis_url)
+    assert client.hget("newsdedup:meta", "fingerprint") is not None
+    client.flushdb()
+    index = open_index(redis_url, CFG)
+    try:
+        assert index.get_records(["nothing-here"]) == {}
+    finally:
+        index.close()
+    assert client.dbsize() == 0

@@ -176,9 +176,12 @@ class RedisIndex:
         except redis.RedisError as err:
             raise NewsdedupError(f"Redis at {self.where} refused a command: {err}") from None
 
-    def _check_fingerprint(self) -> None:
+    def _check_fingerprint(self, claim: bool = False) -> None:
+        """Refuse a state built with other settings. ``claim``: a writer records this run's
+        settings in a fresh state first (a reader, ``explain``, leaves the database as it is)."""
         mine = json.dumps(fingerprint(self.cfg), sort_keys=True)
-        self.client.hsetnx(META, "fingerprint", mine)
+        if claim:
+            self.client.hsetnx(META, "fingerprint", mine)
         stored = _text(self.client.hget(META, "fingerprint"))
         if stored is not None and stored != mine:
             raise NewsdedupError(
@@ -207,6 +210,7 @@ class RedisIndex:
                 raise LockLost(LOCK.decode())
             return
         self.lock.acquire()
+        self._check_fingerprint(claim=True)
         pending = self.client.hgetall(PENDING)
         if pending:
             counts = {str(_text(k)): int(v) for k, v in pending.items()}
@@ -273,7 +277,8 @@ class RedisIndex:
                     self.client.hdel(PENDING, *self._pending)
                 self.lock.release()
             except redis.RedisError as err:
-                log.warning(
+                # The run's own error says what happened; this is only the clean-up.
+                log.info(
                     "could not remove this run's LSH entries from Redis at %s (%s); "
                     "the next run removes them",
                     self.where,

@@ -86,8 +86,9 @@ class RedisLock:
                 with self.mutex:
                     ok = self._renew(keys=[self.key], args=[self.token, self.ttl_ms])
             except redis.RedisError as err:
-                # The next round may reach the server again; the commit checks the token anyway.
-                log.warning("could not renew the grouping lock: %s", err)
+                # The next round may reach the server again; the commit checks the token anyway
+                # (and a server gone for good ends the run with its own error).
+                log.info("could not renew the grouping lock: %s", err)
                 continue
             if not ok:
                 self._lost = True
