@@ -5,7 +5,9 @@ The class has no ``name``, so Scrapy does not list it as a spider of its own.
 
 from __future__ import annotations
 
+import html.entities
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -89,3 +91,39 @@ def fetch_failure(failure: Failure) -> Drop | None:
             return Drop("robots_txt", url)
         return Drop("fetch_failed", url, message[:200])
     return Drop("fetch_failed", url, f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+# An ampersand that does not start a character reference, or a named one: HTML's names
+# (&nbsp;, &eacute;) are not XML's, and a bare "&" (a query string) is not XML at all.
+_AMPERSAND = re.compile(rb"&(#[0-9]{1,8};|#[xX][0-9a-fA-F]{1,8};|([A-Za-z][A-Za-z0-9]{0,31});)?")
+_XML_NAMES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+
+
+def mend_xml(body: bytes) -> bytes:
+    """``body`` with what feeds and sitemaps commonly get wrong mended: bare ampersands (a
+    query string's) escaped, HTML entities (``&nbsp;``) as character references. CDATA
+    sections, where both are plain text, are left as they are."""
+    out: list[bytes] = []
+    pos = 0
+    while pos < len(body):
+        start = body.find(b"<![CDATA[", pos)
+        if start < 0:
+            start = len(body)
+        out.append(_AMPERSAND.sub(_mend_ampersand, body[pos:start]))
+        if start == len(body):
+            break
+        end = body.find(b"]]>", start)
+        end = len(body) if end < 0 else end + 3
+        out.append(body[start:end])
+        pos = end
+    return b"".join(out)
+
+
+def _mend_ampersand(match: re.Match[bytes]) -> bytes:
+    name = match.group(2)
+    if match.group(1) is None:
+        return b"&amp;"  # a bare ampersand
+    if name is None or name in _XML_NAMES:
+        return match.group(0)  # a character reference, or one of XML's own five
+    code = html.entities.name2codepoint.get(name.decode("ascii"))
+    return f"&#{code};".encode("ascii") if code is not None else b"&amp;" + name + b";"

@@ -8,7 +8,6 @@ title and date travel with it. ``-a since=YYYY-MM-DD`` skips entries dated befor
 
 from __future__ import annotations
 
-import html.entities
 import logging
 import re
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
 from pipeline.errors import Drop
 from pipeline.fetch import document, page_html
-from spiders.base import SAFE_XML, DatedUrlSpider, local_name
+from spiders.base import SAFE_XML, DatedUrlSpider, local_name, mend_xml
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +37,6 @@ _ROOTS = {"rss", "feed", "rdf"}
 _SNIFF_BYTES = 1 << 16
 _NAME = re.compile(rb"[A-Za-z_][\w.:-]*")
 _STRICT_XML = {**SAFE_XML, "recover": False}
-# An ampersand that does not start a character reference, or a named one: HTML's names
-# (&nbsp;, &eacute;) are not XML's, and a bare "&" (a query string) is not XML at all.
-_AMPERSAND = re.compile(rb"&(#[0-9]{1,8};|#[xX][0-9a-fA-F]{1,8};|([A-Za-z][A-Za-z0-9]{0,31});)?")
-_XML_NAMES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +121,7 @@ def parse_feed(body: bytes, base_url: str | None = None) -> lxml.etree._Element 
         log.debug("a feed that is not well-formed XML, read leniently: %s", base_url)
         try:
             root = lxml.etree.fromstring(
-                _mend(body), parser=lxml.etree.XMLParser(**SAFE_XML), base_url=base_url
+                mend_xml(body), parser=lxml.etree.XMLParser(**SAFE_XML), base_url=base_url
             )
         except lxml.etree.XMLSyntaxError:
             return None
@@ -158,35 +153,6 @@ def _root_name(head: bytes) -> bytes | None:
                 return None
             match = _NAME.match(head, pos + 1)
             return match.group(0) if match else None
-
-
-def _mend(body: bytes) -> bytes:
-    """``body`` with bare ampersands escaped and HTML entities as character references;
-    CDATA sections, where both are plain text, are left as they are."""
-    out: list[bytes] = []
-    pos = 0
-    while pos < len(body):
-        start = body.find(b"<![CDATA[", pos)
-        if start < 0:
-            start = len(body)
-        out.append(_AMPERSAND.sub(_mend_ampersand, body[pos:start]))
-        if start == len(body):
-            break
-        end = body.find(b"]]>", start)
-        end = len(body) if end < 0 else end + 3
-        out.append(body[start:end])
-        pos = end
-    return b"".join(out)
-
-
-def _mend_ampersand(match: re.Match[bytes]) -> bytes:
-    name = match.group(2)
-    if match.group(1) is None:
-        return b"&amp;"  # a bare ampersand
-    if name is None or name in _XML_NAMES:
-        return match.group(0)  # a character reference, or one of XML's own five
-    code = html.entities.name2codepoint.get(name.decode("ascii"))
-    return f"&#{code};".encode("ascii") if code is not None else b"&amp;" + name + b";"
 
 
 def feed_entries(root: lxml.etree._Element) -> Iterator[Entry]:

@@ -29,7 +29,7 @@ from pipeline.document import Document
 from pipeline.errors import Drop
 from pipeline.fetch import document, page_html
 from pipeline.pagetype import classify
-from spiders.base import SAFE_XML, DatedUrlSpider, local_name
+from spiders.base import SAFE_XML, DatedUrlSpider, local_name, mend_xml
 
 log = logging.getLogger(__name__)
 
@@ -160,16 +160,23 @@ _WHOLE = re.compile(
 def read_sitemap(body: bytes) -> Sitemap:
     """The entries of a sitemap index or sitemap, read leniently.
 
-    A well-formed body is read in one streaming pass. A damaged one is read again entry by
-    entry: the recovering parser mangles what it repairs ("a?x=1&y=2" becomes "a?x=1=2"; a
-    cut-off download ends in half a URL), and lxml reports its errors in batches rather than
-    as each entry ends, so only an entry that parses cleanly on its own is kept.
+    A well-formed body is read in one streaming pass. A malformed one is mended first (a bare
+    ``&`` in a URL, an HTML entity: ``mend_xml``), which usually makes it well-formed. What
+    is still damaged is read again entry by entry: the recovering parser mangles what it
+    repairs (a cut-off download ends in half a URL), and lxml reports its errors in batches
+    rather than as each entry ends, so only an entry that parses cleanly on its own is kept.
     """
     kind, entries, damage = _stream(body)
     if kind is None:
         return Sitemap(None, [])
     if damage is None:
         return Sitemap(kind, entries)
+    mended = mend_xml(body)
+    if mended != body:
+        again, entries, still = _stream(mended)
+        if again == kind and still is None:
+            return Sitemap(kind, entries)
+        body = mended
     entries, skipped = _entry_by_entry(body)
     return Sitemap(kind, entries, damage, skipped)
 

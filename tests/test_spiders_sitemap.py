@@ -113,10 +113,21 @@ def test_a_truncated_sitemap_keeps_what_it_has_and_says_so() -> None:
     assert kind == "urlset"
     assert [e.loc for e in entries] == locs[:-1]  # never half a URL
     assert damage and "Premature end of data" in damage and skipped == 1
-    # A bare & is repaired by dropping it, which would request another URL: skipped too.
-    bare = body.replace(locs[2].encode(), locs[2].encode() + b"?a=1&b=2")
+    # A bare & and an HTML entity (common slips) are mended: the URL stays whole.
+    bare = body.replace(locs[2].encode(), locs[2].encode() + b"/caf&eacute;?a=1&b=2")
     kind, entries, damage, skipped = read_sitemap(bare)
+    assert [e.loc for e in entries] == locs[:2] + [locs[2] + "/caf\u00e9?a=1&b=2"] + locs[3:]
+    assert damage is None and skipped == 0
+    # Damage mending cannot undo (a stray "<" in a URL) is skipped: the parser's repair
+    # would request another URL.
+    broken = body.replace(locs[2].encode(), locs[2].encode() + b"<b")
+    kind, entries, damage, skipped = read_sitemap(broken)
     assert [e.loc for e in entries] == locs[:2] + locs[3:]
+    assert damage and skipped == 1
+    # Both at once: the mended entry is kept, the broken one skipped.
+    both = broken.replace(locs[4].encode(), locs[4].encode() + b"?a=1&b=2")
+    kind, entries, damage, skipped = read_sitemap(both)
+    assert [e.loc for e in entries] == locs[:2] + [locs[3], locs[4] + "?a=1&b=2", locs[5]]
     assert damage and skipped == 1
 
 
@@ -129,7 +140,7 @@ def test_every_damaged_entry_of_a_long_sitemap_is_skipped_and_counted() -> None:
         b'<?xml version="1.0"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
         b' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">\n'
         + b"".join(
-            f"<url><loc>{loc}{'?a=1&b=2' if i in bad else ''}</loc>"
+            f"<url><loc>{loc}{'?a=1<b=2' if i in bad else ''}</loc>"
             f"<news:news><news:title>T{i}</news:title></news:news></url>\n".encode()
             for i, loc in enumerate(locs)
         )
