@@ -5,6 +5,7 @@ The CLI and the Scrapy item pipeline both drive a ``Run``, so they write the sam
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -193,8 +194,12 @@ def _must_be_writable(path: Path, what: str) -> None:
             os.unlink(probe)
         else:  # the first directory to create: can it be?
             first = existing / path.relative_to(existing).parts[0]
-            first.mkdir()
-            first.rmdir()
+            try:
+                first.mkdir()
+            except FileExistsError:
+                return  # another run (started at the same moment) made it
+            with contextlib.suppress(OSError):  # that other run may be writing in it already
+                first.rmdir()
     except OSError as err:
         raise NewsdedupError(f"cannot write to {what} {path}: {err.strerror or err}") from None
 
