@@ -214,9 +214,13 @@ class SeenSkip:
     fetched again and new articles are found on them.
     """
 
-    def __init__(self, crawler: Crawler, store: UrlStore) -> None:
+    def __init__(self, crawler: Crawler, state: str) -> None:
         self.crawler = crawler
-        self.store = store
+        self.state = state
+        # Opened at the first request that needs it: this middleware is built before the
+        # item pipeline checks the state (lock, settings), and a refused crawl must leave the
+        # state as it was.
+        self.store: UrlStore | None = None
         crawler.signals.connect(self._close, signal=signals.spider_closed)
 
     @classmethod
@@ -224,17 +228,23 @@ class SeenSkip:
         state = str(crawler.settings.get("NEWSDEDUP_STATE") or "")
         if not state:
             raise NotConfigured("seen-URL store needs a state")
-        return cls(crawler, open_seen(state))
+        return cls(crawler, state)
 
     def _close(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if self.crawler.stats is not None and self.crawler.stats.get_value(FAILED):
             # The run cannot be committed: download nothing more, let the crawl end.
             raise Counted(f"the crawl has failed: {request.url}")
+        if is_start(request):
+            return
         try:
-            known = not is_start(request) and self.store.contains(request.url)
+            if self.store is None:
+                self.store = open_seen(self.state)
+            known = self.store.contains(request.url)
         except NewsdedupError as err:
             fail_crawl(self.crawler, err, stop=True)
             raise Counted(f"the crawl has failed: {request.url}") from None

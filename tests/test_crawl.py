@@ -205,3 +205,5 @@ def test_an_operators_mistake_is_one_line_and_exit_status_2(
     assert len(errors) == 1 and message in errors[0], run.log[-3000:]
     assert "Traceback" not in run.log
     assert not (tmp_path / "out" / "articles.jsonl").exists()
+    # Refused before anything is touched: the state holds no more than it did.
+    assert not (state / "seen.sqlite").exists() and not (state / "groups.sqlite").exists()

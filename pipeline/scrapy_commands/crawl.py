@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
@@ -39,8 +40,7 @@ class Command(ScrapyCrawl):
         elif isinstance(outcome, Deferred):  # under Twisted's own reactor
             outcome.addErrback(self._collect_failure)
         self.crawler_process.start()
-        failed = crawler.stats is not None and crawler.stats.get_value(FAILED)
-        if self._error is not None or failed:
+        if self._error is not None or _failed(crawler):
             self.exitcode = 2
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
@@ -65,3 +65,12 @@ class Command(ScrapyCrawl):
     def _report(self, exc: NewsdedupError) -> None:
         self._error = exc
         log.error("newsdedup: error: %s", exc)
+
+
+def _failed(crawler: Crawler) -> bool:
+    """Whether a crawl that started gave up (``pipeline.crawl.fail_crawl``)."""
+    try:
+        stats = crawler.stats
+    except RuntimeError:  # Scrapy 2.14+: the crawl never started, so it has no stats
+        return False
+    return bool(stats is not None and stats.get_value(FAILED))
