@@ -113,21 +113,24 @@ def parse_feed(body: bytes, base_url: str | None = None) -> lxml.etree._Element 
     name = _root_name(body[:_SNIFF_BYTES])
     if name is None or name.rpartition(b":")[2].lower().decode() not in _ROOTS:
         return None
-    try:
-        root = lxml.etree.fromstring(
-            body, parser=lxml.etree.XMLParser(**_STRICT_XML), base_url=base_url
-        )
-    except lxml.etree.XMLSyntaxError:
+    root = _parse(body, _STRICT_XML, base_url)
+    # A doctype can make "&nbsp;" well-formed, but entities are never resolved here (untrusted
+    # input), and the text would be cut at each one: such a feed is read mended too.
+    if root is None or next(root.iter(lxml.etree.Entity), None) is not None:
         log.debug("a feed that is not well-formed XML, read leniently: %s", base_url)
-        try:
-            root = lxml.etree.fromstring(
-                mend_xml(body), parser=lxml.etree.XMLParser(**SAFE_XML), base_url=base_url
-            )
-        except lxml.etree.XMLSyntaxError:
-            return None
+        root = _parse(mend_xml(body), SAFE_XML, base_url)
     if root is None or local_name(root).lower() not in _ROOTS:
         return None
     return root
+
+
+def _parse(body: bytes, options: dict[str, bool], base_url: str | None) -> Any:
+    try:
+        return lxml.etree.fromstring(
+            body, parser=lxml.etree.XMLParser(**options), base_url=base_url
+        )
+    except lxml.etree.XMLSyntaxError:
+        return None
 
 
 def _root_name(head: bytes) -> bytes | None:

@@ -29,6 +29,7 @@ from spiders.base import UrlSpider, fetch_failure
 log = logging.getLogger(__name__)
 
 DEFAULT_DEPTH = 3
+_SCOPE = "newsdedup_site"  # request meta: the crawled site a link was followed for
 
 
 class SiteSpider(UrlSpider):
@@ -77,8 +78,11 @@ class SiteSpider(UrlSpider):
         site = site_of(response.url)
         if site in self.sites:
             return True
-        if response.meta.get("depth", 0) == 0:
-            log.info("start URL redirected to %s: crawling that site", response.url)
+        # The site a link was followed for travels with its request: a crawl sharing its
+        # frontier with this one may have added a site (below) that this process has not.
+        if response.meta.get("depth", 0) == 0 or response.meta.get(_SCOPE) == site:
+            if response.meta.get("depth", 0) == 0:
+                log.info("start URL redirected to %s: crawling that site", response.url)
             self.sites.add(site)
             return True
         self._count("filtered/off_site")
@@ -101,5 +105,8 @@ class SiteSpider(UrlSpider):
             self._count("pages/listing")
             log.debug("listing %s %s", response.url, " ".join(verdict.reasons))
         for link in self.links.extract_links(response):
-            if site_of(link.url) in self.sites:
-                yield response.follow(link.url, callback=self.parse, errback=self._link_failed)
+            site = site_of(link.url)
+            if site in self.sites:
+                yield response.follow(
+                    link.url, callback=self.parse, errback=self._link_failed, meta={_SCOPE: site}
+                )

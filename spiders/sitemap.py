@@ -34,9 +34,8 @@ from spiders.base import SAFE_XML, DatedUrlSpider, local_name, mend_xml
 log = logging.getLogger(__name__)
 
 # sitemaps.org allows a sitemap 50 MB uncompressed (50,000 URLs), more than the page limit
-# (DOWNLOAD_MAXSIZE): sitemaps get their own, so a large publisher's are read, not dropped.
+# (DOWNLOAD_MAXSIZE) may be: sitemaps get at least that, so a large publisher's are read.
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
-_SITEMAP_META = {"download_maxsize": SITEMAP_MAX_BYTES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +59,19 @@ class SitemapSpider(DatedUrlSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, meta=dict(_SITEMAP_META))
+            yield scrapy.Request(url, callback=self.parse, meta=self._sitemap_meta())
+
+    def _sitemap_meta(self) -> dict[str, int]:
+        """A sitemap request's size limit: the page limit, but never under 50 MB (0, no
+        limit, stays 0)."""
+        pages = self.settings.getint("DOWNLOAD_MAXSIZE")
+        return {"download_maxsize": max(pages, SITEMAP_MAX_BYTES) if pages else 0}
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         """A robots.txt, a sitemap index or a sitemap."""
         if response.url.endswith("/robots.txt"):
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-                yield scrapy.Request(url, callback=self.parse, meta=dict(_SITEMAP_META))
+                yield scrapy.Request(url, callback=self.parse, meta=self._sitemap_meta())
             return
         body = self._body(response)
         if body is None:
@@ -91,7 +96,7 @@ class SitemapSpider(DatedUrlSpider):
                 self._count("skipped/older")
                 continue
             if kind == "sitemapindex":
-                yield response.follow(entry.loc, callback=self.parse, meta=dict(_SITEMAP_META))
+                yield response.follow(entry.loc, callback=self.parse, meta=self._sitemap_meta())
             else:
                 yield response.follow(
                     entry.loc,

@@ -235,3 +235,19 @@ def test_entries_that_fail_or_are_not_pages_are_counted_drops(
     assert run.stat("newsdedup/seen") == len(links)
     assert run.balanced
     assert "  dropped/http_status  2\n" in run.log
+
+
+def test_html_entities_are_mended_in_a_feed_whose_doctype_makes_them_well_formed() -> None:
+    """RSS 0.91's doctype names a DTD, so "&nbsp;" parses; it is never resolved (untrusted
+    input), which used to cut the title at it."""
+    body = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS'
+        b' 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n'
+        b'<rss version="0.91"><channel><title>T</title><item><title>A&nbsp;B caf&eacute;</title>'
+        b"<link>https://example.com/1?a=1&amp;b=2</link></item></channel></rss>"
+    )
+    root = parse_feed(body)
+    assert root is not None
+    assert [(e.link, e.title) for e in feed_entries(root)] == [
+        ("https://example.com/1?a=1&b=2", "A\u00a0B caf\u00e9")
+    ]

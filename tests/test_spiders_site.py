@@ -10,8 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 from sites.crawl import crawl, start
 from sites.server import NewsSite, Reply, serve
+
+from spiders.site import SiteSpider
 
 
 @pytest.fixture
@@ -232,3 +237,19 @@ def test_redirects_off_the_site_are_not_followed_unless_from_the_start_url(
     assert moved.returncode == 0, moved.log[-3000:]
     assert elsewhere + a.path in moved.emitted
     assert moved.stat("newsdedup/filtered/off_site") == 0
+
+
+def test_a_site_added_by_another_crawl_of_a_shared_frontier_is_in_scope() -> None:
+    """With scrapy-redis, the process that saw a start URL move to another site is not the
+    only one to fetch that site's links: the site travels with each request."""
+    spider = SiteSpider(url="https://old.example/")
+    spider.crawler = get_crawler(SiteSpider)
+
+    def page(url: str, depth: int, followed_for: str | None) -> HtmlResponse:
+        meta = {"depth": depth, **({"newsdedup_site": followed_for} if followed_for else {})}
+        return HtmlResponse(url, body=b"<html></html>", request=Request(url, meta=meta))
+
+    assert not spider._in_scope(page("https://other.example/a", 2, None))
+    assert not spider._in_scope(page("https://other.example/a", 2, "old.example"))  # redirected
+    assert spider._in_scope(page("https://new.example/a", 2, "new.example"))
+    assert spider._in_scope(page("https://new.example/b", 3, None))  # now a crawled site

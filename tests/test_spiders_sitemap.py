@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy.utils.test import get_crawler
 from sites import feeds
 from sites.crawl import crawl
 from sites.server import NewsSite, Reply, serve
 
-from spiders.sitemap import read_sitemap
+from spiders.sitemap import SitemapSpider, read_sitemap
 
 
 @pytest.fixture
@@ -208,3 +209,13 @@ def test_a_sitemap_larger_than_a_page_may_be_is_read(
     assert run.emitted == {harbour.url(article.path)}
     assert run.stat("newsdedup/skipped/older") == 2000
     assert run.stat("newsdedup/dropped/too_large") == 0
+
+
+@pytest.mark.parametrize(
+    ("pages", "sitemaps"),
+    [(10 * 2**20, 50 * 2**20), (100 * 2**20, 100 * 2**20), (0, 0)],  # 0: no limit at all
+)
+def test_a_sitemaps_size_limit_is_never_below_the_pages_one(pages: int, sitemaps: int) -> None:
+    crawler = get_crawler(SitemapSpider, {"DOWNLOAD_MAXSIZE": pages})
+    spider = SitemapSpider.from_crawler(crawler, url="https://example.com/sitemap.xml")
+    assert spider._sitemap_meta() == {"download_maxsize": sitemaps}
