@@ -1,8 +1,10 @@
 """Turn bytes of unknown encoding into text.
 
 Decoding (``decode_html``; plain text the same way without the ``<meta>`` scan), first that
-applies: a BOM; UTF-16 without a BOM when NUL bytes keep its rhythm; UTF-8 when the bytes are
-valid UTF-8, or mostly so (the stray bytes read as cp1252, the usual way pages mix encodings);
+applies: a BOM; UTF-16 without a BOM when NUL bytes keep its rhythm; valid UTF-8 with a few
+stray NUL bytes, without them (more NULs than that, or not UTF-8: not text); UTF-8 when the
+bytes are valid UTF-8, or mostly so (the stray bytes read as cp1252, the usual way pages mix
+encodings);
 the declared charset (HTTP header), then ``<meta charset>``/http-equiv/XML declaration, each only
 if it decodes cleanly; charset-normalizer among the encodings web pages use, overruled by the
 code page of the language it finds. UTF-8 comes before the declarations on purpose: legacy text
@@ -90,7 +92,7 @@ def decode(data: bytes, declared: str | None, *, html: bool) -> str | None:
     if b"\x00" in data:
         utf16 = _utf16_without_bom(data[:_UTF16_SNIFF_BYTES])
         try:
-            return data.decode(utf16) if utf16 else None
+            return data.decode(utf16) if utf16 else _with_stray_nuls(data)
         except UnicodeDecodeError:
             return None
     labels = (declared, _declared_in_html(data) if html else None)
@@ -131,6 +133,18 @@ def _detect(data: bytes) -> str | None:
         except UnicodeDecodeError:
             pass
     return str(best)
+
+
+def _with_stray_nuls(data: bytes) -> str | None:
+    """Strict UTF-8 text with a few NUL bytes in it (a CMS that let one through), without
+    them; None for anything else. Random binary data has a NUL every 256 bytes or so and is
+    never valid UTF-8; the bound is far below the one and the check excludes the other."""
+    if data.count(b"\x00") > len(data) // 2000 + 1:
+        return None
+    try:
+        return data.replace(b"\x00", b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _utf8(data: bytes) -> str | None:

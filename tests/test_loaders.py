@@ -613,3 +613,17 @@ def test_jsonl_text_that_cannot_be_utf8_and_dates_that_are_not_dates(
     assert first.url == "https://ex.example/\ufffd" and first.published is None
     assert f"{path}:1: 'published' is not an ISO 8601 or RFC 822 date: ignored" in caplog.text
     assert second.published == "2024-05-01T10:00:00+00:00"
+
+
+def test_a_page_with_a_stray_nul_byte_is_read_without_it(tmp_path: Path) -> None:
+    """A CMS that let one NUL through: the page is text, not binary (random binary data has
+    a NUL every 256 bytes and is never valid UTF-8)."""
+    html = page(FRENCH * 40).encode()
+    at = html.index(b"<p>") + 3
+    (tmp_path / "stray.html").write_bytes(html[:at] + b"\x00" + html[at:])
+    (doc,) = load_path(tmp_path / "stray.html")
+    assert isinstance(doc, Document) and doc.html is not None
+    assert doc.html == html.decode().replace("\r\n", "\n")  # the NUL is gone, nothing else
+    (tmp_path / "many.html").write_bytes(html.replace(b" ", b" \x00"))  # a NUL in every word
+    (dropped,) = load_path(tmp_path / "many.html")
+    assert isinstance(dropped, Drop) and dropped.reason == "binary"
