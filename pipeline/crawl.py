@@ -57,6 +57,7 @@ def is_start(request: Request) -> bool:
 
 
 FAILED = "newsdedup/failed"  # stat set when the crawl cannot commit: its exit status is 2
+_FAILED_REASON = "failed"  # the spider's close reason then (Scrapy's finish_reason)
 
 
 def fail_crawl(crawler: Crawler, err: NewsdedupError, stop: bool = False) -> None:
@@ -70,9 +71,9 @@ def fail_crawl(crawler: Crawler, err: NewsdedupError, stop: bool = False) -> Non
     engine = crawler.engine
     if stop and engine is not None and engine.spider is not None:
         if hasattr(engine, "close_spider_async"):  # Scrapy 2.14 and later
-            deferred_from_coro(engine.close_spider_async(reason=FAILED.split("/")[1]))
+            deferred_from_coro(engine.close_spider_async(reason=_FAILED_REASON))
         else:
-            engine.close_spider(engine.spider, reason=FAILED.split("/")[1])
+            engine.close_spider(engine.spider, reason=_FAILED_REASON)
 
 
 class Counted(IgnoreRequest):
