@@ -144,7 +144,8 @@ def test_killed_crawl_rerun_ends_like_an_uninterrupted_one(
     out, state = tmp_path / "out", tmp_path / "state"
     harbour.reset_log()
     harbour.delay = 0.15
-    proc = start("site", {"url": harbour.url("/")}, out, state)
+    log = tmp_path / "crawl.log"
+    proc = start("site", {"url": harbour.url("/")}, out, state, {"LOG_FILE": str(log)})
     deadline = time.monotonic() + 60
     while len(harbour.log) < 12 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -167,7 +168,8 @@ def test_interrupted_crawl_and_its_rerun_emit_everything_once(
     """Ctrl-C: Scrapy stops gracefully and writes what it has; the rerun writes the rest."""
     out, state = tmp_path / "out", tmp_path / "state"
     harbour.delay = 0.15
-    proc = start("site", {"url": harbour.url("/")}, out, state)
+    log = tmp_path / "crawl.log"
+    proc = start("site", {"url": harbour.url("/")}, out, state, {"LOG_FILE": str(log)})
     deadline = time.monotonic() + 60
     while len(harbour.log) < 12 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -179,6 +181,7 @@ def test_interrupted_crawl_and_its_rerun_emit_everything_once(
     first = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     assert first, "the interrupted crawl wrote none of the articles it had"
     assert len(first) < len(emittable(harbour))  # it really was cut short
+    assert "the crawl was stopped before its end" in log.read_text()
 
     rerun = crawl("site", {"url": harbour.url("/")}, out, state)
     assert rerun.returncode == 0, rerun.log[-3000:]

@@ -42,6 +42,13 @@ class Command(ScrapyCrawl):
         self.crawler_process.start()
         if self._error is not None or _failed(crawler):
             self.exitcode = 2
+        elif _stat(crawler, "finish_reason") == "shutdown":
+            # Stopped by a signal (Ctrl-C, a scheduler's stop): Scrapy's own exit status
+            # stays 0, since what was fetched was written; the log says it was cut short.
+            log.warning(
+                "newsdedup: the crawl was stopped before its end; what it had was written, "
+                "and the next run fetches the rest"
+            )
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
 
@@ -67,10 +74,15 @@ class Command(ScrapyCrawl):
         log.error("newsdedup: error: %s", exc)
 
 
-def _failed(crawler: Crawler) -> bool:
-    """Whether a crawl that started gave up (``pipeline.crawl.fail_crawl``)."""
+def _stat(crawler: Crawler, key: str) -> object:
+    """A stat of a crawl, or None (also when the crawl never started and so has no stats)."""
     try:
         stats = crawler.stats
-    except RuntimeError:  # Scrapy 2.14+: the crawl never started, so it has no stats
-        return False
-    return bool(stats is not None and stats.get_value(FAILED))
+    except RuntimeError:  # Scrapy 2.14+: the crawl never started
+        return None
+    return stats.get_value(key) if stats is not None else None
+
+
+def _failed(crawler: Crawler) -> bool:
+    """Whether a crawl that started gave up (``pipeline.crawl.fail_crawl``)."""
+    return bool(_stat(crawler, FAILED))
