@@ -245,3 +245,18 @@ def test_opening_a_state_to_read_it_writes_nothing(redis_url: str) -> None:
     finally:
         index.close()
     assert client.dbsize() == 0
+
+
+def test_a_server_that_wants_a_password_says_so(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        redis.Redis(host="127.0.0.1", port=server.port).config_set("requirepass", "s3cret")
+        with pytest.raises(NewsdedupError, match="requires a password: give it in the URL"):
+            open_index(server.url(), CFG)
+        with pytest.raises(NewsdedupError, match="cannot connect to Redis") as wrong:
+            open_index(f"redis://:nope@127.0.0.1:{server.port}/0", CFG)
+        assert "nope" not in str(wrong.value)
+        open_index(f"redis://:s3cret@127.0.0.1:{server.port}/0", CFG).close()
+    finally:
+        server.stop()

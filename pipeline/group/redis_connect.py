@@ -14,6 +14,8 @@ from redis.retry import Retry
 from pipeline.errors import NewsdedupError
 
 _PROBE_TIMEOUT = 10.0  # seconds for the server's first answer
+# What servers answer a client that did not authenticate (the wording differs by version).
+_NO_AUTH = re.compile(r"NOAUTH|authenticat", re.IGNORECASE)
 # The database of a redis:// or rediss:// URL: its path is empty, "/" or "/N".
 _DB_PATH = re.compile(r"/?[0-9]*")
 
@@ -71,6 +73,11 @@ def connect(url: str) -> tuple[redis.Redis, dict[str, Any], str]:
     try:
         probe.ping()
     except redis.RedisError as err:
+        if not kwargs.get("password") and _NO_AUTH.search(str(err)):
+            raise NewsdedupError(
+                f"Redis at {where} requires a password: give it in the URL "
+                "(redis://:PASSWORD@HOST:PORT/DB)"
+            ) from None
         raise NewsdedupError(f"cannot connect to Redis at {where}: {err}") from None
     finally:
         probe.close()
