@@ -198,3 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsdedup: interrupted; nothing was committed", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``newsdedup explain A B | head``): not an error of ours.
+        # Python would complain again while flushing stdout at exit; point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -91,3 +91,20 @@ def test_cli_explain_decides_with_the_runs_window(state: Path) -> None:
         "explain", "stratnews", "southfront", "--state", str(state), "--window", "0.1"
     ).stdout
     assert "not linked" in narrow and "0.2 days apart (window 0.1)" in narrow
+
+
+def test_cli_explain_into_a_closed_pipe_is_quiet(state: Path) -> None:
+    """``newsdedup explain A B | head -3``: the reader leaves early, which is no error."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    cmd = [sys.executable, "-m", "pipeline", "explain", "stratnews", "southfront"]
+    explain_proc = subprocess.Popen(
+        [*cmd, "--state", str(state)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert explain_proc.stdout is not None
+    explain_proc.stdout.close()  # gone before the first line, as head can be after its lines
+    _, err = explain_proc.communicate(timeout=60)
+    assert explain_proc.returncode == 0 and b"Traceback" not in err, err

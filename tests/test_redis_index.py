@@ -260,3 +260,10 @@ def test_a_server_that_wants_a_password_says_so(tmp_path: Path) -> None:
         open_index(f"redis://:s3cret@127.0.0.1:{server.port}/0", CFG).close()
     finally:
         server.stop()
+
+
+def test_an_unknown_url_option_is_refused_not_a_traceback() -> None:
+    with pytest.raises(NewsdedupError, match="unknown option 'x'") as caught:
+        connection_kwargs("redis://:s3cret@127.0.0.1:6379/0?x=1")
+    assert "s3cret" not in str(caught.value)
+    assert connection_kwargs("redis://127.0.0.1:6379/0?socket_timeout=3")[0]["socket_timeout"] == 3

@@ -227,7 +227,8 @@ def open_index(state: str, cfg: GroupConfig) -> Index:
             from pipeline.group.redis_index import RedisIndex
         except ImportError as err:
             raise NewsdedupError(
-                f"a Redis state needs the redis extra (pip install 'newsdedup[redis]'): {err}"
+                "a Redis state needs the redis extra (pip install -e '.[redis]' in the "
+                f"repository): {err}"
             ) from None
         return RedisIndex(state, cfg)
     from pipeline.group.sqlite_index import SqliteIndex

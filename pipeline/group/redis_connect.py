@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -13,6 +14,10 @@ from redis.retry import Retry
 
 from pipeline.errors import NewsdedupError
 
+_CLIENT_OPTIONS = frozenset(inspect.signature(redis.Redis.__init__).parameters) | {
+    "connection_class",
+    "path",
+}
 _PROBE_TIMEOUT = 10.0  # seconds for the server's first answer
 # What servers answer a client that did not authenticate (the wording differs by version).
 _NO_AUTH = re.compile(r"NOAUTH|authenticat", re.IGNORECASE)
@@ -43,6 +48,9 @@ def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
                 f"the path must be a database number (/0, /1, ...), not {parts.path!r}"
             )
         kwargs: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
+        unknown = sorted(set(kwargs) - _CLIENT_OPTIONS)
+        if unknown:  # redis-py passes query options on as they are; Redis() would raise
+            raise ValueError(f"unknown option {unknown[0]!r}")
     except ValueError as err:
         shown = redacted(url)
         message = str(err).replace(url, shown)
