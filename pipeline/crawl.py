@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 import shutil
 import socket
+import time
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
@@ -37,6 +41,8 @@ from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
 from pipeline.config import is_remote_state
@@ -296,6 +302,74 @@ class OversizeDrop:
         _inc(self.crawler, "dropped/too_large")
         log.info("dropped/too_large %s (over %d bytes)", request.url, limit)
         raise Counted(f"too large: {request.url}")
+
+
+class RetryAfter:
+    """Honours the ``Retry-After`` of a 429 or 503 answer: the site's download slot sends
+    nothing for that long (at most ``NEWSDEDUP_RETRY_AFTER_MAX`` seconds), the retry included.
+
+    Scrapy's RetryMiddleware retries such answers at once. Here the slot's delay is raised
+    for the wait, then put back, unless something else (AutoThrottle) changed it meanwhile.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.most = crawler.settings.getfloat("NEWSDEDUP_RETRY_AFTER_MAX", 120.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfter:
+        return cls(crawler)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        if response.status not in (429, 503) or self.crawler.engine is None:
+            return response
+        wait = retry_after(response.headers.get(b"Retry-After"), self.most)
+        downloader = self.crawler.engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if not wait or slot is None:
+            return response
+        _inc(self.crawler, "retry_after/waits")
+        log.info("%s asks to wait %.0f s (Retry-After): waiting", request.url[:200], wait)
+        # With jitter j the slot waits delay x (1 +/- j): ask enough for the shortest draw.
+        jitter = float(getattr(slot, "jitter", 0.5) or 0.0)
+        raised = wait / (1 - jitter) if jitter < 1 else wait
+        previous = slot.delay
+        slot.delay = max(previous, raised)
+        slot.lastseen = time.monotonic()  # counted from now, not from the request's dispatch
+
+        def restore() -> None:
+            if slot.delay == max(previous, raised):
+                slot.delay = previous
+
+        # Imported here: importing the reactor at module level would install Twisted's default
+        # one before Scrapy installs the asyncio reactor its settings ask for.
+        from twisted.internet import reactor
+
+        deferLater(cast(IReactorTime, reactor), wait, restore)
+        return response
+
+
+def retry_after(value: bytes | None, most: float) -> float:
+    """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), at most ``most``;
+    0 when it is absent or unreadable."""
+    if not value:
+        return 0.0
+    text = value.decode("latin-1").strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return 0.0
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds) or seconds <= 0:
+        return 0.0
+    return min(seconds, most)
 
 
 class ValidatingPolicy(RFC2616Policy):

@@ -63,4 +63,6 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.crawl.AddressGuard": 50,
     "pipeline.crawl.SeenSkip": 60,
     "pipeline.crawl.OversizeDrop": 70,
+    # After RetryMiddleware (550) for responses, so it sees a 429 before the retry is made.
+    "pipeline.crawl.RetryAfter": 560,
 }

@@ -18,7 +18,7 @@ from scrapy.utils.test import get_crawler
 from sites.crawl import crawl
 from sites.server import NewsSite, serve
 
-from pipeline.crawl import StateDirCacheStorage, ValidatingPolicy, is_public
+from pipeline.crawl import StateDirCacheStorage, ValidatingPolicy, is_public, retry_after
 from pipeline.errors import NewsdedupError
 from pipeline.lock import StateLock
 from pipeline.seen import SeenStore
@@ -207,3 +207,12 @@ def test_an_operators_mistake_is_one_line_and_exit_status_2(
     assert not (tmp_path / "out" / "articles.jsonl").exists()
     # Refused before anything is touched: the state holds no more than it did.
     assert not (state / "seen.sqlite").exists() and not (state / "groups.sqlite").exists()
+
+
+def test_retry_after_values() -> None:
+    soon = formatdate(time.time() + 30, usegmt=True).encode()
+    assert retry_after(b"2", 120) == 2.0
+    assert 25 <= retry_after(soon, 120) <= 30
+    assert retry_after(b"86400", 120) == 120  # capped: a day's wait is not a crawl's
+    for nothing in (None, b"", b"soon", b"-5", b"nan", b"Mon, 01 Jan 2001 00:00:00 GMT"):
+        assert retry_after(nothing, 120) == 0.0, nothing

@@ -251,3 +251,24 @@ def test_html_entities_are_mended_in_a_feed_whose_doctype_makes_them_well_formed
     assert [(e.link, e.title) for e in feed_entries(root)] == [
         ("https://example.com/1?a=1&b=2", "A\u00a0B caf\u00e9")
     ]
+
+
+def test_a_429_with_retry_after_is_retried_after_the_wait(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """Scrapy alone retries a 429 at once; the site asked for 2 seconds."""
+    article = next(a for a in harbour.articles if not a.path.startswith("/private/"))
+    page = harbour.answer(article.path)
+    harbour.extra["/odd/busy.html"] = [
+        Reply(429, b"<h1>Slow down</h1>", headers={"Retry-After": "2"}, validators=False),
+        page,
+    ]
+    item = f"<item><link>{harbour.url('/odd/busy.html')}</link></item>"
+    body = f'<rss version="2.0"><channel><title>T</title>{item}</channel></rss>'
+    harbour.extra["/feeds/odd.xml"] = Reply(200, body.encode(), "application/rss+xml")
+    run = crawl("feed", {"url": harbour.url("/feeds/odd.xml")}, tmp_path / "o", tmp_path / "s")
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.emitted == {harbour.url("/odd/busy.html")}
+    first, second = harbour.times["/odd/busy.html"]
+    assert second - first >= 2.0
+    assert run.stat("newsdedup/retry_after/waits") == 1

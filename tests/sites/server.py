@@ -73,7 +73,10 @@ class NewsSite:
         self.articles = load_articles(HERE / key / "articles")
         self.origin = ""  # set when served
         self.delay = 0.0
-        self.extra: dict[str, Reply] = {}  # answers a test adds (odd feeds, odd pages)
+        # Answers a test adds (odd feeds, odd pages); a list is answered in turn, its last
+        # answer repeated.
+        self.extra: dict[str, Reply | list[Reply]] = {}
+        self.times: dict[str, list[float]] = {}  # path -> when each request came (monotonic)
         self.log: list[tuple[str, int]] = []
         self._served: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -109,8 +112,11 @@ class NewsSite:
         with self._lock:
             self._served[path] += 1
             count = self._served[path]
+        with self._lock:
+            self.times.setdefault(path, []).append(time.monotonic())
         if path in self.extra:
-            return self.extra[path]
+            extra = self.extra[path]
+            return extra[min(count, len(extra)) - 1] if isinstance(extra, list) else extra
         if path == "/robots.txt":
             sitemap = f"Sitemap: {self.origin}/sitemap_index.xml\n" if self.extras else ""
             return Reply(200, (self.robots + sitemap).encode(), "text/plain")
