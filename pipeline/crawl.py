@@ -337,7 +337,11 @@ class RetryAfter:
         raised = wait / (1 - jitter) if jitter < 1 else wait
         previous = slot.delay
         slot.delay = max(previous, raised)
-        slot.lastseen = time.monotonic()  # counted from now, not from the request's dispatch
+        # Counted from now, not from the request's dispatch; in the downloader's own clock
+        # (monotonic since Scrapy 2.14, wall time before), told apart by which is nearer.
+        now_mono, now_wall = time.monotonic(), time.time()
+        near_mono = abs(slot.lastseen - now_mono) < abs(slot.lastseen - now_wall)
+        slot.lastseen = now_mono if near_mono else now_wall
 
         def restore() -> None:
             if slot.delay == max(previous, raised):
