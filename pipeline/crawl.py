@@ -338,7 +338,7 @@ class RetryAfter:
         previous = slot.delay
         slot.delay = max(previous, raised)
         # Counted from now, not from the request's dispatch; in the downloader's own clock
-        # (monotonic since Scrapy 2.14, wall time before), told apart by which is nearer.
+        # (monotonic in current Scrapy, wall time in older ones), told apart by which is nearer.
         now_mono, now_wall = time.monotonic(), time.time()
         near_mono = abs(slot.lastseen - now_mono) < abs(slot.lastseen - now_wall)
         slot.lastseen = now_mono if near_mono else now_wall
