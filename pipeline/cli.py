@@ -160,10 +160,7 @@ def _run(args: argparse.Namespace) -> int:
         for item in tqdm(items, disable=not show, unit="doc", desc="cleaning", file=sys.stderr):
             run.add(item)
         summary: RunSummary = run.finish()
-    if args.json:
-        print(json.dumps(summary.as_dict(), sort_keys=True))
-    else:
-        print(summary.render())
+    _emit(json.dumps(summary.as_dict(), sort_keys=True) if args.json else summary.render())
     return 0
 
 
@@ -173,7 +170,7 @@ def _explain(args: argparse.Namespace) -> int:
         raise NewsdedupError(f"no state at {args.state}: run `newsdedup run` first")
     index = open_index(args.state, gcfg)
     try:
-        print(explain(index, args.id_a, args.id_b, gcfg).render())
+        _emit(explain(index, args.id_a, args.id_b, gcfg).render())
     finally:
         index.close()
     return 0
@@ -199,7 +196,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("newsdedup: interrupted; nothing was committed", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader went away (``newsdedup explain A B | head``): not an error of ours.
-        # Python would complain again while flushing stdout at exit; point it at nothing.
+        # Before the result was printed (a progress bar's pipe closed): the run stopped there.
+        try:
+            print("newsdedup: output closed; nothing was committed", file=sys.stderr, flush=True)
+        except BrokenPipeError:
+            pass  # stderr itself was the closed pipe
+        for stream in (sys.stdout, sys.stderr):  # nothing more to say; exit quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        return 141
+
+
+def _emit(text: str) -> None:
+    """Print the command's result. A reader that stopped early (``explain A B | head``) is
+    not an error: the work is done. Python would complain again when it flushes stdout at
+    exit, so stdout is pointed at nothing."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0

@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
@@ -41,8 +41,6 @@ from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet.interfaces import IReactorTime
-from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
 from pipeline.config import is_remote_state
@@ -308,8 +306,10 @@ class RetryAfter:
     """Honours the ``Retry-After`` of a 429 or 503 answer: the site's download slot sends
     nothing for that long (at most ``NEWSDEDUP_RETRY_AFTER_MAX`` seconds), the retry included.
 
-    Scrapy's RetryMiddleware retries such answers at once. Here the slot's delay is raised
-    for the wait, then put back, unless something else (AutoThrottle) changed it meanwhile.
+    Scrapy's RetryMiddleware retries such answers at once. Here the slot's clock is moved: its
+    last request is taken to have left ``wait`` seconds from now, so the slot's next request
+    waits that long plus its usual delay. Nothing is changed that must be put back. In a
+    crawl sharing its frontier (scrapy-redis), only this process waits.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -332,26 +332,17 @@ class RetryAfter:
             return response
         _inc(self.crawler, "retry_after/waits")
         log.info("%s asks to wait %.0f s (Retry-After): waiting", request.url[:200], wait)
-        # With jitter j the slot waits delay x (1 +/- j): ask enough for the shortest draw.
-        jitter = float(getattr(slot, "jitter", 0.5) or 0.0)
-        raised = wait / (1 - jitter) if jitter < 1 else wait
-        previous = slot.delay
-        slot.delay = max(previous, raised)
-        # Counted from now, not from the request's dispatch; in the downloader's own clock
-        # (monotonic in current Scrapy, wall time in older ones), told apart by which is nearer.
+        # The downloader's own clock: monotonic in current Scrapy, wall time in older ones,
+        # told apart by which is nearer to the slot's last dispatch.
         now_mono, now_wall = time.monotonic(), time.time()
-        near_mono = abs(slot.lastseen - now_mono) < abs(slot.lastseen - now_wall)
-        slot.lastseen = now_mono if near_mono else now_wall
-
-        def restore() -> None:
-            if slot.delay == max(previous, raised):
-                slot.delay = previous
-
-        # Imported here: importing the reactor at module level would install Twisted's default
-        # one before Scrapy installs the asyncio reactor its settings ask for.
-        from twisted.internet import reactor
-
-        deferLater(cast(IReactorTime, reactor), wait, restore)
+        now = (
+            now_mono if abs(slot.lastseen - now_mono) < abs(slot.lastseen - now_wall) else now_wall
+        )
+        slot.lastseen = max(slot.lastseen, now + wait)
+        if not slot.delay:
+            # The downloader looks at the clock only for a slot with a delay; a millisecond
+            # makes it look and costs nothing.
+            slot.delay = 0.001
         return response
 
 

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS, read_jsonl, run_cli
+from tests.conftest import ROOT, SEEDS, read_jsonl, run_cli
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["explain"]])
@@ -187,3 +189,20 @@ def test_a_directory_that_cannot_be_written_is_refused_before_any_work(
     what = "output" if option == "--out" else "state"
     assert line.startswith(f"newsdedup: error: cannot write to the {what} directory {target}: ")
     assert not (tmp_path / "s" / "groups.sqlite").exists()
+
+
+def test_a_run_whose_progress_pipe_closes_commits_nothing_and_says_so(tmp_path: Path) -> None:
+    """``newsdedup run DIR --progress 2>&1 | head -c 1``: the run stops at the progress bar's
+    first write; it must not pass for a success."""
+    state = tmp_path / "s"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(SEEDS), "--progress", "--workers", "1",
+         "--out", str(tmp_path / "o"), "--state", str(state)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    proc.stderr.close()  # the reader is gone before the first line
+    assert proc.wait(timeout=120) == 141
+    assert not (tmp_path / "o" / "articles.jsonl").exists()
+    rerun = run_cli("run", str(SEEDS), "--out", str(tmp_path / "o"), "--state", str(state))
+    assert "written   2" in rerun.stdout  # nothing was committed the first time

@@ -262,8 +262,16 @@ def test_a_server_that_wants_a_password_says_so(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_an_unknown_url_option_is_refused_not_a_traceback() -> None:
-    with pytest.raises(NewsdedupError, match="unknown option 'x'") as caught:
-        connection_kwargs("redis://:s3cret@127.0.0.1:6379/0?x=1")
+@pytest.mark.parametrize(
+    "option", ["x=1", "connection_pool=x", "self=1", "retry=3", "decode_responses=false"]
+)
+def test_an_option_redis_py_would_pass_on_as_a_raw_string_is_refused(option: str) -> None:
+    name = option.split("=")[0]
+    with pytest.raises(NewsdedupError, match=f"unknown option '{name}'") as caught:
+        connection_kwargs(f"redis://:s3cret@127.0.0.1:6379/0?{option}")
     assert "s3cret" not in str(caught.value)
+
+
+def test_the_options_a_url_may_set() -> None:
+    assert connection_kwargs("rediss://127.0.0.1:6379/0?ssl_cert_reqs=none")[0]["ssl"] is True
     assert connection_kwargs("redis://127.0.0.1:6379/0?socket_timeout=3")[0]["socket_timeout"] == 3

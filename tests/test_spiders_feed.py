@@ -270,5 +270,5 @@ def test_a_429_with_retry_after_is_retried_after_the_wait(
     assert run.returncode == 0, run.log[-3000:]
     assert run.emitted == {harbour.url("/odd/busy.html")}
     first, second = harbour.times["/odd/busy.html"]
-    assert second - first >= 2.0
+    assert 2.0 <= second - first < 3.5  # what it asked for, not twice that
     assert run.stat("newsdedup/retry_after/waits") == 1

@@ -9,15 +9,26 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.connection import SSLConnection, UnixDomainSocketConnection, parse_url
+from redis.connection import (
+    URL_QUERY_ARGUMENT_PARSERS,
+    SSLConnection,
+    UnixDomainSocketConnection,
+    parse_url,
+)
 from redis.retry import Retry
 
 from pipeline.errors import NewsdedupError
 
-_CLIENT_OPTIONS = frozenset(inspect.signature(redis.Redis.__init__).parameters) | {
-    "connection_class",
-    "path",
-}
+# What a URL may set: its own parts, and the query options redis-py converts to their types
+# (others would reach redis.Redis() as raw strings: "?retry=3", "?decode_responses=false").
+# redis-py's "timeout" is not a client option at all.
+_URL_OPTIONS = frozenset(
+    {"host", "port", "db", "username", "password", "path", "connection_class"}
+) | (frozenset(URL_QUERY_ARGUMENT_PARSERS) - {"timeout"})
+# rediss:// takes the TLS options too, as strings (file names, "required"/"none").
+_TLS_OPTIONS = frozenset(
+    p for p in inspect.signature(redis.Redis.__init__).parameters if p.startswith("ssl_")
+)
 _PROBE_TIMEOUT = 10.0  # seconds for the server's first answer
 # What servers answer a client that did not authenticate (the wording differs by version).
 _NO_AUTH = re.compile(r"NOAUTH|authenticat", re.IGNORECASE)
@@ -48,7 +59,8 @@ def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
                 f"the path must be a database number (/0, /1, ...), not {parts.path!r}"
             )
         kwargs: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
-        unknown = sorted(set(kwargs) - _CLIENT_OPTIONS)
+        allowed = _URL_OPTIONS | (_TLS_OPTIONS if parts.scheme.lower() == "rediss" else set())
+        unknown = sorted(set(kwargs) - allowed)
         if unknown:  # redis-py passes query options on as they are; Redis() would raise
             raise ValueError(f"unknown option {unknown[0]!r}")
     except ValueError as err:
