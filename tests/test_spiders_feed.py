@@ -52,24 +52,15 @@ def test_feeds_are_discovered_from_a_page(harbour: NewsSite, tmp_path: Path) -> 
 
 
 def test_one_feed_with_since(harbour: NewsSite, tmp_path: Path) -> None:
-    run = crawl(
-        "feed",
-        {"url": harbour.url("/feeds/rss.xml"), "since": "2024-01-01"},
-        tmp_path / "o",
-        tmp_path / "s",
-    )
+    args = {"url": harbour.url("/feeds/rss.xml"), "since": "2024-01-01"}
+    run = crawl("feed", args, tmp_path / "o", tmp_path / "s")
     assert run.returncode == 0, run.log[-3000:]
     assert run.emitted == in_feeds(harbour, {"city", "business"}, year=2024)
     assert "/feeds/atom.xml" not in harbour.paths()
     assert run.stat("newsdedup/skipped/older") == 1
 
     # A rerun turns every entry away before download (seen before): nothing new, and it says so.
-    again = crawl(
-        "feed",
-        {"url": harbour.url("/feeds/rss.xml"), "since": "2024-01-01"},
-        tmp_path / "o",
-        tmp_path / "s",
-    )
+    again = crawl("feed", args, tmp_path / "o", tmp_path / "s")
     assert again.returncode == 0, again.log[-3000:]
     assert again.stat("newsdedup/skipped/seen") == len(run.emitted)
     assert again.stat("newsdedup/seen") == 0
