@@ -64,11 +64,25 @@ FAILED = "newsdedup/failed"  # stat set when the crawl cannot commit: its exit s
 _FAILED_REASON = "failed"  # the spider's close reason then (Scrapy's finish_reason)
 
 
+def crawl_stat(crawler: Crawler, key: str) -> object:
+    """A stat of a crawl, or None (also when the crawl never started and so has no stats)."""
+    try:
+        stats = crawler.stats
+    except RuntimeError:  # Scrapy 2.14+: the crawl never started
+        return None
+    return stats.get_value(key) if stats is not None else None
+
+
+def crawl_failed(crawler: Crawler) -> bool:
+    """Whether the crawl gave up (``fail_crawl``)."""
+    return bool(crawl_stat(crawler, FAILED))
+
+
 def fail_crawl(crawler: Crawler, err: NewsdedupError, stop: bool = False) -> None:
     """Record that the crawl cannot end well (its state is out of reach): one line in the
     log, the first time only, and a stat the ``crawl`` command turns into exit status 2.
     ``stop``: also close the spider, dropping the requests already queued."""
-    if crawler.stats is None or crawler.stats.get_value(FAILED):
+    if crawler.stats is None or crawl_failed(crawler):
         return
     crawler.stats.set_value(FAILED, 1)
     log.error("newsdedup: error: %s", err)
@@ -241,7 +255,7 @@ class SeenSkip:
             self.store = None
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if self.crawler.stats is not None and self.crawler.stats.get_value(FAILED):
+        if crawl_failed(self.crawler):
             # The run cannot be committed: download nothing more, let the crawl end.
             raise Counted(f"the crawl has failed: {request.url}")
         if is_start(request):

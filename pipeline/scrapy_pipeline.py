@@ -13,7 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from pipeline.config import CleanConfig, Config, GroupConfig
-from pipeline.crawl import FAILED, fail_crawl
+from pipeline.crawl import crawl_failed, fail_crawl
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.extract import quiet_extractors
@@ -141,7 +141,7 @@ class NewsdedupPipeline:
         if self.run is None:
             return
         try:
-            if self.crawler.stats is not None and self.crawler.stats.get_value(FAILED):
+            if crawl_failed(self.crawler):
                 # The crawl gave up (its state went away): whatever came back since, what
                 # it holds is partial. Closing the run without finishing commits nothing.
                 log.warning("newsdedup: the crawl failed; nothing was committed, run it again")

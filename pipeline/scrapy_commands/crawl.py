@@ -17,11 +17,10 @@ import logging
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
-from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
-from pipeline.crawl import FAILED
+from pipeline.crawl import crawl_failed, crawl_stat
 from pipeline.errors import NewsdedupError
 
 log = logging.getLogger("newsdedup")
@@ -40,9 +39,9 @@ class Command(ScrapyCrawl):
         elif isinstance(outcome, Deferred):  # under Twisted's own reactor
             outcome.addErrback(self._collect_failure)
         self.crawler_process.start()
-        if self._error is not None or _failed(crawler):
+        if self._error is not None or crawl_failed(crawler):
             self.exitcode = 2
-        elif _stat(crawler, "finish_reason") == "shutdown":
+        elif crawl_stat(crawler, "finish_reason") == "shutdown":
             # Stopped by a signal (Ctrl-C, a scheduler's stop): Scrapy's own exit status
             # stays 0, since what was fetched was written; the log says it was cut short.
             log.warning(
@@ -72,17 +71,3 @@ class Command(ScrapyCrawl):
     def _report(self, exc: NewsdedupError) -> None:
         self._error = exc
         log.error("newsdedup: error: %s", exc)
-
-
-def _stat(crawler: Crawler, key: str) -> object:
-    """A stat of a crawl, or None (also when the crawl never started and so has no stats)."""
-    try:
-        stats = crawler.stats
-    except RuntimeError:  # Scrapy 2.14+: the crawl never started
-        return None
-    return stats.get_value(key) if stats is not None else None
-
-
-def _failed(crawler: Crawler) -> bool:
-    """Whether a crawl that started gave up (``pipeline.crawl.fail_crawl``)."""
-    return bool(_stat(crawler, FAILED))
