@@ -96,10 +96,15 @@ def dumps_jsonl(records: Iterable[Mapping[str, Any]]) -> bytes:
     """Canonical JSONL: keys in a fixed order, UTF-8, one record a line. (A file name that is
     not UTF-8 is written with U+FFFD for its undecodable bytes.)"""
     return b"".join(
-        without_surrogates(json.dumps(r, ensure_ascii=False, separators=(",", ":"))).encode()
-        + b"\n"
-        for r in records
+        _utf8(json.dumps(r, ensure_ascii=False, separators=(",", ":"))) + b"\n" for r in records
     )
+
+
+def _utf8(line: str) -> bytes:
+    try:
+        return line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: encoded once more, with it replaced
+        return without_surrogates(line).encode("utf-8")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
