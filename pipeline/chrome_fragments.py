@@ -64,7 +64,7 @@ RELATED_LABEL = alts(r"""
     editor'?s'? picks|top stories|keep reading|continue reading
     suggested(?: reading| articles| stories)?|in case you missed it|icymi
 """)
-RELATED_SEP = r"\s*(?:[:|»›>—–]|\s-\s|\.\.\.)\s*"
+RELATED_SEP = r"\s*(?:[:|»›>—–]|\s-\s|-(?=\s)|\.\.\.)\s*"
 PHOTO_WORD = (
     r"(?:photos?|images?|pictures?|photograph|illustration|graphic|file photo|main image"
     r"|top image|featured image|header image|lead image|cover image|hero image"
@@ -90,7 +90,8 @@ SUBSCRIBE_VERB = alts(r"""
 """)
 SUBSCRIBE_OBJECT = alts(r"""
     newsletters?|inbox|briefings?|bulletins?|mailing list|e-?mail (?:updates|alerts)
-    (?:breaking )?news alerts|push alerts|unlimited access|digest|subscribers?|your e-?mail
+    (?:breaking )?news alerts|push alerts|unlimited access|digest|your e-?mail
+    (?:paying|paid|supporting|premium|digital) subscri(?:ber|ption)s?
     notifications|updates from
 """)
 MONTH = (

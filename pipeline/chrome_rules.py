@@ -204,7 +204,7 @@ RULES: tuple[Rule, ...] = (
               save my name, email, and website in this browser for the next time i comment\.?
               this site uses akismet to reduce spam\..*
               comments are closed\.?
-              {COMMENT_NUM} (?:thoughts?|responses?|repl(?:y|ies)|comments?) (?:on|to) {QUOTED}
+              (?:\d[\d,]*|one) (?:thoughts?|responses?|repl(?:y|ies)|comments?) (?:on|to) {QUOTED}
           """)
         + r"\s*$",
         "WordPress: 'Leave a Reply', 'Cancel reply', 'Your email address will "
@@ -224,7 +224,7 @@ RULES: tuple[Rule, ...] = (
         "^"
         + alts(rf"""
               (?:reader |user |\d+ )?comments?(?: \(\d+\)| \d+)?
-              {COMMENT_NUM} (?:comments?|replies|responses)
+              {COMMENT_NUM} (?:comments|replies|responses)|one (?:comment|reply|response)
               leave a comment|post a comment|add (?:a )?comment
               view (?:all )?(?:\d+ )?comments
               (?:show|load|hide|see|read) (?:all )?(?:\d+ )?comments
@@ -288,13 +288,15 @@ RULES: tuple[Rule, ...] = (
         + "(?:please )?"
         + alts(r"""
               donate(?: today| now| here)?\s*(?:[.!]|$)
-              chip in\b|every contribution\b|make a (?:donation|contribution)\b
+              chip in\b|every contribution\b(?=.{0,120}\b(?:us|our|we)\b)
+              make a (?:donation|contribution)\b
               become a (?:member|patron|supporter|sustaining member|paying subscriber)\b
               support (?:us|our (?:work|journalism|reporting|newsroom)|independent journalism
                   |quality journalism)\b
               help (?:us|keep|support)\b.{0,60}\b(?:independent|free|going|journalism|reporting
                   |newsroom)\b
-              (?:if you (?:value|enjoy|like|appreciate)|(?:like|enjoyed|enjoy) this (?:story|article
+              (?:if you (?:value|enjoy|like|appreciate) (?:reading |what )?(?:us\b|our\b|we\b
+                  |this\b|(?-i:[A-Z])\w*)|(?:like|enjoyed|enjoy) this (?:story|article
                   |post)|found this (?:useful|helpful))\b.{0,80}\b(?:support|donat|contribut
                   |subscri)
               our (?:journalism|reporting|work) is (?:funded|supported|made possible) by\b
@@ -311,8 +313,9 @@ RULES: tuple[Rule, ...] = (
         "newsletter_cta",
         D,
         alts(rf"""
-              ^(?:{SUBSCRIBE_ALONE})\s*[.!]?$
-              {OPEN_COMMA}{SUBSCRIBE_VERB}.{{0,120}}\b{SUBSCRIBE_OBJECT}\b
+              ^(?:(?:click|tap) here to )?(?:{SUBSCRIBE_ALONE})\s*[.!]?$
+              {OPEN_COMMA}(?:(?:click|tap) here (?:to|and) )?{SUBSCRIBE_VERB}.{{0,120}}
+                  \b{SUBSCRIBE_OBJECT}\b
           """),
         "A newsletter or subscription prompt: 'Subscribe to our newsletter', 'Sign up for "
         "...', 'Never miss a story. Join the X daily newsletter.'",
@@ -325,8 +328,8 @@ RULES: tuple[Rule, ...] = (
         D,
         alts(rf"""
               ^follow us(?: (?:on|at|for)\b.{{0,80}})?[.!]?$
-              {OPEN_COMMA}(?:follow|like|find|connect with|join)\s+(?:us
-                  |[^.!?]{{1,60}}?)\s+on\s+{NETWORKS}\b
+              {OPEN_COMMA}(?:(?:follow|find|connect with|join)\s+(?:us|me|@\w+|{NAME}
+                  |our (?:\w+ )?(?:page|channel|account|feed)s?)|like us)\s+on\s+{NETWORKS}\b
               ^join (?:us|our)\b.{{0,40}}\b{NETWORKS}\b.{{0,40}}\b(?:channel|group|page
                   |community)\b
           """),
@@ -352,7 +355,8 @@ RULES: tuple[Rule, ...] = (
         alts(rf"""
               ^{RELATED_LABEL}\s*[:|»›>—–-]?\s*$
               ^(?:{RELATED_LABEL}|more|watch|listen){RELATED_SEP}(?:\S+\s+){{0,19}}\S+\s*$
-              ^(?-i:ALSO READ|READ ALSO|READ MORE|RELATED|SEE ALSO|MUST READ|DON'T MISS)\s+\S.*$
+              ^(?-i:ALSO READ|READ ALSO|READ MORE|RELATED|SEE ALSO|MUST READ|DON'T MISS)\s+
+                  (?=(?-i:\S*[a-z]))\S.*$
           """),
         "A related-article link: 'Also Read: <headline>', 'Read more: ...', 'Related:', "
         "'See also', 'Recommended', 'You may also like', 'More from X' (the label alone, or "
@@ -370,12 +374,13 @@ RULES: tuple[Rule, ...] = (
               ^(?:view|open|see|launch) (?:the )?(?:full )?(?:image|photo|gallery|slideshow)
                   (?:\s*\(\d+\))?$
               ^(?:image|photo|slide) \d+ of \d+$
-              ^(?=(?-i:[A-Z])){PHOTO_WORD}(?:\s+(?:credit|courtesy|source|by))?\s*[:|/©]\s*\S.*$
-              ^(?:photo|image|picture|photograph)s? (?:by|courtesy of|via)\s+\S.*$
+              ^(?=(?-i:[A-Z])){PHOTO_WORD}(?:\s+(?:credit|courtesy|source|by))?\s*(?:[:|©]\s*\S.*
+                  |/\s*(?-i:[A-Z@]).*)$
+              ^(?:photo|image|picture|photograph)s? (?:by|courtesy of|via)\s+(?-i:[A-Z0-9@]).*$
               ^image (?:caption|copyright|source)\b.*$
               ^(?:featured?|header|cover|top|lead|hero) (?:image|photo)s?\s*(?:by|via|courtesy of
                   |credit|:)\s*\S.{{0,200}}$
-              ^(?:photo |image )?credits?\s*:(?:\s*\S.*)?$
+              ^(?:photo |image )credits?\s*:(?:\s*\S.*)?$|^credits?\s*:(?:\s*(?-i:[A-Z0-9@©(]).*)?$
               ^\(?{AGENCY}(?: Photo| Images)?\)?(?:\s*/\s*[^.]{{1,60}})?$
               ^.{{0,80}}/\s*{AGENCY}(?: via Getty Images)?\)?$
           """),
@@ -392,8 +397,9 @@ RULES: tuple[Rule, ...] = (
                   |this website and its partners)\b.{0,20}\buses? cookies\b.{0,300}\b(?:experience
                   |analytics|advertis\w*|personali[sz]\w*|traffic|consent|agree|accept|privacy|polic
                   (?:y|ies))
-              ^by (?:continuing|using|clicking|browsing|scrolling)\b.{0,120}\b(?:cookies
-                  |privacy policy|terms)\b
+              ^by (?:continuing|using|clicking|browsing|scrolling)\b.{0,120}\b(?:you|i)\b.{0,40}
+                  \b(?:agree|consent|accept|acknowledge)\w*\b.{0,120}\b(?:cookies|privacy
+                  |terms|polic(?:y|ies))\b
               ^(?:accept|allow|reject|decline|refuse|manage|customi[sz]e)(?: all)? (?:cookies
                   |cookie settings|preferences|choices|options)$
               ^(?:cookie|privacy|consent) (?:settings|preferences|policy|consent|notice|choices)$
@@ -411,7 +417,7 @@ RULES: tuple[Rule, ...] = (
         "^"
         + alts(r"""
               advertisements?|advertisement\s*[-–—:|]\s*.{1,60}|advertising|ads?
-              sponsored(?: (?:content|post|links?|stories|by .{1,40}))?
+              sponsored(?: (?:content|post|links?|stories|by [^,;!?]{1,40}))?
               paid (?:content|post|partnership|promotion)|partner content
               promoted(?: (?:content|stories|links))?
               (?:story|article) continues below(?: (?:this )?advertisement)?
@@ -446,7 +452,7 @@ RULES: tuple[Rule, ...] = (
         "credit_line",
         D,
         alts(r"""
-              ^this (?:story|article|piece|report|post) (?:was |is |has been )?
+              ^this (?:story|article|piece|post) (?:was |is |has been )?
                   (?:first |originally )?(?:published|appeared|posted|republished) (?:by|on|in|at
                   |with)\b
               ^this (?:story|article) is republished from\b|^republished with permission\b
@@ -464,7 +470,8 @@ RULES: tuple[Rule, ...] = (
         "affiliate_disclosure",
         D,
         alts(r"""
-              ^(?=.*\b(?:affiliate|links?|purchases?|buy|buying|click|shop)\b).*\b(?:we|i
+              ^(?=.*\b(?:affiliate|links?|purchases?|products?|items?|click\w*|(?:buy|shop)\w*
+                  (?: something| anything| through| via)\b)).*\b(?:we|i
                   |us)\b.{0,20}\b(?:earn|receive|get)s? (?:an? )?(?:small )?
                   (?:affiliate )?commissions?\b
               \bpurchases made through (?:our |these )?links may earn\b
@@ -503,7 +510,8 @@ RULES: tuple[Rule, ...] = (
         "^"
         + alts(r"""
               (?:check|see|view|compare|get|shop) (?:the )?(?:latest |current |best )?
-                  (?:price|prices|pricing|deals?|offers?|packages|plans)(?: (?:at|on|from) .{1,40})?
+                  (?:price|prices|pricing|deals?|offers?|packages|plans)(?: (?:at|on|from)
+                  (?-i: [A-Z0-9]).{0,40})?
               (?:buy|shop|view|see|available|order|find it)(?: it| now| this)? (?:on|at) (?:amazon
                   |walmart|target|ebay|best buy|rei|etsy|home depot|lowe'?s)\b.{0,30}
               shop now|buy now|add to cart|view (?:the )?deal
@@ -537,7 +545,8 @@ RULES: tuple[Rule, ...] = (
         D,
         alts(r"""
               ^by (?:submitting|completing|filling out|sending) (?:this|the|your) (?:form|request
-                  |information|details),? (?:you|i)\b
+                  |information|details),? (?:you|i)\b.{0,60}\b(?:agree|consent|authori[sz]e
+                  |acknowledge|accept|confirm|understand)
               ^(?:terms of submitting this form|by clicking (?:submit|send|sign up|subscribe)\b)
               ^(?:and |i )?agree to (?:our|the) (?:terms|privacy)\b.{0,80}\bprivacy (?:policy
                   |notice)\b

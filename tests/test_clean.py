@@ -241,6 +241,10 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("nav_word", "Terms of Use", "tail"),
     ("title_repeat", TITLE, "head"),
     ("title_repeat", TITLE.upper(), "head"),
+    ("newsletter_cta", "Click here to subscribe to our newsletter.", "tail"),
+    ("newsletter_cta", "Tap here to subscribe", "tail"),
+    ("related_link", "Also Read- Storm season brings record rain to the coast", "middle"),
+    ("donation_appeal", "If you value The Local Ledger, please support us today.", "tail"),
 ]
 
 # (rule, line, where): real sentences and headings that share words with the rule and survive.
@@ -372,6 +376,77 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("nav_word", "Home", "middle"),
     ("nav_word", "Contact", "middle"),
     ("title_repeat", "Council Approves New Budget", "head"),
+    # Prose that shares a rule's words: sentences about photos, subscribers, cookies, sales.
+    ("comments_wordpress", "Two thoughts on “Barbie”", "middle"),
+    ("comments_heading", "No comment.", "middle"),
+    ("follow_cta", "Like Trump, Musk announced his own news in a post on X.", "middle"),
+    (
+        "follow_cta",
+        "Politicians, like the senator from Ohio, now campaign heavily on TikTok and Instagram.",
+        "middle",
+    ),
+    ("follow_cta", "Find the full policy on X's help center, the company said.", "middle"),
+    (
+        "newsletter_cta",
+        "Customers can keep their current plan, or receive a refund; about 40,000 subscribers "
+        "are affected.",
+        "middle",
+    ),
+    (
+        "newsletter_cta",
+        "Never miss a deadline again, the company promised business subscribers on Monday.",
+        "middle",
+    ),
+    (
+        "consent_banner",
+        "By using brown butter, the cookies get a nutty depth that plain butter cannot give.",
+        "middle",
+    ),
+    (
+        "consent_banner",
+        "By using the app, users agree to terms that allow the company to share their location.",
+        "middle",
+    ),
+    (
+        "affiliate_disclosure",
+        "Under the old system we earn a commission only if the home sells, said an agent who "
+        "helps clients buy homes.",
+        "middle",
+    ),
+    (
+        "donation_appeal",
+        "Every contribution counts, said director Maria Alvarez, whose pantry feeds 300 families.",
+        "middle",
+    ),
+    (
+        "donation_appeal",
+        "She put it simply: if you value the pantry, support the levy on the November ballot.",
+        "middle",
+    ),
+    (
+        "image_caption",
+        "Photographs by the soldiers themselves were later used as evidence at trial.",
+        "middle",
+    ),
+    ("image_caption", "Pictures via social media showed flooding in the lower town.", "middle"),
+    ("image_caption", "Photos/videos shared online showed long queues at the border.", "middle"),
+    ("image_caption", "Credit: spreads on high-yield bonds tightened by 5 basis points.", "middle"),
+    (
+        "credit_line",
+        "This report was published by the European Data Protection Board on Tuesday and found "
+        "that most complaints were never answered.",
+        "middle",
+    ),
+    (
+        "form_consent",
+        "By completing the form, you can ask the company to delete your data within 30 days, the "
+        "regulator said.",
+        "middle",
+    ),
+    ("advertisement", "Sponsored by Rep. Jane Smith, the bill passed 52-48.", "middle"),
+    ("shop_button", "Check prices at several stores before buying vanilla.", "middle"),
+    ("related_link", "RELATED PARTY DEALS UNDER SCRUTINY AT THE BANK", "middle"),
+    ("related_link", "DON'T MISS THE DEADLINE: TAX FILING OPENS MONDAY", "middle"),
 ]
 
 
