@@ -193,7 +193,8 @@ def _codec(label: str | None) -> str | None:
     label = label.strip().strip("\"'").lower()
     try:
         name = codecs.lookup(_LABEL_ALIASES.get(label, label)).name
-    except LookupError:
+        b"a".decode(name)  # raises for codecs that do not decode bytes to text (rot13, hex)
+    except (LookupError, UnicodeError):
         return None
     if name.startswith(("utf-16", "utf-32")):
         return None

@@ -23,15 +23,18 @@ def canonical_url(url: str) -> str:
     """Normalise a URL so that the same article gets the same id however it was linked.
 
     Lower-cases scheme and host, drops the fragment, default ports, tracking parameters and a
-    trailing slash on the path.
+    trailing slash on the path. A URL that cannot be parsed (a port that is not a number) is
+    returned stripped, as given.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number, a broken IPv6 host: kept as given
+        return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    if parts.port and not (
-        (scheme == "http" and parts.port == 80) or (scheme == "https" and parts.port == 443)
-    ):
-        host = f"{host}:{parts.port}"
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
     query = "&".join(sorted(p for p in parts.query.split("&") if p and not _is_tracking(p)))
     path = parts.path or "/"
     if len(path) > 1:

@@ -183,10 +183,12 @@ def _canonical(tree: HtmlElement, metas: dict[str, str], base: str | None) -> st
     for href in candidates:
         if not href:
             continue
-        href = href.strip()
-        if base:
-            href = urljoin(base, href)
-        parts = urlsplit(href)
+        try:
+            href = urljoin(base, href.strip()) if base else href.strip()
+            parts = urlsplit(href)
+            parts.port  # noqa: B018  (raises for a port that is not a number)
+        except ValueError:  # a broken IPv6 host or port: not a usable canonical URL
+            continue
         if parts.scheme in ("http", "https") and parts.hostname:
             return href
     return None

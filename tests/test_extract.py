@@ -177,7 +177,16 @@ def test_page_without_canonical_keeps_content_id() -> None:
     assert after.url is None and after.id == before.id
 
 
-@pytest.mark.parametrize("href", ["/relative/path", "mailto:desk@example.org", "ftp://x.example/a"])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/relative/path",
+        "mailto:desk@example.org",
+        "ftp://x.example/a",
+        "http://x.example:abc/a",  # a port that is not a number
+        "http://[::1/a",  # a broken IPv6 host
+    ],
+)
 def test_only_absolute_http_canonical_is_used(href: str) -> None:
     html = page(paragraphs(4, "harbours"), f"<link rel='canonical' href='{href}'>")
     doc = extract(document_from_html(html, source="inline", url=None), CFG)

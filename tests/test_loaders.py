@@ -627,3 +627,21 @@ def test_a_page_with_a_stray_nul_byte_is_read_without_it(tmp_path: Path) -> None
     (tmp_path / "many.html").write_bytes(html.replace(b" ", b" \x00"))  # a NUL in every word
     (dropped,) = load_path(tmp_path / "many.html")
     assert isinstance(dropped, Drop) and dropped.reason == "binary"
+
+
+@pytest.mark.parametrize("url", ["http://e.com:abc/x", "http://e.com:99999/", "http://[::1/x"])
+def test_jsonl_url_that_cannot_be_parsed_still_loads(tmp_path: Path, url: str) -> None:
+    """A port that is not a number or a broken IPv6 host must not abort the run: the URL is
+    kept as given and the id comes from it."""
+    path = tmp_path / "dump.jsonl"
+    path.write_text(json.dumps({"url": url, "text": FRENCH * 5}) + "\n", encoding="utf-8")
+    loaded = doc(path)
+    assert loaded.url == url
+    assert loaded.id == make_id(url)
+
+
+@pytest.mark.parametrize("label", ["rot13", "hex", "base64", "zlib", "undefined"])
+def test_charset_label_naming_a_codec_that_is_not_text_is_ignored(label: str) -> None:
+    data = page("Caf\xe9 cr\xe8me", f'<meta charset="{label}">').encode("cp1252")
+    assert decode_html(data) == data.decode("cp1252")
+    assert decode_html(data, label) == data.decode("cp1252")
