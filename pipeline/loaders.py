@@ -27,7 +27,8 @@ every file yields at least one, so no input disappears from the run summary. Dro
 - ``bad_json``: a JSONL line that is not a JSON object.
 - ``no_content``: a JSONL object without a non-blank ``html`` or ``text`` string, or a WARC file
   without a single response or resource record.
-- ``bad_warc``: not a WARC file, or a record cut short or unparseable (records before it load).
+- ``bad_warc``: not a WARC file, a record cut short or unparseable (records before it load), a
+  record whose Content-Length is wrong, or one whose ``br`` content coding does not decode.
 - ``not_html``: a WARC response whose content type is not HTML.
 - ``http_status``: a WARC response with a non-2xx status (a redirect or error page, not the
   article).
@@ -51,6 +52,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeadersParserException
@@ -424,6 +426,10 @@ class _BadWarc(Exception):
     pass
 
 
+class _BadPayload(Exception):
+    """A record whose framing is sound but whose content cannot be decoded: only it is lost."""
+
+
 class _Record(NamedTuple):
     record_id: str
     url: str | None
@@ -441,20 +447,41 @@ def _load_warc(path: Path) -> Iterator[Document | Drop]:
         archive = ArchiveIterator(stream)
         records = iter(archive)
         while True:
+            errors = archive.err_count
+            # archive.offset is where this record starts (in the uncompressed stream)
+            start = archive.offset
             try:
-                record = _read_record(next(records))
+                warc_record = next(records)
+                record = _read_record(warc_record)
             except StopIteration:
                 break
-            except (_BadWarc, *_WARC_ERRORS) as exc:
-                yield _warc_damage(path, archive.offset, gz, str(exc) or type(exc).__name__)
-                return
-            if record is not None:
+            except _BadPayload as exc:
                 seen = True
-                # archive.offset is where this record starts (in the uncompressed stream);
-                # get_record_offset() would read the record to its end first
-                yield _warc_item(record, f"{path}#{record.record_id or archive.offset}")
+                archive.read_to_end()
+                yield Drop("bad_warc", f"{path}#{_record_id(warc_record) or start}", str(exc))
+                continue
+            except (_BadWarc, *_WARC_ERRORS) as exc:
+                yield _warc_damage(path, start, gz, str(exc) or type(exc).__name__)
+                return
+            # Reading on to the next record shows whether this one ended where its
+            # Content-Length said: warcio counts the miss (and warns on stderr) but goes on.
+            archive.read_to_end()
+            if archive.err_count > errors:
+                seen = seen or record is not None
+                yield Drop(
+                    "bad_warc",
+                    f"{path}#{_record_id(warc_record) or start}",
+                    "Content-Length does not match the record; the records after it may be lost",
+                )
+            elif record is not None:
+                seen = True
+                yield _warc_item(record, f"{path}#{record.record_id or start}")
         if gz is not None and gz.error is not None:
             yield _warc_damage(path, archive.offset, gz, gz.error)
+            return
+        if gz is None and _has_more(stream, archive.offset):
+            # warcio ends quietly at a record cut inside its WARC headers
+            yield Drop("bad_warc", f"{path}#{archive.offset}", "the file ends inside a record")
             return
     if not seen:
         yield Drop("no_content", str(path), "no response or resource records")
@@ -466,14 +493,32 @@ def _warc_damage(path: Path, offset: int, gz: _GzipReader | None, detail: str) -
     return Drop("bad_warc", f"{path}#{offset}", detail)
 
 
+def _record_id(record: Any) -> str:
+    return str(record.rec_headers.get_header("WARC-Record-ID") or "").strip("<>")
+
+
+def _has_more(stream: IO[bytes], offset: int) -> bool:
+    """Whether anything but blank lines follows ``offset`` in the (seekable) ``stream``."""
+    stream.seek(offset)
+    while chunk := stream.read(1 << 16):
+        if chunk.strip():
+            return True
+    return False
+
+
 def _read_record(record: Any) -> _Record | None:
     """What we need of a warcio record; None for records that are not inputs."""
     if record.format != "warc" or not record.rec_type:
         raise _BadWarc("not a WARC record")
+    length = record.rec_headers.get_header("Content-Length")
+    if length is None or not length.strip().isdigit():
+        # Every WARC record has one. Missing or empty, the file ends inside the record's
+        # headers (warcio reads them to the end of the file); otherwise it is not a number.
+        raise _BadWarc(f"record without a valid Content-Length ({length!r}): cut or corrupt")
     if record.rec_type not in ("response", "resource"):
         return None
-    record_id = str(record.rec_headers.get_header("WARC-Record-ID") or "").strip("<>")
-    payload = record.content_stream().read()
+    record_id = _record_id(record)
+    payload = _payload(record)
     record.raw_stream.read()  # to the end, so that a record cut short shows as a shortfall
     if isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0:
         raise _BadWarc(f"record {record_id} cut short")
@@ -485,6 +530,30 @@ def _read_record(record: Any) -> _Record | None:
         content_type=record.content_type if http is None else http.get_header("Content-Type"),
         payload=payload,
     )
+
+
+def _payload(record: Any) -> bytes:
+    """The record's content, its transfer and content codings undone.
+
+    warcio undoes them itself, except brotli: its reader sets an attribute that current
+    ``brotli.Decompressor`` objects do not have, and fails. A ``br`` body is decompressed here.
+    """
+    http = record.http_headers
+    coding = (http.get_header("Content-Encoding") or "").strip().lower() if http else ""
+    if coding != "br":
+        return bytes(record.content_stream().read())
+    body = record.raw_stream
+    if (http.get_header("Transfer-Encoding") or "").strip().lower() == "chunked":
+        body = ChunkedDataReader(record.raw_stream)
+    data = body.read()
+    try:
+        import brotli
+    except ImportError as exc:  # Scrapy installs it; a bare install may lack it
+        raise _BadPayload("Content-Encoding br, and the brotli package is not installed") from exc
+    try:
+        return bytes(brotli.decompress(data))
+    except brotli.error as exc:
+        raise _BadPayload(f"Content-Encoding br does not decode: {exc}") from exc
 
 
 def _warc_item(record: _Record, source: str) -> Document | Drop:

@@ -645,3 +645,72 @@ def test_charset_label_naming_a_codec_that_is_not_text_is_ignored(label: str) ->
     data = page("Caf\xe9 cr\xe8me", f'<meta charset="{label}">').encode("cp1252")
     assert decode_html(data) == data.decode("cp1252")
     assert decode_html(data, label) == data.decode("cp1252")
+
+
+def _raw_record(n: int, *, length_off_by: int = 0) -> bytes:
+    """One response record written by hand, its page on one line (as minified HTML is), with
+    a Content-Length that may lie by ``length_off_by`` bytes."""
+    body = page(f"Record {n}. " + FRENCH * 3).encode()
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+    head = (
+        "WARC/1.0\r\nWARC-Type: response\r\n"
+        f"WARC-Record-ID: <urn:uuid:{n}>\r\nWARC-Target-URI: https://x.example/{n}\r\n"
+        "WARC-Date: 2024-01-01T00:00:00Z\r\nContent-Type: application/http; msgtype=response\r\n"
+        f"Content-Length: {len(block) + length_off_by}\r\n\r\n"
+    )
+    return head.encode() + block + b"\r\n\r\n"
+
+
+@pytest.mark.parametrize("off_by", [-300, 300])
+def test_warc_record_whose_content_length_lies_is_a_bad_warc_drop(
+    tmp_path: Path, off_by: int
+) -> None:
+    """Too short a length would cut the page, too long a one swallows the next record: either
+    way the record is damaged and must be counted, not written cut or lost without a word."""
+    path = tmp_path / "a.warc"
+    path.write_bytes(_raw_record(3) + _raw_record(4, length_off_by=off_by) + _raw_record(5))
+    items = list(load_path(path))
+    assert reasons(items)[:2] == ["doc", "bad_warc"]
+    bad = items[1]
+    assert isinstance(bad, Drop) and "Content-Length" in (bad.detail or "")
+    written = [i for i in items if isinstance(i, Document)]
+    assert all("Record 4." not in (d.html or "") for d in written)
+
+
+def test_plain_warc_cut_inside_a_record_header_is_a_bad_warc_drop(tmp_path: Path) -> None:
+    """warcio ends quietly at a record cut inside its WARC headers; the loss is counted."""
+    whole = _raw_record(3) + _raw_record(4)
+    # in the WARC headers, right after "Content-Length:", in the HTTP headers
+    for cut in (len(_raw_record(3)) + n for n in (25, 150, 197, 300)):
+        path = tmp_path / f"cut{cut}.warc"
+        path.write_bytes(whole[:cut])
+        assert reasons(list(load_path(path))) == ["doc", "bad_warc"], cut
+
+
+def test_brotli_encoded_warc_responses_are_decoded(tmp_path: Path) -> None:
+    brotli = pytest.importorskip("brotli")
+    path = tmp_path / "a.warc"
+    with path.open("wb") as out:
+        w = WARCWriter(out, gzip=False)
+        for n, body, encoding in [
+            (1, brotli.compress(page(FRENCH).encode()), "br"),
+            (2, b"\x8b\x00not brotli at all", "br"),
+            (3, page(ENGLISH).encode(), None),
+        ]:
+            headers = [("Content-Type", "text/html")]
+            if encoding:
+                headers.append(("Content-Encoding", encoding))
+            http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+            w.write_record(
+                w.create_warc_record(
+                    f"https://x.example/{n}",
+                    "response",
+                    payload=io.BytesIO(body),
+                    http_headers=http,
+                )
+            )
+    items = list(load_path(path))
+    assert reasons(items) == ["doc", "bad_warc", "doc"]
+    first, bad = items[0], items[1]
+    assert isinstance(first, Document) and FRENCH in (first.html or "")
+    assert isinstance(bad, Drop) and "br" in (bad.detail or "")
