@@ -97,7 +97,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] = ()) -> list[Path]:
-    """Files, directories (recursive) and globs to a sorted list of unique files.
+    """Files, directories (recursive, through links) and globs to a sorted list of unique files.
 
     Hidden files and directories are skipped inside a directory or glob (as the shell does), but
     read when named. So are files under the ``leave_out`` directories (the run's own output and
@@ -170,7 +170,15 @@ def _files_under(directory: Path) -> list[Path]:
     if not os.access(directory, os.R_OK | os.X_OK):
         raise NewsdedupError(f"permission denied: {directory}")
     files = []
-    for root, dirs, names in os.walk(directory, onerror=_walk_error):
+    walked: set[str] = set()
+    # Links to directories are followed (a tree assembled from links is common), each real
+    # directory once, so that a link loop ends.
+    for root, dirs, names in os.walk(directory, onerror=_walk_error, followlinks=True):
+        real = os.path.realpath(root)
+        if real in walked:
+            dirs[:] = []
+            continue
+        walked.add(real)
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in names:
             path = Path(root, name)

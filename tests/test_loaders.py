@@ -497,6 +497,19 @@ def test_directories_are_walked_recursively_in_a_fixed_order(tmp_path: Path) -> 
     assert expand_inputs([tmp_path / "b" / ".dot.html"]) == [tmp_path / "b" / ".dot.html"]
 
 
+def test_linked_directories_are_walked_once_and_link_loops_end(tmp_path: Path) -> None:
+    tree, elsewhere = tmp_path / "tree", tmp_path / "elsewhere"
+    tree.mkdir()
+    elsewhere.mkdir()
+    (tree / "own.txt").write_text(ENGLISH)
+    (elsewhere / "linked.txt").write_text(FRENCH)
+    (tree / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (tree / "again").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "loop").symlink_to(tree, target_is_directory=True)
+    got = expand_inputs([tree])
+    assert got == [tree / "again" / "linked.txt", tree / "own.txt"]
+
+
 def test_globs(tmp_path: Path) -> None:
     _tree(tmp_path)
     assert expand_inputs([f"{tmp_path}/**/*.html"]) == [tmp_path / "a" / "1.html",
