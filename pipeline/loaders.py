@@ -242,10 +242,10 @@ def _load_file(path: Path, *, html: bool) -> Document | Drop:
     except OSError as exc:
         raise _read_error(path, exc) from exc
     if data.startswith(_GZIP_MAGIC):
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            return Drop("bad_gzip", str(path), str(exc))
+        gz = _GzipReader(io.BytesIO(data))
+        data = gz.readall()
+        if gz.error is not None:
+            return Drop("bad_gzip", str(path), gz.error)
     return _document_from_bytes(data, source=str(path), url=None, html=html)
 
 
@@ -303,11 +303,17 @@ class _GzipReader(io.RawIOBase):
 
     warcio takes an EOFError for the normal end of an archive, so a truncated ``.warc.gz`` would
     otherwise lose its last records without a word; the callers check ``error`` at the end.
+    Members follow one another as one stream (``cat a.gz b.gz``). After the last one, newlines,
+    spaces and NULs are padding, as ``gzip -d`` reads them; any other byte there is an error.
     """
+
+    _PADDING = b" \t\r\n\0"
 
     def __init__(self, fileobj: IO[bytes]) -> None:
         super().__init__()
-        self._gz = gzip.GzipFile(fileobj=fileobj, mode="rb")
+        self._raw = fileobj
+        self._member = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer, checked
+        self._input = b""
         self.error: str | None = None
 
     def readable(self) -> bool:
@@ -318,18 +324,43 @@ class _GzipReader(io.RawIOBase):
             return 0
         view = memoryview(buffer)
         try:
-            # read1, not readinto: a read that fills the buffer would lose what it had
-            # decompressed when the damage turns up before the buffer is full
-            data = self._gz.read1(len(view))
+            data = self._decompress(len(view))
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             self.error = str(exc) or type(exc).__name__
             return 0
         view[: len(data)] = data
         return len(data)
 
-    def close(self) -> None:
-        self._gz.close()
-        super().close()
+    def _decompress(self, size: int) -> bytes:
+        """Up to ``size`` bytes of decompressed data; b"" at the end of the last member."""
+        while True:
+            if self._member.eof and not self._next_member():
+                return b""
+            if not self._input:
+                self._input = self._raw.read(1 << 16)
+                if not self._input:
+                    raise EOFError("gzip data ends before the end of its member")
+            data = self._member.decompress(self._input, size)
+            self._input = self._member.unconsumed_tail
+            if data:
+                return data
+
+    def _next_member(self) -> bool:
+        """Start the member after the one that ended; False when only padding is left."""
+        rest = self._member.unused_data + self._input
+        while len(rest) < 2 and (more := self._raw.read(1 << 16)):
+            rest += more
+        if rest[:2] == _GZIP_MAGIC:
+            self._member = zlib.decompressobj(wbits=31)
+            self._input = rest
+            return True
+        while True:
+            if rest.strip(self._PADDING):
+                raise gzip.BadGzipFile(f"not gzip data after the last member ({rest[:8]!r})")
+            rest = self._raw.read(1 << 16)
+            if not rest:
+                self._input = b""
+                return False
 
 
 @contextmanager
@@ -450,7 +481,11 @@ def _load_warc(path: Path) -> Iterator[Document | Drop]:
     seen = False
     with _open_stream(path) as (stream, gz):
         if not stream.peek(1):
-            yield Drop("empty", str(path))
+            yield (
+                Drop("bad_gzip", str(path), gz.error)
+                if gz and gz.error
+                else Drop("empty", str(path))
+            )
             return
         archive = ArchiveIterator(stream)
         records = iter(archive)

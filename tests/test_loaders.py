@@ -125,6 +125,38 @@ def test_gzip_variants_load_like_the_plain_file(tmp_path: Path, name: str) -> No
         )  # fmt: skip
 
 
+@pytest.mark.parametrize("name", ["a.html", "a.jsonl", "a.warc"])
+def test_gzip_with_padding_after_its_end_loads_and_other_trailing_bytes_do_not(
+    tmp_path: Path, name: str
+) -> None:
+    """A newline or NULs after the last gzip member are padding (``gzip -d`` reads past them);
+    other bytes there are damage."""
+    if name.endswith(".warc"):
+        _warc(tmp_path / "plain.warc", gz=False)
+        content = (tmp_path / "plain.warc").read_bytes()
+    elif name.endswith(".jsonl"):
+        content = json.dumps({"url": "https://ex.example/a", "text": FRENCH}).encode() + b"\n"
+    else:
+        content = page(FRENCH).encode("utf-8")
+    whole = gzip.compress(content)
+    expected = reasons(list(load_path(_write(tmp_path / f"whole-{name}.gz", whole))))
+    for pad in (b"\n", b"\r\n", bytes(512)):
+        padded = _write(tmp_path / f"pad-{name}.gz", whole + pad)
+        assert reasons(list(load_path(padded))) == expected, pad
+    half = len(content) // 2  # two members, as `cat a.gz b.gz` makes: one stream
+    two = _write(
+        tmp_path / f"two-{name}.gz", gzip.compress(content[:half]) + gzip.compress(content[half:])
+    )
+    assert reasons(list(load_path(two))) == expected
+    junk = _write(tmp_path / f"junk-{name}.gz", whole + b"junk")
+    assert reasons(list(load_path(junk)))[-1] == "bad_gzip"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def test_jsonl_lines_become_documents_with_their_fields(tmp_path: Path) -> None:
     lines = [
         {"url": "https://ex.example/a", "html": page(ENGLISH), "title": "A", "author": "Ann",
@@ -429,6 +461,7 @@ def _bad_files(root: Path) -> dict[str, str]:
         "letter.docx": (b"PK\x03\x04" + noise, "unsupported_type"),
         "notes.md": (b"# Notes\n\nSome plain text, not an article.\n", "unsupported_type"),
         "cut.html.gz": (whole[: len(whole) // 2], "bad_gzip"),
+        "cut-in-gzip-header.warc.gz": (whole[:6], "bad_gzip"),
         "corrupt.txt.gz": (whole[:10] + bytes(200) + whole[210:], "bad_gzip"),
         # Under a name that says nothing, damage that hides the first bytes is still bad gzip.
         "corrupt.page.gz": (whole[:10] + bytes(200) + whole[210:], "bad_gzip"),
