@@ -26,7 +26,9 @@ Actions:
   begun (see ``pipeline.clean``).
 
 ``margin_only`` rules fire only before the first or after the last line of prose: inside the
-article the same line is content ("$15,000" in a table, "Home" as a heading).
+article the same line is content ("$15,000" in a table, "Home" as a heading). The exception is
+a donation widget, adjacent lines of amounts and donation calls ("0 $", "2,500 $", "Support
+X"), which goes wherever it stands (see ``pipeline.clean``).
 """
 
 from __future__ import annotations

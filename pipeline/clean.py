@@ -55,6 +55,7 @@ _RULES_FOR_WORDS: tuple[tuple[Rule, ...], ...] = tuple(
     for n in range(_MAX_LIMIT + 2)
 )
 _MARGIN_ONLY: frozenset[str] = frozenset(r.name for r in RULES if r.margin_only)
+_DONATION_RULES = frozenset({"donation_amount", "donation_cta", "donation_name", "donation_appeal"})
 _WEAK, _STRONG = 1, 2
 
 # Runs of two or more spaces, or any other horizontal space (not plain single spaces: replacing
@@ -241,9 +242,27 @@ def _keep_margin_rules_in_body(lines: list[_Line]) -> None:
     prose = [i for i, ln in enumerate(lines) if ln.rule is None and _is_prose(ln.text, ln.words)]
     if not prose:
         return
-    for line in lines[prose[0] + 1 : prose[-1]]:
-        if line.rule in _MARGIN_ONLY:
-            line.rule = None
+    widgets = _donation_widgets(lines)
+    for i in range(prose[0] + 1, prose[-1]):
+        if lines[i].rule in _MARGIN_ONLY and i not in widgets:
+            lines[i].rule = None
+
+
+def _donation_widgets(lines: list[_Line]) -> set[int]:
+    """Lines of donation widgets: runs of adjacent lines of money amounts and donation calls
+    that hold both ('0 $', '2,500 $', 'Support X'). A widget goes wherever it stands; an
+    amount, or a 'Support X' heading, alone in the body stays."""
+    found: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate([*lines, None]):
+        if line is not None and line.rule in _DONATION_RULES:
+            run.append(i)
+            continue
+        kinds = {lines[j].rule == "donation_amount" for j in run}
+        if kinds == {True, False}:
+            found.update(run)
+        run = []
+    return found
 
 
 def _unbulleted(text: str) -> str:

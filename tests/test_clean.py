@@ -500,6 +500,18 @@ def test_list_after_a_related_line_with_its_own_headline_is_kept() -> None:
     assert all(step in kept_lines(result.text) for step in steps)
 
 
+def test_donation_widget_inside_the_article_is_removed_and_lone_amounts_stay() -> None:
+    widget = ["0 $", "2,500 $", "Support Orinoco Tribune"]
+    text = "\n\n".join(BODY[:2] + widget + BODY[2:])
+    kept = kept_lines(clean_text(text, TITLE).text)
+    assert not kept & set(widget)
+    assert set(BODY) <= kept
+    # an amount, or a 'Support X' heading, alone inside the article is content
+    for line in ("$2,500", "Support Harbour Schools"):
+        text = "\n\n".join(BODY[:2] + [line] + BODY[2:])
+        assert line in kept_lines(clean_text(text, TITLE).text)
+
+
 def test_span_rules_keep_the_rest_of_the_line() -> None:
     caption = "Firefighters battle the blaze near the highway on Sunday."
     result = clean_text(article(f"{caption} (Photo by Jane Doe/AFP)"), TITLE)
