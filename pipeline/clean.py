@@ -249,8 +249,8 @@ def _keep_margin_rules_in_body(lines: list[_Line]) -> None:
 
 
 def _donation_widgets(lines: list[_Line]) -> set[int]:
-    """Lines of donation widgets: runs of adjacent lines of money amounts and donation calls
-    that hold both ('0 $', '2,500 $', 'Support X'). A widget goes wherever it stands; an
+    """Lines of donation widgets: runs of money amounts and donation calls, parted by no kept
+    line, that hold both ('0 $', '2,500 $', 'Support X'). A widget goes wherever it stands; an
     amount, or a 'Support X' heading, alone in the body stays."""
     found: set[int] = set()
     run: list[int] = []
@@ -258,6 +258,8 @@ def _donation_widgets(lines: list[_Line]) -> set[int]:
         if line is not None and line.rule in _DONATION_RULES:
             run.append(i)
             continue
+        if line is not None and line.rule is not None:
+            continue  # a line removed anyway ("Share this:") does not part a widget
         kinds = {lines[j].rule == "donation_amount" for j in run}
         if kinds == {True, False}:
             found.update(run)
