@@ -8,7 +8,8 @@ one pass over the lines, then handles what needs the whole text:
   prose is dropped (``title_repeat``; further down it is a section heading); a title with a
   site suffix ("Headline | Site") also matches the bare headline. Without a title, the first
   line left after chrome removal is taken as the title when it looks like a heading: 2 to 25
-  words, at most 200 characters, no final ``. , ; :``, not a byline ("By ..."), no URL.
+  words, at most 200 characters, no final ``. , ; :`` (also inside a closing quote), not a
+  dateline ending in a dash ("WASHINGTON (Reuters) -"), not a byline ("By ..."), no URL.
   Plain-text captures put the headline first; a text that starts with a paragraph gets none.
 - **Comment sections.** A comment marker line (rules of action ``cut``) is always dropped. It
   also drops everything after it when it is strong, or has a strong marker within
@@ -71,7 +72,8 @@ _BULLET = re.compile(r"^(?:[-*•·▪►»◦‣]|\d{1,2}[.)])\s+")
 _NOTHING_LEFT = re.compile(r"^[\W_]*$")
 _TITLE_KEY_DROP = re.compile(r"[^\w\s]+")
 _SITE_SUFFIX = re.compile(r"\s+[|\-–—»:·]\s+[^|\-–—»:·]{1,60}$")
-_HEADING_END = re.compile(r"[.,;:]$")
+# A sentence's or a clause's end (also inside a closing quote), or a dateline's dash.
+_HEADING_END = re.compile(r"[.,;:][\"'”’»)]*$|\s[-–—]$")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 _NOT_LINK = re.compile(r"[{}=;<>\[\]\\`|#@$%→]|\w\(|//|[.!:;,]$")
 _LETTER = re.compile(r"[^\W\d_]")

@@ -612,6 +612,21 @@ def test_no_title_inferred_when_the_text_starts_with_a_paragraph() -> None:
     assert result.text == "\n\n".join(BODY)
 
 
+@pytest.mark.parametrize(
+    "first",
+    [
+        "The mayor called the plan “dead on arrival.”",  # a sentence ending inside its quote
+        "“We will not back down,” she said.",
+        "WASHINGTON (Reuters) -",  # a dateline on its own line
+        "LONDON, May 3 (AFP) —",
+    ],
+)
+def test_a_first_line_that_is_a_sentence_or_a_dateline_is_not_the_title(first: str) -> None:
+    result = clean_text("\n\n".join([first, *BODY]))
+    assert result.title is None
+    assert first in kept_lines(result.text)
+
+
 def test_title_with_site_suffix_matches_the_bare_headline() -> None:
     result = clean_text("\n".join([TITLE, *BODY]), f"{TITLE} | The Harbour Times")
     assert TITLE not in result.text
