@@ -63,10 +63,13 @@ RELATED_LABEL = alts(r"""
     most (?:read|popular|viewed|shared)|popular (?:posts|stories|articles)
     editor'?s'? picks|top stories|keep reading|continue reading
     suggested(?: reading| articles| stories)?|in case you missed it|icymi
+    (?:à )?lire aussi|lire également|voir aussi|lesen sie auch|mehr zum thema|lee también
+    leer también|ver también|leia também|veja também|leggi anche|zie ook|czytaj (?:też|także)
 """)
 RELATED_SEP = r"\s*(?:[:|»›>—–]|\s-\s|-(?=\s)|\.\.\.)\s*"
 PHOTO_WORD = (
     r"(?:photos?|images?|pictures?|photograph|illustration|graphic|file photo|main image"
+    r"|fotos?|bild|imagen|immagine"
     r"|top image|featured image|header image|lead image|cover image|hero image"
     r"|photo illustration)"
 )
@@ -84,12 +87,14 @@ SUBSCRIBE_ALONE = alts(r"""
 """)
 SUBSCRIBE_VERB = alts(r"""
     subscribe\b|sign[- ]?up\b|join\b|never miss\b|want more\b|don'?t miss\b|receive\b
+    abonnez-vous\b|inscrivez-vous\b|abonnieren sie\b|suscr[íi]bete\b|iscriviti\b|assine\b
     stay (?:updated|informed|in the loop|up to date|connected)\b|enter your e-?mail\b
     get (?:our|the (?:latest|best|top)|it|them|exclusive|free|weekly|daily|breaking)\b
     be the first to (?:know|hear)\b
 """)
 SUBSCRIBE_OBJECT = alts(r"""
     newsletters?|inbox|briefings?|bulletins?|mailing list|e-?mail (?:updates|alerts)
+    bolet[íi]n|infolettre
     (?:breaking )?news alerts|push alerts|unlimited access|digest|your e-?mail
     (?:paying|paid|supporting|premium|digital) subscri(?:ber|ption)s?
     notifications|updates from

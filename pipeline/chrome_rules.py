@@ -323,7 +323,7 @@ RULES: tuple[Rule, ...] = (
         "...', 'Never miss a story. Join the X daily newsletter.'",
         max_words=35,
         needles="newsletter|inbox|briefing|bulletin|mailing|mail|alert|unlimited access|digest"
-        "|subscri|notification|sign up|sign-up|signup|join",
+        "|subscri|notification|sign up|sign-up|signup|join|boletin|boletín|infolettre|abonn",
     ),
     _rule(
         "follow_cta",
@@ -334,6 +334,8 @@ RULES: tuple[Rule, ...] = (
                   |our (?:\w+ )?(?:page|channel|account|feed)s?)|like us)\s+on\s+{NETWORKS}\b
               ^join (?:us|our)\b.{{0,40}}\b{NETWORKS}\b.{{0,40}}\b(?:channel|group|page
                   |community)\b
+              ^(?:síguenos|suivez-nous|folgen sie uns|siga-nos|seguici)\s+(?:en|sur|auf|no|na
+                  |su)\s+{NETWORKS}\b
           """),
         "A 'follow us' prompt: 'Follow us on X, Facebook and Instagram', 'Follow X on "
         "Google News for the latest updates', 'Stay updated — follow X on Telegram'.",
@@ -419,6 +421,7 @@ RULES: tuple[Rule, ...] = (
         "^"
         + alts(r"""
               advertisements?|advertisement\s*[-–—:|]\s*.{1,60}|advertising|ads?
+              publicité|anzeige|werbung|publicidad|publicidade|pubblicità|advertentie|reklama
               sponsored(?: (?:content|post|links?|stories|by [^,;!?]{1,40}))?
               paid (?:content|post|partnership|promotion)|partner content
               promoted(?: (?:content|stories|links))?

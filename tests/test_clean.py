@@ -245,6 +245,17 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("newsletter_cta", "Tap here to subscribe", "tail"),
     ("related_link", "Also Read- Storm season brings record rain to the coast", "middle"),
     ("donation_appeal", "If you value The Local Ledger, please support us today.", "tail"),
+    # the same furniture in French, German, Spanish, Italian
+    ("related_link", "Lire aussi : Le gouvernement présente son budget", "middle"),
+    ("related_link", "Lesen Sie auch: Regierung legt Haushalt vor", "middle"),
+    ("related_link", "Lee también: El Gobierno presenta los presupuestos", "middle"),
+    ("advertisement", "Anzeige", "middle"),
+    ("advertisement", "Publicité", "middle"),
+    ("image_caption", "Foto: dpa", "middle"),
+    ("follow_cta", "Síguenos en X y en Instagram", "tail"),
+    ("follow_cta", "Suivez-nous sur Facebook", "tail"),
+    ("newsletter_cta", "Abonnez-vous à notre newsletter", "tail"),
+    ("newsletter_cta", "Suscríbete a nuestro boletín", "tail"),
 ]
 
 # (rule, line, where): real sentences and headings that share words with the rule and survive.
@@ -447,6 +458,8 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("shop_button", "Check prices at several stores before buying vanilla.", "middle"),
     ("related_link", "RELATED PARTY DEALS UNDER SCRUTINY AT THE BANK", "middle"),
     ("related_link", "DON'T MISS THE DEADLINE: TAX FILING OPENS MONDAY", "middle"),
+    ("advertisement", "Anzeige gegen den Fahrer wurde am Montag erstattet.", "middle"),
+    ("image_caption", "Fotos zeigen, wie das Wasser in die Altstadt lief.", "middle"),
 ]
 
 
