@@ -77,6 +77,7 @@ _HEADING_END = re.compile(r"[.,;:][\"'”’»)]*$|\s[-–—]$")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 _NOT_LINK = re.compile(r"[{}=;<>\[\]\\`|#@$%→]|\w\(|//|[.!:;,]$")
 _LETTER = re.compile(r"[^\W\d_]")
+_INTRO_MIN_WORDS = 5
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?:\s|$)")
 
 
@@ -149,9 +150,11 @@ def looks_like_listing(text: str) -> bool:
     before). A line is prose when it has at least 12 words and ends a sentence somewhere, or
     has at least 25 words. It is link-like when it has at most 12 words, mostly letters, no
     code or table characters, does not end like a sentence or a clause (``. ! : ; ,``) and is
-    not a list item: a headline. Bulleted items are an article's own lists (a checklist, the
-    brands a guide recommends); a listing's headlines are extracted as paragraphs and headings,
-    and counting bullets as links declined real articles on WCXB dev. A text is a listing when
+    not a list item: a headline. List items are bulleted, or follow a line of 5 words or more
+    ending in ":" up to the next prose line (a wire factbox: "The winners were:", then
+    "Best actor: X" lines). They are an article's own lists (a checklist, the brands a guide
+    recommends); a listing's headlines are extracted as paragraphs and headings, and counting
+    bullets as links declined real articles on WCXB dev. A text is a listing when
     at least 8 lines, and 60% of all lines, are link-like and prose holds less than 40% of the
     words.
     """
@@ -165,13 +168,18 @@ def looks_like_listing(text: str) -> bool:
         else:
             logical.append(line)
     link_like = prose_words = total_words = 0
+    # under a sentence ending in ":" ("The winners were:"): the items of a list. A short label
+    # ("Sort by:", "Filter:") heads a shop's or an index's links instead.
+    introduced = False
     for line in logical:
         n = len(line.split())
         total_words += n
         if _is_prose(line, n):
             prose_words += n
-        elif _is_link_like(line, n) and not _BULLET.match(line):
+            introduced = False
+        elif _is_link_like(line, n) and not _BULLET.match(line) and not introduced:
             link_like += 1
+        introduced = introduced or (line.endswith(":") and n >= _INTRO_MIN_WORDS)
     return link_like >= 8 and link_like >= 0.6 * len(logical) and prose_words < 0.4 * total_words
 
 

@@ -856,6 +856,32 @@ def test_checklist_article_of_bulleted_items_is_not_a_listing() -> None:
     assert looks_like_listing("\n".join([*steps, *(i[2:] for i in items)]))
 
 
+def test_list_introduced_by_a_colon_line_is_not_a_listing() -> None:
+    """A wire factbox: one lead paragraph, then 'Label: value' lines without bullets."""
+    winners = [
+        f"{award}: {name}"
+        for award, name in [
+            ("Best picture", "Oppenheimer"), ("Best director", "Christopher Nolan"),
+            ("Best actor", "Cillian Murphy, Oppenheimer"), ("Best actress", "Emma Stone"),
+            ("Supporting actor", "Robert Downey Jr."), ("Supporting actress", "Da'Vine Joy"),
+            ("Original screenplay", "Anatomy of a Fall"), ("Adapted screenplay", "American"),
+            ("Animated feature", "The Boy and the Heron"), ("Documentary", "20 Days"),
+            ("International feature", "The Zone of Interest"), ("Original score", "Ludwig"),
+        ]
+    ]  # fmt: skip
+    text = "\n\n".join(
+        [
+            "The Academy of Motion Picture Arts and Sciences handed out its awards on Sunday "
+            "night in Los Angeles, with the atomic-bomb drama taking seven prizes in all.",
+            "The following is a list of winners in the main categories:",
+            *winners,
+        ]
+    )
+    assert not looks_like_listing(text)
+    # the same lines without the colon line that introduces them read as a list of links
+    assert looks_like_listing("\n\n".join([text.split("\n\n")[0], *winners]))
+
+
 def test_hard_wrapped_prose_is_not_a_listing() -> None:
     words = " ".join(BODY * 3).split()
     wrapped = "\n".join(" ".join(words[i : i + 9]) for i in range(0, len(words), 9))
