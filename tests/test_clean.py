@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.chrome_rules import RULE_NAMES, RULES
-from pipeline.clean import clean, clean_text, looks_like_listing
+from pipeline.clean import MIN_WORDS_BEFORE_WEAK_CUT, clean, clean_text, looks_like_listing
 from pipeline.config import CleanConfig
 from pipeline.document import Document
 from pipeline.errors import Drop
@@ -597,6 +597,19 @@ def test_weak_markers_in_the_byline_area_do_not_cut() -> None:
     assert result.text == "\n\n".join(BODY)
 
 
+def test_two_weak_markers_cut_only_after_100_words_of_article() -> None:
+    """Two weak markers ("Comments", "Reply") cut only once MIN_WORDS_BEFORE_WEAK_CUT words of
+    article precede them: early on they are a byline's counter and button."""
+    after = "Readers had a lot to say about the new budget and the road repairs it pays for."
+    early = [*BODY[:2], "Comments", "Reply", after, *BODY[2:]]  # about 60 words before
+    late = [*BODY, "Comments", "Reply", after]  # about 140 words before
+    assert sum(len(p.split()) for p in BODY[:2]) < MIN_WORDS_BEFORE_WEAK_CUT
+    assert sum(len(p.split()) for p in BODY) > MIN_WORDS_BEFORE_WEAK_CUT
+    kept_early = kept_lines(clean_text("\n\n".join(early), TITLE).text)
+    assert after in kept_early and BODY[-1] in kept_early
+    assert after not in kept_lines(clean_text("\n\n".join(late), TITLE).text)
+
+
 def test_strong_marker_before_the_article_does_not_empty_it() -> None:
     result = clean_text("\n\n".join(["Leave a Reply", *BODY]), TITLE)
     assert result.text == "\n\n".join(BODY)
@@ -904,15 +917,19 @@ def test_short_sentence_lines_are_not_link_like() -> None:
 
 
 def test_control_characters_do_not_reach_the_output() -> None:
-    """A NUL or another C0 control (from a JSONL escape, a broken export) is removed from the
-    text and the title; tabs and line breaks are whitespace as before."""
+    """A NUL or another C0 control (from a JSONL escape, a broken export), a zero-width space,
+    a soft hyphen or a BOM is removed from the text and the title; tabs and line breaks are
+    whitespace as before."""
     body = "\n\n".join(
         f"Paragraph {i} of the report says the harbour\x00 reopened on Monday after the storm, "
-        f"officials\x07 said, and ships\x1b were moving again.\tCargo resumed."
+        f"offi\u00adcials\x07 said, and ships\x1b were\u200b moving again.\tCargo\ufeff resumed."
         for i in range(8)
     )
     doc = Document(id="c", source="c.jsonl:1", text=body, title="Harbour\x00 reopens")
     out = clean(doc, CleanConfig())
     assert out.title == "Harbour reopens"
     assert not any(ord(c) < 32 and c != "\n" for c in out.text)
+    # zero-width characters, soft hyphens and a stray BOM go too
+    assert not set(out.text) & {"\u200b", "\u00ad", "\ufeff"}
+    assert "officials said" in out.text
     assert "the harbour reopened on Monday" in out.text and "moving again. Cargo" in out.text
