@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.loaders import expand_inputs, iter_documents
 from pipeline.lock import StateLock
-from pipeline.run import Run, process_all
+from pipeline.run import Run, RunSummary, process_all
 from tests.conftest import ROOT, SEEDS, read_jsonl, run_cli, run_scrapy
 
 SCHEMAS = ROOT / "pipeline" / "schemas"
@@ -455,7 +456,6 @@ def test_an_unexpected_failure_on_one_page_is_a_counted_drop(
         summary = run.finish()
     assert summary.seen == 2 and summary.written == 1
     assert summary.dropped == {"process_error": 1}
-    assert summary.balanced
     (article,) = read_jsonl(tmp_path / "out" / "articles.jsonl")
     assert article["source"].endswith("000_41588b3f45812b9f.txt")
 
@@ -477,3 +477,13 @@ def test_outputs_that_cannot_be_written_leave_the_state_as_it_was(tmp_path: Path
             run.add(item)
         summary = run.finish()
     assert summary.written == len(items) == 2 and summary.known == 0
+
+
+def test_a_summary_balances_only_when_every_input_is_accounted_for() -> None:
+    """``seen == written + known + dropped``: the check ``Run.finish`` makes before it reports."""
+    summary = RunSummary(seen=4, written=1, known=1, dropped=Counter(too_short=1))
+    assert not summary.balanced  # one input unaccounted for
+    summary.dropped["bad_json"] += 1
+    assert summary.balanced
+    summary.written += 1
+    assert not summary.balanced  # one more written than seen

@@ -17,17 +17,27 @@ def _doc(i: str) -> Document:
 def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
     target = tmp_path / "x.jsonl"
     write_atomic(target, b"one\n")
+    old = tmp_path / "old-link"
+    os.link(target, old)  # a reader that opened the old file keeps seeing it whole
     write_atomic(target, b"two\n")
     assert target.read_bytes() == b"two\n"
+    assert old.read_bytes() == b"one\n"  # renamed over, not rewritten in place
+    old.unlink()
     assert os.listdir(tmp_path) == ["x.jsonl"]
 
 
-def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+def test_write_atomic_keeps_the_old_file_when_writing_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "x.jsonl"
     write_atomic(target, b"old\n")
 
-    with pytest.raises(TypeError):
-        write_atomic(target, "text, not bytes")  # type: ignore[arg-type]
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)  # the new bytes are written, not yet durable
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic(target, b"new\n")
     assert target.read_bytes() == b"old\n"
     assert os.listdir(tmp_path) == ["x.jsonl"]
 
