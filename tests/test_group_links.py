@@ -62,6 +62,36 @@ def test_one_shared_sentence_is_not_enough() -> None:
     assert not d.linked and d.reason == "1 shared passage, need 2"
 
 
+def test_one_sentence_quoted_twice_is_one_match() -> None:
+    """Pairs are one-to-one: a report's sentence quoted twice is still one shared passage."""
+    quote = SEED_A.split("\n\n")[1].split(". ")[0] + "."
+    cite = "\n\n".join(
+        [STORIES["filler"][0], f"A report said: {quote}", STORIES["filler"][2], f"Again: {quote}"]
+    )
+    ev = evidence(SEED_A, cite)
+    assert len(ev.matches) == 1
+    assert not decide(ev, side("a", SEED_A), side("b", cite), CFG).linked
+
+
+def test_two_pairs_below_passage_best_do_not_link() -> None:
+    """Two sentence pairs above passage_match link only when one reaches passage_best."""
+    ev = evidence(SEED_A, SEED_B)
+    assert len(ev.matches) == 2
+    low = [CFG.passage_best - 0.05, CFG.passage_best - 0.07]
+    assert all(x >= CFG.passage_match for x in low)
+    weak = replace(
+        ev, matches=[m._replace(similarity=x) for m, x in zip(ev.matches, low, strict=True)]
+    )
+    d = decide(weak, side("a", SEED_A), side("b", SEED_B), CFG)
+    assert not d.linked
+    assert f"none with similarity >= {CFG.passage_best:.2f}" in d.reason
+    one_best = [CFG.passage_best, low[1]]
+    strong = replace(
+        ev, matches=[m._replace(similarity=x) for m, x in zip(ev.matches, one_best, strict=True)]
+    )
+    assert decide(strong, side("a", SEED_A), side("b", SEED_B), CFG).linked
+
+
 def test_common_passages_do_not_count() -> None:
     ev = evidence(SEED_A, SEED_B)
     a, b = side("a", SEED_A), side("b", SEED_B)
