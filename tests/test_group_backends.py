@@ -174,6 +174,41 @@ def test_two_batches_give_the_one_batch_state(new_state: NewState) -> None:
     assert result.clusters and all(len(c.members) >= 2 for c in result.clusters)
 
 
+FOOTER = (
+    "This story was produced by the Harbour Desk with support from the regional press fund.\n\n"
+    "Our reporters follow the editorial code of the national press council in every story."
+)
+
+
+def test_a_footer_that_becomes_common_in_a_later_batch_unlinks_what_it_linked(
+    new_state: NewState,
+) -> None:
+    """Two footer sentences link articles until more than max_passage_df articles share them:
+    from then on they are boilerplate. When that happens in a later batch, the links they made
+    earlier are undone, and a cluster that lost a member is reported though nothing new
+    joined it."""
+    a, b = seed_docs()
+    a.text, b.text = f"{a.text}\n\n{FOOTER}", f"{b.text}\n\n{FOOTER}"
+    bodies = ["harbor", "vaccine", "bridge", "election", "wildfire", "chips", "border"]
+    footed = [doc(f"f-{n}", f"{STORIES[n]}\n\n{FOOTER}") for n in bodies]
+    docs = [a, b, *footed]
+    first = [replace(a), replace(b), replace(footed[0])]
+    # the footer counts in the first batch, and is boilerplate once all are in
+    assert len(first) <= CFG.max_passage_df < len(docs)
+    one, two = new_state(), new_state()
+    run([replace(d) for d in docs], one)
+    before = run(first, two)
+    assert [sorted(c.members) for c in before.clusters] == [["f-harbor", "southfront", "stratnews"]]
+    after = run([replace(d) for d in footed[1:]], two)
+    ids = [d.id for d in docs]
+    got, expected = snapshot(two, ids), snapshot(one, ids)
+    assert got["records"] == expected["records"]
+    # The footer pairs verified in the first batch keep their evidence (it is re-decided as
+    # frequencies change, and now counts nothing); the one-batch state never verified them.
+    assert set(map(str, expected["evidence"])) <= set(map(str, got["evidence"]))
+    assert [sorted(c.members) for c in after.clusters] == [["southfront", "stratnews"]]
+
+
 def test_known_skips_stored_articles_and_uncommitted_work_is_discarded(
     new_state: NewState,
 ) -> None:
