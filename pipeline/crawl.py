@@ -429,6 +429,9 @@ class StateDirCacheStorage(FilesystemCacheStorage):
         self._writing_to = str(tmp)
         try:
             super().store_response(spider, request, response)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # the entry before it stays whole
+            raise
         finally:
             self._writing_to = None
         if final.exists():

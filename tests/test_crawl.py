@@ -156,6 +156,27 @@ def test_cache_lives_in_the_state_dir_and_entries_appear_whole(tmp_path: Path) -
     assert len(entries) == 1
     assert not [p for p in (state / "httpcache").rglob("*tmp*")]
 
+    # A store that fails between two of its files (a crawl killed, a full disk) leaves the
+    # previous entry whole and readable, and nothing half-written.
+    real_open = storage._open
+    opened: list[object] = []
+
+    def fails_on_the_body(path: object, mode: str) -> object:
+        opened.append(path)
+        if str(path).endswith("response_body"):  # after the new headers were written
+            raise OSError(28, "No space left on device")
+        return real_open(path, mode)
+
+    storage._open = fails_on_the_body  # type: ignore[method-assign]
+    v3 = HtmlResponse(request.url, body=b"<html><body>v3</body></html>", headers={"ETag": '"v3"'})
+    with pytest.raises(OSError, match="No space left"):
+        storage.store_response(spider, request, v3)
+    storage._open = real_open  # type: ignore[method-assign]
+    cached = storage.retrieve_response(spider, request)
+    assert cached is not None and cached.headers[b"ETag"] == b'"v2"'
+    assert cached.body == _response(request.url).body
+    assert not [p for p in (state / "httpcache").rglob("*tmp*")]
+
 
 # -- settings -------------------------------------------------------------------------------------
 
