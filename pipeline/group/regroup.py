@@ -44,13 +44,12 @@ class Cluster:
 
 @dataclass(slots=True)
 class GroupResult:
-    """``clusters``: the clusters (2+ members) this batch created or changed, by cluster_id.
-    ``relations``: new articles by how they joined. ``reassigned``: earlier articles whose
-    cluster id changed (an earlier-published article arrived, or a link no longer counts)."""
+    """``clusters``: the clusters (2+ members) this batch created or changed, by cluster_id
+    (an earlier article whose cluster changed is in its new cluster's entry).
+    ``relations``: new articles by how they joined."""
 
     clusters: list[Cluster]
     relations: Counter[str] = field(default_factory=Counter)
-    reassigned: dict[str, str] = field(default_factory=dict)
 
 
 def _side(rec: DocRecord) -> Side:
@@ -177,7 +176,6 @@ def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gro
             result.relations["canonical"] += 1
         else:
             result.relations["singleton"] += 1
-    result.reassigned = {i: root_of[i] for i in sorted(scope - new) if root_of[i] != before[i]}
     return result
 
 
