@@ -96,7 +96,7 @@ SUBSCRIBE_OBJECT = alts(r"""
     newsletters?|inbox|briefings?|bulletins?|mailing list|e-?mail (?:updates|alerts)
     bolet[íi]n|infolettre
     (?:breaking )?news alerts|push alerts|unlimited access|digest|your e-?mail
-    (?:paying|paid|supporting|premium|digital) subscri(?:ber|ption)s?
+    (?:paying|supporting) subscriber\b
     notifications|updates from
 """)
 MONTH = (

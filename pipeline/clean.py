@@ -151,12 +151,11 @@ def looks_like_listing(text: str) -> bool:
     has at least 25 words. It is link-like when it has at most 12 words, mostly letters, no
     code or table characters, does not end like a sentence or a clause (``. ! : ; ,``) and is
     not a list item: a headline. List items are bulleted, or follow a line of 5 words or more
-    ending in ":" up to the next prose line (a wire factbox: "The winners were:", then
-    "Best actor: X" lines). They are an article's own lists (a checklist, the brands a guide
+    ending in ":" up to the next prose line (a wire factbox: "The winners were:", then "Best
+    actor: X" lines). They are an article's own lists (a checklist, the brands a guide
     recommends); a listing's headlines are extracted as paragraphs and headings, and counting
-    bullets as links declined real articles on WCXB dev. A text is a listing when
-    at least 8 lines, and 60% of all lines, are link-like and prose holds less than 40% of the
-    words.
+    bullets as links declined real articles on WCXB dev. A text is a listing when at least 8
+    lines, and 60% of all lines, are link-like and prose holds less than 40% of the words.
     """
     logical: list[str] = []
     for raw in text.splitlines():

@@ -328,6 +328,11 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ),
     ("newsletter_cta", "Sign up rates for the programme fell by a third last year.", "middle"),
     (
+        "newsletter_cta",
+        "Get the latest figures: digital subscriptions rose 5% and paying subscribers 3%.",
+        "middle",
+    ),
+    (
         "follow_cta",
         "Police follow suspects on Facebook to gather evidence, the report found.",
         "middle",
