@@ -1,4 +1,5 @@
-"""One run at a time per state directory: overlapping scheduled runs are refused."""
+"""One run at a time per state directory and per output directory: overlapping runs are
+refused."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from types import TracebackType
 from pipeline.errors import NewsdedupError
 
 LOCK_NAME = "lock"
+OUT_LOCK_NAME = ".lock"
 
 
 class StateLock:
@@ -23,8 +25,8 @@ class StateLock:
     lasts while any copy is open, so a child that outlived its run would hold the state.
     """
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / LOCK_NAME
+    def __init__(self, state_dir: Path, name: str = LOCK_NAME) -> None:
+        self.path = state_dir / name
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -35,10 +37,7 @@ class StateLock:
         except BlockingIOError:
             holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
-            raise NewsdedupError(
-                f"another run is using the state in {self.path.parent} (pid {holder}); "
-                "wait for it to finish or use another --state"
-            ) from None
+            raise NewsdedupError(self._busy(holder)) from None
         held_by = os.read(fd, 64)
         if held_by.strip() and not held_by.strip().isdigit():
             # not a pid: someone else's file, in a directory that is not a state (a mistyped
@@ -53,6 +52,12 @@ class StateLock:
         os.write(fd, str(os.getpid()).encode("ascii"))
         self._fd = fd
         _HELD.add(self)
+
+    def _busy(self, holder: str) -> str:
+        return (
+            f"another run is using the state in {self.path.parent} (pid {holder}); "
+            "wait for it to finish or use another --state"
+        )
 
     def release(self) -> None:
         _HELD.discard(self)
@@ -79,6 +84,20 @@ class StateLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+class OutputLock(StateLock):
+    """The same lock on ``OUT/.lock``: one run writes an output directory at a time (with a
+    Redis state there is no state directory to lock, and each process needs its own)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        super().__init__(out_dir, OUT_LOCK_NAME)
+
+    def _busy(self, holder: str) -> str:
+        return (
+            f"another run is writing to the output directory {self.path.parent} (pid {holder}); "
+            "wait for it to finish or use another --out"
+        )
 
 
 _HELD: weakref.WeakSet[StateLock] = weakref.WeakSet()

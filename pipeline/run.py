@@ -9,6 +9,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import sqlite3
 import tempfile
 import threading
 import time
@@ -26,8 +27,8 @@ from pipeline.config import CleanConfig, Config, is_remote_state
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.group import Index, group, open_index
-from pipeline.lock import StateLock
-from pipeline.output import write_outputs
+from pipeline.lock import OutputLock, StateLock
+from pipeline.output import discard, publish, recover_outputs, stage_outputs
 from pipeline.process import process_or_drop
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,9 @@ def _stop_now(pool: ProcessPoolExecutor, others: set[Any]) -> None:
             manager.join(5)
 
 
+PROBE_PREFIX = ".newsdedup-probe-"
+
+
 def _must_be_writable(path: Path, what: str) -> None:
     """``path`` is a directory this process can write in, or can create: a clear error now
     rather than a traceback after all the work. Leaves nothing behind."""
@@ -189,9 +193,10 @@ def _must_be_writable(path: Path, what: str) -> None:
             where = "" if existing == path else f" ({existing} is a file)"
             raise NewsdedupError(f"{what} {path} cannot be a directory{where}")
         if existing == path:
-            fd, probe = tempfile.mkstemp(dir=path, prefix=".newsdedup-probe-")
+            fd, probe = tempfile.mkstemp(dir=path, prefix=PROBE_PREFIX)
             os.close(fd)
-            os.unlink(probe)
+            # missing_ok: a run that holds the directory sweeps probes a killed run left
+            Path(probe).unlink(missing_ok=True)
         else:  # the first directory to create: can it be?
             first = existing / path.relative_to(existing).parts[0]
             try:
@@ -202,6 +207,10 @@ def _must_be_writable(path: Path, what: str) -> None:
                 first.rmdir()
     except OSError as err:
         raise NewsdedupError(f"cannot write to {what} {path}: {err.strerror or err}") from None
+
+
+def _why(err: BaseException) -> str:
+    return str(err.strerror) if isinstance(err, OSError) and err.strerror else str(err)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -228,27 +237,50 @@ class Run:
         self.summary = RunSummary()
         self._docs: dict[str, Document] = {}
         self._lock: StateLock | None = None
+        self._out_lock: OutputLock | None = None
         self._index: Index | None = None
         self.on_written: list[Callable[[list[Document]], None]] = []
 
     def open(self) -> Run:
         # Checked before any work, not found out when the outputs are written.
         _must_be_writable(self.cfg.out_dir, "the output directory")
-        if not is_remote_state(self.cfg.state):
+        local = not is_remote_state(self.cfg.state)
+        if local:
             _must_be_writable(Path(self.cfg.state), "the state directory")
-            self._lock = StateLock(Path(self.cfg.state))
-            self._lock.acquire()
         try:
+            if local:
+                self._lock = StateLock(Path(self.cfg.state))
+                self._lock.acquire()
+            self._out_lock = OutputLock(self.cfg.out_dir)
+            self._out_lock.acquire()
             self._index = open_index(self.cfg.state, self.cfg.group)
+            self._settle(local)
         except BaseException:
             self.close()
             raise
         return self
 
+    def _settle(self, local: bool) -> None:
+        """Finish or undo what a run killed part way left (see ``pipeline.output``)."""
+        index = self._index
+        assert index is not None
+
+        def committed(ids: list[str]) -> bool:
+            return index.known(ids) == set(ids)
+
+        for what in recover_outputs(self.cfg.out_dir, committed):
+            log.warning("%s", what)
+        for place in [self.cfg.out_dir] + ([Path(self.cfg.state)] if local else []):
+            for probe in place.glob(f"{PROBE_PREFIX}*"):
+                probe.unlink(missing_ok=True)
+
     def close(self) -> None:
         if self._index is not None:
             self._index.close()
             self._index = None
+        if self._out_lock is not None:
+            self._out_lock.release()
+            self._out_lock = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -292,28 +324,54 @@ class Run:
         self._docs[item.id] = item
 
     def finish(self) -> RunSummary:
-        """Group the new documents with the state, write outputs, then commit the state.
+        """Group the new documents with the state, stage the outputs, commit the state, then
+        publish the outputs (see ``pipeline.output``).
 
-        Outputs are written before the state is committed: a run killed in between is redone
-        in full by the next run (whose run folder, named after the same content, is reused)
-        rather than losing articles.
+        A run that fails or is killed before the commit leaves the state and what readers see
+        as they were: the next run redoes it. One that stops after the commit has its outputs
+        published by the next run.
         """
-        if self._index is None:
+        index = self._index
+        if index is None:
             raise NewsdedupError("run is not open")
         docs = sorted(self._docs.values(), key=lambda d: d.id)
-        known = self._index.known(d.id for d in docs)
+        known = index.known(d.id for d in docs)
         new = [d for d in docs if d.id not in known]
         self.summary.known += len(docs) - len(new)
-        result = group(new, self._index, self.cfg.group)
+        kept = "the state is left as it was, so a rerun redoes this run"
         try:
-            self.summary.run_id = write_outputs(self.cfg.out_dir, new, result.clusters)
-        except OSError as err:  # a full disk, a directory made read-only during the run
-            self._index.rollback()
+            result = group(new, index, self.cfg.group)
+        except (OSError, sqlite3.Error) as err:  # a full disk under the state
+            index.rollback()
             raise NewsdedupError(
-                f"cannot write the outputs to {self.cfg.out_dir}: {err.strerror or err}; "
-                "the state is left as it was, so a rerun redoes this run"
+                f"cannot update the state in {self.cfg.state}: {_why(err)}; {kept}"
             ) from None
-        self._index.commit()
+        try:
+            staged = stage_outputs(self.cfg.out_dir, new, result.clusters)
+        except OSError as err:  # a full disk, a directory made read-only during the run
+            index.rollback()
+            raise NewsdedupError(
+                f"cannot write the outputs to {self.cfg.out_dir}: {_why(err)}; {kept}"
+            ) from None
+        try:
+            index.commit()
+        except BaseException as err:
+            if staged is not None:
+                discard(staged)
+            if not isinstance(err, (OSError, sqlite3.Error)):
+                raise
+            index.rollback()
+            raise NewsdedupError(
+                f"cannot save the state in {self.cfg.state}: {_why(err)}; {kept}"
+            ) from None
+        if staged is not None:
+            try:
+                self.summary.run_id = publish(self.cfg.out_dir, staged)
+            except OSError as err:
+                raise NewsdedupError(
+                    f"the state is saved, but the outputs could not be published in "
+                    f"{self.cfg.out_dir}: {_why(err)}; the next run publishes them"
+                ) from None
         self.summary.written = len(new)
         self.summary.relations.update(result.relations)
         self.summary.clusters = len(result.clusters)

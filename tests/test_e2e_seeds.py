@@ -487,3 +487,70 @@ def test_a_summary_balances_only_when_every_input_is_accounted_for() -> None:
     assert summary.balanced
     summary.written += 1
     assert not summary.balanced  # one more written than seen
+
+
+_KILLED_RUN = """
+import os, sys
+sys.path.insert(0, {root!r})
+import pipeline.group.sqlite_index
+import pipeline.run
+from pipeline.cli import main
+
+def die(*args):
+    os._exit(9)  # as SIGKILL would: no except or finally block runs
+
+if sys.argv[1] == "before-commit":
+    pipeline.group.sqlite_index.SqliteIndex.commit = die
+else:
+    pipeline.run.publish = die
+main(sys.argv[2:])
+"""
+
+
+def _killed_run(where: str, inputs: Path, out: Path, state: Path) -> None:
+    script = _KILLED_RUN.format(root=str(ROOT))
+    args = ["run", str(inputs), "--out", str(out), "--state", str(state), "--workers", "1"]
+    proc = subprocess.run([sys.executable, "-c", script, where, *args], timeout=300)
+    assert proc.returncode == 9
+
+
+def _run_ids(out: Path) -> dict[str, list[str]]:
+    """Every published run's article ids, by run."""
+    return {
+        run.name: [a["id"] for a in read_jsonl(run / "articles.jsonl")]
+        for run in sorted((out / "runs").iterdir())
+    }
+
+
+def test_a_run_killed_before_its_commit_is_never_published_and_is_redone(tmp_path: Path) -> None:
+    """A run killed after writing its outputs but before committing the state must not leave
+    them for readers: the next run, with more input, would write the same articles again."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    seeds = sorted(p for p in SEEDS.iterdir() if p.is_file())
+    shutil.copy(seeds[0], first)
+    shutil.copy(seeds[1], second)
+    out, state = tmp_path / "out", tmp_path / "state"
+    _killed_run("before-commit", first, out, state)
+    assert not (out / "articles.jsonl").exists() and not (out / "runs").exists()
+    proc = run_cli("run", str(first), str(second), "--out", str(out), "--state", str(state))
+    assert "discarded run" in proc.stderr
+    runs = _run_ids(out)
+    assert len(runs) == 1
+    (ids,) = runs.values()
+    assert len(ids) == 2
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".lock"]
+
+
+def test_a_run_killed_after_its_commit_is_published_by_the_next_run(tmp_path: Path) -> None:
+    out, state = tmp_path / "out", tmp_path / "state"
+    _killed_run("after-commit", SEEDS, out, state)
+    assert not (out / "runs").exists()  # committed, not yet published
+    proc = run_cli("run", str(SEEDS), "--out", str(out), "--state", str(state), "--json")
+    assert "published run" in proc.stderr
+    assert json.loads(proc.stdout)["known"] == 2
+    (ids,) = _run_ids(out).values()
+    assert len(ids) == 2
+    assert [a["id"] for a in read_jsonl(out / "articles.jsonl")] == ids
+    assert len(read_jsonl(out / "clusters.jsonl")) == 1

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -7,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from pipeline.document import Document
-from pipeline.output import ARTICLES, CLUSTERS, RUNS, dumps_jsonl, write_atomic, write_outputs
+from pipeline.output import (
+    ARTICLES,
+    CLUSTERS,
+    RUNS,
+    dumps_jsonl,
+    publish,
+    recover_outputs,
+    stage_outputs,
+    write_atomic,
+)
 
 
 def _doc(i: str) -> Document:
@@ -46,31 +56,80 @@ def test_jsonl_is_canonical_utf8() -> None:
     assert dumps_jsonl([{"b": "é", "a": 1}]) == '{"b":"é","a":1}\n'.encode()
 
 
+def _published(out: Path, docs: list[Document], when: datetime | None = None) -> str | None:
+    staged = stage_outputs(out, docs, [], when)
+    return None if staged is None else publish(out, staged)
+
+
 def test_outputs_sorted_by_id_and_recorded_per_run(tmp_path: Path) -> None:
-    rid = write_outputs(tmp_path, [_doc("b"), _doc("a")], [])
+    rid = _published(tmp_path, [_doc("b"), _doc("a")])
     assert rid is not None
     lines = (tmp_path / ARTICLES).read_text().splitlines()
     assert [line[:24] for line in lines] == ['{"id":"aaaaaaaaaaaaaaaa"', '{"id":"bbbbbbbbbbbbbbbb"']
     assert (tmp_path / RUNS / rid / ARTICLES).read_bytes() == (tmp_path / ARTICLES).read_bytes()
     assert (tmp_path / CLUSTERS).read_bytes() == b""
+    assert sorted(os.listdir(tmp_path)) == [ARTICLES, CLUSTERS, RUNS]
 
 
 def test_nothing_new_writes_nothing(tmp_path: Path) -> None:
-    assert write_outputs(tmp_path, [], []) is None
+    assert stage_outputs(tmp_path, [], []) is None
     assert list(tmp_path.iterdir()) == []
 
 
-def test_redone_run_reuses_its_folder(tmp_path: Path) -> None:
-    """A run redone later with the same articles (its state was never committed) reuses the
-    earlier run's folder rather than recording the same articles twice."""
-    first = write_outputs(tmp_path, [_doc("a")], [], when=datetime(2026, 1, 1, 8, tzinfo=UTC))
-    again = write_outputs(tmp_path, [_doc("a")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
-    assert first is not None and first.startswith("20260101T080000Z-")
-    assert again == first
-    assert len(list((tmp_path / RUNS).iterdir())) == 1
-    other = write_outputs(tmp_path, [_doc("b")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
-    assert other is not None and other.startswith("20260101T090000Z-") and other != first
-    assert len(list((tmp_path / RUNS).iterdir())) == 2
+def test_a_staged_run_is_seen_by_no_reader_until_published(tmp_path: Path) -> None:
+    first = _published(tmp_path, [_doc("a")], when=datetime(2026, 1, 1, 8, tzinfo=UTC))
+    staged = stage_outputs(tmp_path, [_doc("b")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    assert staged is not None and staged.run_id.startswith("20260101T090000Z-")
+    assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["a" * 16]
+    assert os.listdir(tmp_path / RUNS) == [first]
+    assert publish(tmp_path, staged) == staged.run_id
+    assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["b" * 16]
+    assert sorted(os.listdir(tmp_path / RUNS)) == [first, staged.run_id]
+    assert not staged.folder.exists()
+
+
+def test_recovery_discards_an_uncommitted_run_and_publishes_a_committed_one(
+    tmp_path: Path,
+) -> None:
+    """What a killed run left: staged but never committed (its articles are not in the state),
+    or committed but not published. Temporary files of interrupted writes go too."""
+    old = _published(tmp_path, [_doc("a")], when=datetime(2026, 1, 1, 8, tzinfo=UTC))
+    assert old is not None
+    lost = stage_outputs(tmp_path, [_doc("b")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    assert lost is not None
+    state = {"a" * 16}
+    done = recover_outputs(tmp_path, lambda ids: set(ids) <= state)
+    assert not lost.folder.exists() and os.listdir(tmp_path / RUNS) == [old]
+    assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["a" * 16]
+    assert done == [f"discarded run {lost.run_id}, never committed: a rerun redoes it"]
+
+    saved = stage_outputs(tmp_path, [_doc("c")], [], when=datetime(2026, 1, 1, 10, tzinfo=UTC))
+    assert saved is not None
+    state.add("c" * 16)
+    leftovers = [
+        tmp_path / ".articles.jsonl.x1y2.tmp",
+        tmp_path / RUNS / old / ".clusters.jsonl.z.tmp",
+    ]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half")
+    (tmp_path / "notes.tmp").write_bytes(b"not ours")
+    recover_outputs(tmp_path, lambda ids: set(ids) <= state)
+    assert sorted(os.listdir(tmp_path / RUNS)) == [old, saved.run_id]
+    assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["c" * 16]
+    assert not any(p.exists() for p in [saved.folder, *leftovers])
+    assert (tmp_path / "notes.tmp").exists()
+
+
+def test_recovery_discards_a_run_staged_only_in_part(tmp_path: Path) -> None:
+    staged = stage_outputs(tmp_path, [_doc("a")], [])
+    assert staged is not None
+    (staged.folder / ARTICLES).unlink()  # killed between its two files
+    recover_outputs(tmp_path, lambda ids: True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_outputs_are_readable_as_the_umask_allows(tmp_path: Path) -> None:

@@ -179,7 +179,9 @@ class SqliteIndex:
 
     def rollback(self) -> None:
         if self._in_txn:
-            self._db.execute("ROLLBACK")
+            # SQLite may have rolled back already (SQLITE_FULL does): nothing left to undo
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             self._in_txn = False
         # Refs handed out inside the transaction are gone with it.
         self._refs.clear()
