@@ -554,3 +554,43 @@ def test_a_run_killed_after_its_commit_is_published_by_the_next_run(tmp_path: Pa
     assert len(ids) == 2
     assert [a["id"] for a in read_jsonl(out / "articles.jsonl")] == ids
     assert len(read_jsonl(out / "clusters.jsonl")) == 1
+
+
+@pytest.mark.parametrize("where", ["group", "commit"])
+def test_a_state_that_cannot_be_saved_is_one_clear_error_and_nothing_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A full disk under the state, found while grouping writes or at the commit: a
+    NewsdedupError (one line, exit 2 from the CLI), no outputs, and the rerun writes all."""
+    import sqlite3
+
+    import pipeline.group.sqlite_index
+    import pipeline.run
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def full_at_commit(index: pipeline.group.sqlite_index.SqliteIndex) -> None:
+        index._db.execute("ROLLBACK")  # as SQLite does by itself on SQLITE_FULL
+        full()
+
+    if where == "commit":
+        monkeypatch.setattr(pipeline.group.sqlite_index.SqliteIndex, "commit", full_at_commit)
+    else:
+        monkeypatch.setattr(pipeline.run, "group", full)
+    items = list(iter_documents(expand_inputs([SEEDS])))
+    cfg = Config(out_dir=tmp_path / "out", state=str(tmp_path / "state"))
+    message = "cannot save the state" if where == "commit" else "cannot update the state"
+    with (
+        pytest.raises(NewsdedupError, match=f"{message} .*database or disk is full"),
+        Run(cfg) as run,
+    ):
+        for item in process_all(items, cfg.clean):
+            run.add(item)
+        run.finish()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock"]
+    monkeypatch.undo()
+    with Run(cfg) as run:
+        for item in process_all(items, cfg.clean):
+            run.add(item)
+        assert run.finish().written == 2
