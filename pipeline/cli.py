@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from contextlib import closing
@@ -159,9 +160,16 @@ def _run(args: argparse.Namespace) -> int:
     with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes
         for item in tqdm(items, disable=not show, unit="doc", desc="cleaning", file=sys.stderr):
             run.add(item)
+        # Once the state is being committed, a Ctrl-C could only stop the outputs half way (for
+        # the next run to publish) and would leave "interrupted" untrue: it is ignored to the end.
+        run.before_commit.append(_ignore_ctrl_c)
         summary: RunSummary = run.finish()
     _emit(json.dumps(summary.as_dict(), sort_keys=True) if args.json else summary.render())
     return 0
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _explain(args: argparse.Namespace) -> int:

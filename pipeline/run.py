@@ -240,6 +240,8 @@ class Run:
         self._out_lock: OutputLock | None = None
         self._index: Index | None = None
         self.on_written: list[Callable[[list[Document]], None]] = []
+        # Called just before the state is committed: from there on the run cannot be undone.
+        self.before_commit: list[Callable[[], None]] = []
 
     def open(self) -> Run:
         # Checked before any work, not found out when the outputs are written.
@@ -354,6 +356,8 @@ class Run:
                 f"cannot write the outputs to {self.cfg.out_dir}: {_why(err)}; {kept}"
             ) from None
         try:
+            for prepare in self.before_commit:
+                prepare()
             index.commit()
         except BaseException as err:
             if staged is not None:

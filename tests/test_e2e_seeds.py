@@ -490,7 +490,7 @@ def test_a_summary_balances_only_when_every_input_is_accounted_for() -> None:
 
 
 _KILLED_RUN = """
-import os, sys
+import os, signal, sys
 sys.path.insert(0, {root!r})
 import pipeline.group.sqlite_index
 import pipeline.run
@@ -499,19 +499,27 @@ from pipeline.cli import main
 def die(*args):
     os._exit(9)  # as SIGKILL would: no except or finally block runs
 
+publish = pipeline.run.publish
+
+def interrupted(*args):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C once the state is saved
+    return publish(*args)
+
 if sys.argv[1] == "before-commit":
     pipeline.group.sqlite_index.SqliteIndex.commit = die
-else:
+elif sys.argv[1] == "after-commit":
     pipeline.run.publish = die
-main(sys.argv[2:])
+else:
+    pipeline.run.publish = interrupted
+sys.exit(main(sys.argv[2:]))
 """
 
 
-def _killed_run(where: str, inputs: Path, out: Path, state: Path) -> None:
+def _killed_run(where: str, inputs: Path, out: Path, state: Path, status: int = 9) -> None:
     script = _KILLED_RUN.format(root=str(ROOT))
     args = ["run", str(inputs), "--out", str(out), "--state", str(state), "--workers", "1"]
     proc = subprocess.run([sys.executable, "-c", script, where, *args], timeout=300)
-    assert proc.returncode == 9
+    assert proc.returncode == status
 
 
 def _run_ids(out: Path) -> dict[str, list[str]]:
@@ -594,3 +602,11 @@ def test_a_state_that_cannot_be_saved_is_one_clear_error_and_nothing_is_publishe
         for item in process_all(items, cfg.clean):
             run.add(item)
         assert run.finish().written == 2
+
+
+def test_ctrl_c_once_the_state_is_being_saved_lets_the_run_finish(tmp_path: Path) -> None:
+    """Past the commit nothing can be undone: the run finishes, publishes and exits 0."""
+    out, state = tmp_path / "out", tmp_path / "state"
+    _killed_run("interrupt-at-publish", SEEDS, out, state, status=0)
+    (ids,) = _run_ids(out).values()
+    assert len(ids) == 2
