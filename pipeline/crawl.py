@@ -398,6 +398,19 @@ class ValidatingPolicy(RFC2616Policy):
         return False
 
 
+_TMP = ".tmp"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class StateDirCacheStorage(FilesystemCacheStorage):
     """Scrapy's filesystem HTTP cache, kept in the state directory and written atomically.
 
@@ -417,6 +430,15 @@ class StateDirCacheStorage(FilesystemCacheStorage):
         self.cachedir = str(cache if cache.is_absolute() else base / cache)
         self._writing_to: str | None = None
 
+    def open_spider(self, spider: Spider) -> None:
+        super().open_spider(spider)
+        # Entries a killed crawl was writing: their process is gone (a live one, a crawl on
+        # the same machine sharing this cache, may still be writing its own).
+        for tmp in Path(self.cachedir, spider.name).glob(f"*/*{_TMP}*"):
+            pid = tmp.name.rpartition(_TMP)[2]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(tmp, ignore_errors=True)
+
     def _get_request_path(self, spider: Spider, request: Request) -> str:
         if self._writing_to is not None:
             return self._writing_to
@@ -424,7 +446,7 @@ class StateDirCacheStorage(FilesystemCacheStorage):
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         final = Path(self._get_request_path(spider, request))
-        tmp = final.with_name(f"{final.name}.tmp{os.getpid()}")
+        tmp = final.with_name(f"{final.name}{_TMP}{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         self._writing_to = str(tmp)
         try:

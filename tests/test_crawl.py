@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -176,6 +180,17 @@ def test_cache_lives_in_the_state_dir_and_entries_appear_whole(tmp_path: Path) -
     assert cached is not None and cached.headers[b"ETag"] == b'"v2"'
     assert cached.body == _response(request.url).body
     assert not [p for p in (state / "httpcache").rglob("*tmp*")]
+
+    # An entry a killed crawl was writing is removed when the next crawl opens the cache; one
+    # a live process is writing is left alone.
+    entry = entries[0]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for pid in (dead.pid, os.getpid()):
+        shutil.copytree(entry, entry.with_name(f"{entry.name}.tmp{pid}"))
+    StateDirCacheStorage(crawler.settings).open_spider(spider)
+    left = sorted(p.name for p in entry.parent.iterdir())
+    assert left == sorted([entry.name, f"{entry.name}.tmp{os.getpid()}"])
 
 
 # -- settings -------------------------------------------------------------------------------------
