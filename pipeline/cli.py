@@ -157,14 +157,19 @@ def _run(args: argparse.Namespace) -> int:
     files = expand_inputs(args.inputs, leave_out=cfg.own_directories())
     show = sys.stderr.isatty() if args.progress is None else args.progress
     processed = process_all(iter_documents(files), cfg.clean, cfg.workers)
-    with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes
-        for item in tqdm(items, disable=not show, unit="doc", desc="cleaning", file=sys.stderr):
-            run.add(item)
-        # Once the state is being committed, a Ctrl-C could only stop the outputs half way (for
-        # the next run to publish) and would leave "interrupted" untrue: it is ignored to the end.
-        run.before_commit.append(_ignore_ctrl_c)
-        summary: RunSummary = run.finish()
-    _emit(json.dumps(summary.as_dict(), sort_keys=True) if args.json else summary.render())
+    ctrl_c = signal.getsignal(signal.SIGINT)
+    try:
+        with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes
+            for item in tqdm(items, disable=not show, unit="doc", desc="cleaning", file=sys.stderr):
+                run.add(item)
+            # Once the state is being committed, a Ctrl-C could only stop the outputs half way
+            # (for the next run to publish) and would make "interrupted" untrue: it is ignored
+            # until the command is done.
+            run.before_commit.append(_ignore_ctrl_c)
+            summary: RunSummary = run.finish()
+        _emit(json.dumps(summary.as_dict(), sort_keys=True) if args.json else summary.render())
+    finally:
+        signal.signal(signal.SIGINT, ctrl_c)
     return 0
 
 

@@ -25,6 +25,8 @@ class StateLock:
     lasts while any copy is open, so a child that outlived its run would hold the state.
     """
 
+    _kind = "state directory"
+
     def __init__(self, state_dir: Path, name: str = LOCK_NAME) -> None:
         self.path = state_dir / name
         self._fd: int | None = None
@@ -45,7 +47,7 @@ class StateLock:
             os.close(fd)
             raise NewsdedupError(
                 f"{self.path} is not newsdedup's lock file: is {self.path.parent} the right "
-                "state directory?"
+                f"{self._kind}?"
             )
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
@@ -89,6 +91,8 @@ class StateLock:
 class OutputLock(StateLock):
     """The same lock on ``OUT/.lock``: one run writes an output directory at a time (with a
     Redis state there is no state directory to lock, and each process needs its own)."""
+
+    _kind = "output directory"
 
     def __init__(self, out_dir: Path) -> None:
         super().__init__(out_dir, OUT_LOCK_NAME)

@@ -34,6 +34,7 @@ ARTICLES = "articles.jsonl"
 CLUSTERS = "clusters.jsonl"
 RUNS = "runs"
 PENDING = ".pending-"  # a run's outputs between writing and the state's commit
+DAMAGED = ".damaged-"  # a saved run whose staged files were damaged before they were published
 TMP_SUFFIX = ".tmp"
 
 ARTICLE_FIELDS = (
@@ -135,7 +136,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 def run_id(articles: bytes, when: datetime | None = None) -> str:
     """Sortable and unique per content: ``YYYYMMDDTHHMMSSZ-<hash>``."""
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{hashlib.sha1(articles).hexdigest()[:8]}"
+    return f"{stamp}-{_digest(articles)}"
+
+
+def _digest(articles: bytes) -> str:
+    return hashlib.sha1(articles).hexdigest()[:8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +160,10 @@ def stage_outputs(
     """Write this run's new articles and changed clusters where no reader looks yet; None when
     there is nothing new. ``when`` (default: now) stamps the run id.
 
-    The state is committed between this and ``publish``: a run killed before the commit leaves
-    a folder that the next run discards (its articles are not in the state, and will be written
-    again), one killed after it a folder that the next run publishes.
+    The state is committed, with the run id recorded (``Index.record_run``), between this and
+    ``publish``: a run stopped before the commit leaves a folder that the next run discards
+    (its articles are not in the state, and will be written again), one stopped after it a
+    folder that the next run publishes.
     """
     if not docs:
         return None
@@ -190,34 +196,43 @@ def discard(staged: Staged) -> None:
     shutil.rmtree(staged.folder, ignore_errors=True)
 
 
-def recover_outputs(out_dir: Path, committed: Callable[[list[str]], bool]) -> list[str]:
-    """Settle what runs killed between staging and publishing left in ``out_dir``, and remove
-    the temporary files of interrupted writes. ``committed(ids)``: whether the state holds
-    those articles, that is whether their run committed. Returns what was done, to log.
+def recover_outputs(out_dir: Path, recorded: Callable[[list[str]], set[str]]) -> list[str]:
+    """Settle what runs stopped between staging and publishing left in ``out_dir``, and remove
+    the temporary files of interrupted writes. ``recorded(run_ids)``: the runs the state says
+    committed (``Index.recorded_runs``). Returns what was done, to log.
 
     Only safe while this process holds the output directory's lock.
     """
     done: list[str] = []
-    for folder in sorted(out_dir.glob(f"{PENDING}*")):
+    folders = sorted(out_dir.glob(f"{PENDING}*"))
+    saved = recorded([f.name.removeprefix(PENDING) for f in folders]) if folders else set()
+    for folder in folders:
         staged = Staged(folder.name.removeprefix(PENDING), folder)
-        ids = _ids_in(folder / ARTICLES) if (folder / CLUSTERS).is_file() else None
-        if ids and committed(ids):
-            publish(out_dir, staged)
-            done.append(f"published run {staged.run_id}, committed by a run that stopped")
-        else:
+        whole = (folder / CLUSTERS).is_file() and _matches_its_id(folder / ARTICLES, staged)
+        if staged.run_id not in saved:
             discard(staged)
-            done.append(f"discarded run {staged.run_id}, never committed: a rerun redoes it")
-    for place in (out_dir, *(out_dir / RUNS).glob("*/")):
-        for name in (ARTICLES, CLUSTERS):
-            for tmp in place.glob(f".{name}.*{TMP_SUFFIX}"):
-                tmp.unlink(missing_ok=True)
-                done.append(f"removed {tmp}, left by an interrupted write")
+            done.append(f"discarded run {staged.run_id}, never saved: a rerun redoes it")
+        elif whole:
+            publish(out_dir, staged)
+            done.append(f"published run {staged.run_id}, saved by a run that stopped")
+        else:  # saved, but its files were damaged since: keep them for a person to look at
+            kept = folder.with_name(f"{DAMAGED}{staged.run_id}")
+            os.replace(folder, kept)
+            done.append(
+                f"run {staged.run_id} was saved, but its staged files are damaged: not "
+                f"published, kept in {kept}"
+            )
+    for name in (ARTICLES, CLUSTERS):
+        for tmp in out_dir.glob(f".{name}.*{TMP_SUFFIX}"):
+            tmp.unlink(missing_ok=True)
+            done.append(f"removed {tmp}, left by an interrupted write")
     return done
 
 
-def _ids_in(path: Path) -> list[str] | None:
-    """The article ids of a staged ``articles.jsonl``; None when it is missing or damaged."""
+def _matches_its_id(articles: Path, staged: Staged) -> bool:
+    """Whether ``articles`` is what the run staged: its hash is the run id's second part."""
     try:
-        return [json.loads(line)["id"] for line in path.read_bytes().splitlines() if line]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        data = articles.read_bytes()
+    except OSError:
+        return False
+    return staged.run_id.endswith("-" + _digest(data))

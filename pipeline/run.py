@@ -28,7 +28,7 @@ from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.group import Index, group, open_index
 from pipeline.lock import OutputLock, StateLock
-from pipeline.output import discard, publish, recover_outputs, stage_outputs
+from pipeline.output import publish, recover_outputs, stage_outputs
 from pipeline.process import process_or_drop
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,9 @@ class Run:
         self._lock: StateLock | None = None
         self._out_lock: OutputLock | None = None
         self._index: Index | None = None
-        self.on_written: list[Callable[[list[Document]], None]] = []
+        # Called right after the commit with the run's articles the state now holds, new and
+        # already known (a crawl remembers their URLs).
+        self.on_saved: list[Callable[[list[Document]], None]] = []
         # Called just before the state is committed: from there on the run cannot be undone.
         self.before_commit: list[Callable[[], None]] = []
 
@@ -263,18 +265,19 @@ class Run:
         return self
 
     def _settle(self, local: bool) -> None:
-        """Finish or undo what a run killed part way left (see ``pipeline.output``)."""
+        """Finish or undo what a run stopped part way left (see ``pipeline.output``)."""
         index = self._index
         assert index is not None
-
-        def committed(ids: list[str]) -> bool:
-            return index.known(ids) == set(ids)
-
-        for what in recover_outputs(self.cfg.out_dir, committed):
-            log.warning("%s", what)
-        for place in [self.cfg.out_dir] + ([Path(self.cfg.state)] if local else []):
-            for probe in place.glob(f"{PROBE_PREFIX}*"):
-                probe.unlink(missing_ok=True)
+        try:
+            for what in recover_outputs(self.cfg.out_dir, index.recorded_runs):
+                log.warning("%s", what)
+            for place in [self.cfg.out_dir] + ([Path(self.cfg.state)] if local else []):
+                for probe in place.glob(f"{PROBE_PREFIX}*"):
+                    probe.unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as err:
+            raise NewsdedupError(
+                f"cannot settle what an earlier run left in {self.cfg.out_dir}: {_why(err)}"
+            ) from None
 
     def close(self) -> None:
         if self._index is not None:
@@ -355,19 +358,21 @@ class Run:
             raise NewsdedupError(
                 f"cannot write the outputs to {self.cfg.out_dir}: {_why(err)}; {kept}"
             ) from None
+        if staged is not None:
+            index.record_run(staged.run_id)  # committed with the rest, or not at all
+        for prepare in self.before_commit:
+            prepare()
         try:
-            for prepare in self.before_commit:
-                prepare()
             index.commit()
-        except BaseException as err:
-            if staged is not None:
-                discard(staged)
-            if not isinstance(err, (OSError, sqlite3.Error)):
-                raise
+        except (OSError, sqlite3.Error) as err:
+            # The staged folder stays: the next run asks the state whether this run was
+            # recorded (a failed commit may yet have been written) and settles it.
             index.rollback()
             raise NewsdedupError(
                 f"cannot save the state in {self.cfg.state}: {_why(err)}; {kept}"
             ) from None
+        for callback in self.on_saved:
+            callback(docs)
         if staged is not None:
             try:
                 self.summary.run_id = publish(self.cfg.out_dir, staged)
@@ -379,8 +384,6 @@ class Run:
         self.summary.written = len(new)
         self.summary.relations.update(result.relations)
         self.summary.clusters = len(result.clusters)
-        for callback in self.on_written:
-            callback(new)
         self._docs.clear()
         if not self.summary.balanced:
             raise AssertionError(f"run summary does not add up: {self.summary.as_dict()}")

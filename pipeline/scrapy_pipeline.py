@@ -56,9 +56,10 @@ def config_from_settings(settings: Any) -> Config:
 
 
 def _remember(seen: UrlStore, docs: list[Document]) -> None:
-    """Record written articles' fetch and canonical URLs: a rerun does not download them again.
+    """Record the fetch and canonical URLs of the run's saved articles, new and already known:
+    a rerun does not download them again.
 
-    Called only after the outputs are on disk, so a killed crawl records nothing it lost.
+    Called right after the state is committed, so a killed crawl records nothing it lost.
     """
     urls = [
         u for d in docs for u in (d.source, d.url) if u and u.startswith(("http://", "https://"))
@@ -100,7 +101,7 @@ class NewsdedupPipeline:
         except BaseException:
             run.close()
             raise
-        run.on_written.append(lambda docs: _remember(seen, docs))
+        run.on_saved.append(lambda docs: _remember(seen, docs))
         self._seen = seen
         self.run = run
 
@@ -149,7 +150,7 @@ class NewsdedupPipeline:
             self._crawl_drops()
             summary = self.run.finish()
         except NewsdedupError as err:
-            # Nothing was committed: one line, and exit status 2 (see pipeline.crawl).
+            # One line, and exit status 2 (see pipeline.crawl); it says what was saved.
             fail_crawl(self.crawler, err)
             return
         finally:

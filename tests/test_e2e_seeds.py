@@ -596,12 +596,19 @@ def test_a_state_that_cannot_be_saved_is_one_clear_error_and_nothing_is_publishe
         for item in process_all(items, cfg.clean):
             run.add(item)
         run.finish()
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock"]
+    out = tmp_path / "out"
+    assert not (out / "articles.jsonl").exists() and not (out / "runs").exists()
     monkeypatch.undo()
     with Run(cfg) as run:
         for item in process_all(items, cfg.clean):
             run.add(item)
         assert run.finish().written == 2
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".lock",
+        "articles.jsonl",
+        "clusters.jsonl",
+        "runs",
+    ]
 
 
 def test_ctrl_c_once_the_state_is_being_saved_lets_the_run_finish(tmp_path: Path) -> None:
@@ -610,3 +617,32 @@ def test_ctrl_c_once_the_state_is_being_saved_lets_the_run_finish(tmp_path: Path
     _killed_run("interrupt-at-publish", SEEDS, out, state, status=0)
     (ids,) = _run_ids(out).values()
     assert len(ids) == 2
+
+
+def test_a_run_stopped_before_its_commit_is_not_published_when_another_saved_its_articles(
+    tmp_path: Path,
+) -> None:
+    """Whether a staged run was saved is asked of the state by run id: another run (another
+    --out on the same state) saving the same articles does not make this one published."""
+    state = tmp_path / "state"
+    _killed_run("before-commit", SEEDS, tmp_path / "a", state)
+    run_cli("run", str(SEEDS), "--out", str(tmp_path / "b"), "--state", str(state))
+    proc = run_cli("run", str(SEEDS), "--out", str(tmp_path / "a"), "--state", str(state))
+    assert "discarded run" in proc.stderr and "nothing new" in proc.stdout
+    assert not (tmp_path / "a" / "runs").exists()
+    assert len(_run_ids(tmp_path / "b")) == 1
+
+
+def test_the_saved_articles_new_and_known_are_handed_on_after_the_commit(tmp_path: Path) -> None:
+    """A crawl remembers the URLs of what the state holds; articles known from a run that
+    stopped after its commit are remembered too."""
+    items = [i for i in iter_documents(expand_inputs([SEEDS])) if isinstance(i, Document)]
+    cfg = Config(out_dir=tmp_path / "out", state=str(tmp_path / "state"))
+    handed: list[list[str]] = []
+    for batch in (items[:1], items):
+        with Run(cfg) as run:
+            run.on_saved.append(lambda docs: handed.append(sorted(d.id for d in docs)))
+            for item in process_all(batch, cfg.clean):
+                run.add(item)
+            run.finish()
+    assert handed[0] == [items[0].id] and handed[1] == sorted(d.id for d in items)

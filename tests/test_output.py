@@ -88,44 +88,54 @@ def test_a_staged_run_is_seen_by_no_reader_until_published(tmp_path: Path) -> No
     assert not staged.folder.exists()
 
 
-def test_recovery_discards_an_uncommitted_run_and_publishes_a_committed_one(
-    tmp_path: Path,
-) -> None:
-    """What a killed run left: staged but never committed (its articles are not in the state),
-    or committed but not published. Temporary files of interrupted writes go too."""
+def test_recovery_discards_an_unsaved_run_and_publishes_a_saved_one(tmp_path: Path) -> None:
+    """What a stopped run left: staged but never saved (the state has no record of the run),
+    or saved but not published. Temporary files of interrupted writes go too."""
     old = _published(tmp_path, [_doc("a")], when=datetime(2026, 1, 1, 8, tzinfo=UTC))
     assert old is not None
     lost = stage_outputs(tmp_path, [_doc("b")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
     assert lost is not None
-    state = {"a" * 16}
-    done = recover_outputs(tmp_path, lambda ids: set(ids) <= state)
+    saved_runs: set[str] = set()
+
+    def recorded(runs: list[str]) -> set[str]:
+        return set(runs) & saved_runs
+
+    done = recover_outputs(tmp_path, recorded)
     assert not lost.folder.exists() and os.listdir(tmp_path / RUNS) == [old]
     assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["a" * 16]
-    assert done == [f"discarded run {lost.run_id}, never committed: a rerun redoes it"]
+    assert done == [f"discarded run {lost.run_id}, never saved: a rerun redoes it"]
 
     saved = stage_outputs(tmp_path, [_doc("c")], [], when=datetime(2026, 1, 1, 10, tzinfo=UTC))
     assert saved is not None
-    state.add("c" * 16)
-    leftovers = [
-        tmp_path / ".articles.jsonl.x1y2.tmp",
-        tmp_path / RUNS / old / ".clusters.jsonl.z.tmp",
-    ]
-    for leftover in leftovers:
-        leftover.write_bytes(b"half")
+    saved_runs.add(saved.run_id)
+    leftover = tmp_path / ".articles.jsonl.x1y2.tmp"
+    leftover.write_bytes(b"half")
     (tmp_path / "notes.tmp").write_bytes(b"not ours")
-    recover_outputs(tmp_path, lambda ids: set(ids) <= state)
+    recover_outputs(tmp_path, recorded)
     assert sorted(os.listdir(tmp_path / RUNS)) == [old, saved.run_id]
     assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["c" * 16]
-    assert not any(p.exists() for p in [saved.folder, *leftovers])
+    assert not saved.folder.exists() and not leftover.exists()
     assert (tmp_path / "notes.tmp").exists()
 
 
 def test_recovery_discards_a_run_staged_only_in_part(tmp_path: Path) -> None:
     staged = stage_outputs(tmp_path, [_doc("a")], [])
     assert staged is not None
-    (staged.folder / ARTICLES).unlink()  # killed between its two files
-    recover_outputs(tmp_path, lambda ids: True)
+    (staged.folder / ARTICLES).unlink()  # stopped between its two files, before any commit
+    recover_outputs(tmp_path, lambda runs: set())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_saved_run_whose_staged_files_were_damaged_is_kept_not_discarded(
+    tmp_path: Path,
+) -> None:
+    staged = stage_outputs(tmp_path, [_doc("a"), _doc("b")], [])
+    assert staged is not None
+    data = (staged.folder / ARTICLES).read_bytes()
+    (staged.folder / ARTICLES).write_bytes(data[: len(data) // 2])
+    (done,) = recover_outputs(tmp_path, lambda runs: set(runs))
+    assert "damaged" in done and "not published" in done
+    assert os.listdir(tmp_path) == [f".damaged-{staged.run_id}"]
 
 
 def _lines(path: Path) -> list[dict[str, object]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from redis_server import RedisServer
@@ -70,3 +71,35 @@ def test_two_runs_at_once_each_with_one_seed_link_them(
         index.close()
     assert len({r.cluster_id for r in records.values()}) == 1
     assert sorted(r.relation or "" for r in records.values()) == ["", "wire_overlap"]
+
+
+def test_settling_a_stopped_run_on_redis_holds_no_lock_and_asks_by_run_id(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """At open, a run's staged leftovers are settled by asking Redis which runs it recorded:
+    a read that must not take the grouping lock other processes wait for."""
+    import redis
+
+    from pipeline.config import Config
+    from pipeline.document import Document
+    from pipeline.output import stage_outputs
+    from pipeline.run import Run
+
+    redis_server.flush()
+    doc = Document(id="a" * 16, source="a.txt", text="text", cluster_id="a" * 16)
+    saved = stage_outputs(tmp_path / "out", [doc], [])
+    assert saved is not None
+    index = open_index(redis_server.url(), GroupConfig())
+    try:
+        index.record_run(saved.run_id)
+        index.commit()
+    finally:
+        index.close()
+    lost = stage_outputs(tmp_path / "out", [replace(doc, id="b" * 16)], [])
+    assert lost is not None
+    client = redis.Redis.from_url(redis_server.url())
+    with Run(Config(out_dir=tmp_path / "out", state=redis_server.url())):
+        assert not client.exists(b"newsdedup:lock")
+        assert not saved.folder.exists() and not lost.folder.exists()
+        assert [p.name for p in (tmp_path / "out" / "runs").iterdir()] == [saved.run_id]
+    client.close()

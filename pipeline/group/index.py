@@ -163,6 +163,13 @@ class Index(Protocol):
     def known(self, ids: Iterable[str]) -> set[str]:
         """The subset of ``ids`` already in the state."""
 
+    def record_run(self, run_id: str) -> None:
+        """Record, with this run's other writes, that run ``run_id`` saved its articles."""
+
+    def recorded_runs(self, run_ids: Iterable[str]) -> set[str]:
+        """The subset of ``run_ids`` recorded by a committed run. Reads only: waits for no
+        writer."""
+
     def insert_lsh(self, entries: Sequence[LshEntry]) -> None:
         """Insert articles' passage and document signatures (before querying with them)."""
 

@@ -59,7 +59,9 @@ from pipeline.group.sqlite_index import _pack_evidence, _unpack_evidence
 log = logging.getLogger(__name__)
 
 PREFIX = b"newsdedup:"
-META, EVIDENCE, PENDING, LOCK = (PREFIX + k for k in (b"meta", b"evidence", b"pending", b"lock"))
+META, EVIDENCE, PENDING, LOCK, RUNS = (
+    PREFIX + k for k in (b"meta", b"evidence", b"pending", b"lock", b"saved_runs")
+)
 LOCK_TTL = 30.0  # seconds a dead writer keeps others waiting
 _OPTIONAL = (b"published", b"site", b"cluster_id", b"parent", b"relation")
 _FIELDS = (b"length", b"text_hash", b"df", b"sketch", *_OPTIONAL)
@@ -198,6 +200,7 @@ class RedisIndex:
         self._evidence: dict[bytes, bytes] = {}
         self._links: dict[str, set[bytes]] = defaultdict(set)
         self._pending: dict[str, int] = {}
+        self._runs: list[str] = []
         if hasattr(self, "lsh"):
             self.lsh.forget()
 
@@ -268,6 +271,8 @@ class RedisIndex:
             pipe.sadd(PREFIX + b"links:" + id_.encode(), *links)
         if self._pending:
             pipe.hdel(PENDING, *self._pending)
+        if self._runs:
+            pipe.sadd(RUNS, *self._runs)
 
     def rollback(self) -> None:
         if self.lock.held:
@@ -306,6 +311,19 @@ class RedisIndex:
             self._begin()
             stored = self._exists(i for i in wanted if i not in self._created)
         return {i for i in wanted if i in self._created or i in stored}
+
+    def record_run(self, run_id: str) -> None:
+        with self._guard():
+            self._begin()
+        self._runs.append(run_id)
+
+    def recorded_runs(self, run_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(run_ids))
+        if not wanted:
+            return set()
+        with self._guard():
+            found = self.client.smismember(RUNS, wanted)
+        return {r for r, yes in zip(wanted, found, strict=True) if yes}
 
     def put_records(self, records: Sequence[DocRecord]) -> None:
         with self._guard():

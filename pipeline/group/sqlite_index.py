@@ -88,6 +88,7 @@ def _unpack_sketch(blob: bytes, num_perm: int) -> U8:
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS saved_runs (run_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS docs (
     ref INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -215,6 +216,17 @@ class SqliteIndex:
         wanted = list(dict.fromkeys(ids))
         refs = self._lookup(wanted)
         return {i for i in wanted if i in refs}
+
+    def record_run(self, run_id: str) -> None:
+        self._write()
+        self._db.execute("INSERT OR IGNORE INTO saved_runs VALUES (?)", (run_id,))
+
+    def recorded_runs(self, run_ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(run_ids))):
+            sql = f"SELECT run_id FROM saved_runs WHERE run_id IN ({_marks(len(chunk))})"
+            found.update(row[0] for row in self._db.execute(sql, chunk))
+        return found
 
     # -- records ------------------------------------------------------------------------
 
