@@ -181,7 +181,7 @@ def stage_outputs(
 def publish(out_dir: Path, staged: Staged) -> str:
     """Make a staged run the newest and record it under ``runs/``; returns the run id."""
     # The newest files first: if we die before the rename, the next run finds the staged
-    # folder, sees its articles in the state and publishes it again (these writes repeat).
+    # folder, finds the run recorded in the state and publishes it again (these writes repeat).
     write_atomic(out_dir / CLUSTERS, (staged.folder / CLUSTERS).read_bytes())
     write_atomic(out_dir / ARTICLES, (staged.folder / ARTICLES).read_bytes())
     final = out_dir / RUNS / staged.run_id
