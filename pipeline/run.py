@@ -69,7 +69,7 @@ class RunSummary:
             f"dropped   {sum(self.dropped.values())}",
         ]
         lines += [f"  dropped/{reason}  {n}" for reason, n in sorted(self.dropped.items())]
-        lines.append(f"clusters  {self.clusters}  (gained a member in this run)")
+        lines.append(f"clusters  {self.clusters}  (new or changed in this run)")
         lines += [f"  {relation}  {n}" for relation, n in sorted(self.relations.items())]
         if self.run_id:
             lines.append(f"run       {self.run_id}")
