@@ -239,8 +239,9 @@ class Run:
         self._lock: StateLock | None = None
         self._out_lock: OutputLock | None = None
         self._index: Index | None = None
-        # Called right after the commit with the run's articles the state now holds, new and
-        # already known (a crawl remembers their URLs).
+        # Called once the run is saved and published, with its articles the state holds, new
+        # and already known (a crawl remembers their URLs; a crawl stopped before this
+        # remembers them on its next run, where they are known).
         self.on_saved: list[Callable[[list[Document]], None]] = []
         # Called just before the state is committed: from there on the run cannot be undone.
         self.before_commit: list[Callable[[], None]] = []
@@ -371,8 +372,6 @@ class Run:
             raise NewsdedupError(
                 f"cannot save the state in {self.cfg.state}: {_why(err)}; {kept}"
             ) from None
-        for callback in self.on_saved:
-            callback(docs)
         if staged is not None:
             try:
                 self.summary.run_id = publish(self.cfg.out_dir, staged)
@@ -381,6 +380,8 @@ class Run:
                     f"the state is saved, but the outputs could not be published in "
                     f"{self.cfg.out_dir}: {_why(err)}; the next run publishes them"
                 ) from None
+        for callback in self.on_saved:
+            callback(docs)
         self.summary.written = len(new)
         self.summary.relations.update(result.relations)
         self.summary.clusters = len(result.clusters)

@@ -59,7 +59,7 @@ def _remember(seen: UrlStore, docs: list[Document]) -> None:
     """Record the fetch and canonical URLs of the run's saved articles, new and already known:
     a rerun does not download them again.
 
-    Called right after the state is committed, so a killed crawl records nothing it lost.
+    Called once the run is saved, so a killed crawl records nothing it lost.
     """
     urls = [
         u for d in docs for u in (d.source, d.url) if u and u.startswith(("http://", "https://"))
