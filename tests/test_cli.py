@@ -91,6 +91,25 @@ def test_locked_state_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_an_output_folder_in_use_is_refused_and_probes_left_behind_are_removed(
+    tmp_path: Path,
+) -> None:
+    from pipeline.lock import OutputLock
+
+    out = tmp_path / "o"
+    args = ["run", str(SEEDS), "--out", str(out), "--workers", "1"]
+    with OutputLock(out):  # another run writing to the same folder, with a state of its own
+        proc = run_cli(*args, "--state", str(tmp_path / "s1"), check=False)
+    assert proc.returncode == 2
+    assert "another run is writing to the output directory" in proc.stderr
+    assert not (out / "articles.jsonl").exists()
+    # a writability probe a killed run left behind goes with the next run
+    probe = out / ".newsdedup-probe-x1y2z3"
+    probe.write_bytes(b"")
+    run_cli(*args, "--state", str(tmp_path / "s2"))
+    assert not probe.exists() and (out / "articles.jsonl").exists()
+
+
 def test_summary_adds_up_and_json_summary(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     for seed in SEEDS.iterdir():
