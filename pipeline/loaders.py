@@ -470,7 +470,6 @@ class _BadPayload(Exception):
 
 
 class _Record(NamedTuple):
-    record_id: str
     url: str | None
     status: str | None  # None without HTTP headers (a resource record)
     content_type: str | None
@@ -501,7 +500,7 @@ def _load_warc(path: Path) -> Iterator[Document | Drop]:
             except _BadPayload as exc:
                 seen = True
                 archive.read_to_end()
-                yield Drop("bad_warc", f"{path}#{_record_id(warc_record) or start}", str(exc))
+                yield Drop("bad_warc", _record_source(path, warc_record, start), str(exc))
                 continue
             except (_BadWarc, *_WARC_ERRORS) as exc:
                 yield _warc_damage(path, start, gz, str(exc) or type(exc).__name__)
@@ -513,12 +512,12 @@ def _load_warc(path: Path) -> Iterator[Document | Drop]:
                 seen = seen or record is not None
                 yield Drop(
                     "bad_warc",
-                    f"{path}#{_record_id(warc_record) or start}",
+                    _record_source(path, warc_record, start),
                     "Content-Length does not match the record; the records after it may be lost",
                 )
             elif record is not None:
                 seen = True
-                yield _warc_item(record, f"{path}#{record.record_id or start}")
+                yield _warc_item(record, _record_source(path, warc_record, start))
         if gz is not None and gz.error is not None:
             yield _warc_damage(path, archive.offset, gz, gz.error)
             return
@@ -538,6 +537,11 @@ def _warc_damage(path: Path, offset: int, gz: _GzipReader | None, detail: str) -
 
 def _record_id(record: Any) -> str:
     return str(record.rec_headers.get_header("WARC-Record-ID") or "").strip("<>")
+
+
+def _record_source(path: Path, record: Any, offset: int) -> str:
+    """A record's name in drops and sources: its WARC-Record-ID, else where it starts."""
+    return f"{path}#{_record_id(record) or offset}"
 
 
 def _has_more(stream: IO[bytes], offset: int) -> bool:
@@ -560,14 +564,12 @@ def _read_record(record: Any) -> _Record | None:
         raise _BadWarc(f"record without a valid Content-Length ({length!r}): cut or corrupt")
     if record.rec_type not in ("response", "resource"):
         return None
-    record_id = _record_id(record)
     payload = _payload(record)
     record.raw_stream.read()  # to the end, so that a record cut short shows as a shortfall
     if isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0:
-        raise _BadWarc(f"record {record_id} cut short")
+        raise _BadWarc(f"record {_record_id(record)} cut short")
     http = record.http_headers
     return _Record(
-        record_id=record_id,
         url=record.rec_headers.get_header("WARC-Target-URI") or None,
         status=None if http is None else str(http.get_statuscode() or ""),
         content_type=record.content_type if http is None else http.get_header("Content-Type"),
