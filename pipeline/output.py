@@ -192,10 +192,6 @@ def publish(out_dir: Path, staged: Staged) -> str:
     return staged.run_id
 
 
-def discard(staged: Staged) -> None:
-    shutil.rmtree(staged.folder, ignore_errors=True)
-
-
 def recover_outputs(out_dir: Path, recorded: Callable[[list[str]], set[str]]) -> list[str]:
     """Settle what runs stopped between staging and publishing left in ``out_dir``, and remove
     the temporary files of interrupted writes. ``recorded(run_ids)``: the runs the state says
@@ -210,7 +206,7 @@ def recover_outputs(out_dir: Path, recorded: Callable[[list[str]], set[str]]) ->
         staged = Staged(folder.name.removeprefix(PENDING), folder)
         whole = (folder / CLUSTERS).is_file() and _matches_its_id(folder / ARTICLES, staged)
         if staged.run_id not in saved:
-            discard(staged)
+            shutil.rmtree(folder, ignore_errors=True)
             done.append(f"discarded run {staged.run_id}, never saved: a rerun redoes it")
         elif whole:
             publish(out_dir, staged)
