@@ -8,7 +8,8 @@ magic bytes whatever the name):
 - ``.jsonl .ndjson``: one item per non-blank line, an object with ``html`` or ``text`` (``html``
   wins when both are there) and optional ``url``, ``title``, ``published``, ``author`` (strings;
   a field of another type, or a ``published`` that is not an ISO 8601 or RFC 822 date, is
-  ignored with a warning that names the line).
+  ignored with a warning that names the line). Lines end with LF, CRLF or a lone CR; the text
+  is UTF-8 (cp1252 read too), or UTF-16/32 with or without a BOM.
 - ``.warc``: one item per ``response`` or ``resource`` record. Other records (request, metadata,
   warcinfo, revisit, ...) are not inputs and yield nothing.
 - Any other extension, or none: read as HTML when the content starts like an HTML page (saved
@@ -386,13 +387,17 @@ def _load_jsonl(path: Path) -> Iterator[Document | Drop]:
     cut_at: int | None = None
     seen = False
     with _open_stream(path) as (stream, gz):
-        lines: Iterator[bytes | str] = iter(stream)
+        lines: Iterator[bytes | str] = _lines(stream)
         head = stream.peek(4)[:4]
         for bom, codec in BOMS:
             if head.startswith(bom) and codec != "utf-8":
                 # the plain codec name, so that the BOM is consumed rather than kept as text
                 lines = iter(io.TextIOWrapper(stream, encoding=codec[:6], errors="replace"))
                 break
+        else:
+            wide = _json_without_bom(head)
+            if wide is not None:
+                lines = iter(io.TextIOWrapper(stream, encoding=wide, errors="replace"))
         for lineno, line in enumerate(lines, 1):
             if gz is not None and gz.error is not None and not _ends_line(line):
                 cut_at = lineno  # the line the damage cut short: reported once, below
@@ -407,8 +412,34 @@ def _load_jsonl(path: Path) -> Iterator[Document | Drop]:
         yield Drop("empty", str(path))
 
 
+def _lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """Lines ended by LF, CRLF or a lone CR, as text mode reads them.
+
+    A raw CR cannot be inside a JSON string, so splitting at one never cuts a valid item.
+    """
+    for line in stream:
+        if b"\r" in line.rstrip(b"\r\n"):
+            yield from line.splitlines(keepends=True)
+        else:
+            yield line
+
+
+def _json_without_bom(head: bytes) -> str | None:
+    """UTF-16 or UTF-32 without a BOM, told by the NULs around the first character (RFC 4627)."""
+    nuls = tuple(b == 0 for b in head)
+    return _WIDE_JSON.get(nuls) if len(head) == 4 else None
+
+
+_WIDE_JSON = {
+    (True, True, True, False): "utf-32-be",
+    (True, False, True, False): "utf-16-be",
+    (False, True, True, True): "utf-32-le",
+    (False, True, False, True): "utf-16-le",
+}
+
+
 def _ends_line(line: bytes | str) -> bool:
-    return line.endswith(b"\n") if isinstance(line, bytes) else line.endswith("\n")
+    return line.endswith((b"\n", b"\r")) if isinstance(line, bytes) else line.endswith("\n")
 
 
 def _jsonl_item(line: bytes | str, source: str) -> Document | Drop:

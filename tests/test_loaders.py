@@ -220,6 +220,29 @@ def test_jsonl_in_cp1252_and_utf16_still_loads(tmp_path: Path) -> None:
     assert [d.text for d in load_path(u16) if isinstance(d, Document)] == [FRENCH, FRENCH]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_jsonl_in_utf16_or_utf32_without_a_bom_loads(tmp_path: Path, encoding: str) -> None:
+    line = json.dumps({"text": FRENCH}, ensure_ascii=False)
+    path = tmp_path / "wide.jsonl"
+    path.write_bytes((line + "\n" + "{broken\n" + line + "\n").encode(encoding))
+    items = list(load_path(path))
+    assert reasons(items) == ["doc", "bad_json", "doc"]
+    assert [d.text for d in items if isinstance(d, Document)] == [FRENCH, FRENCH]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_jsonl_lines_ended_by_cr_alone_or_crlf_are_each_an_item(
+    tmp_path: Path, newline: str
+) -> None:
+    lines = [json.dumps({"text": f"item {i}"}) for i in range(3)]
+    path = tmp_path / "mac.jsonl.gz"
+    path.write_bytes(gzip.compress(newline.join([*lines[:2], "{broken", lines[2]]).encode()))
+    items = list(load_path(path))
+    assert reasons(items) == ["doc", "doc", "bad_json", "doc"]
+    assert [i.source for i in items] == [f"{path}:{n}" for n in range(1, 5)]
+    assert [d.text for d in items if isinstance(d, Document)] == ["item 0", "item 1", "item 2"]
+
+
 def test_truncated_jsonl_gzip_keeps_the_complete_lines(tmp_path: Path) -> None:
     rng = random.Random(3)
     lines = [
