@@ -426,16 +426,10 @@ def _lines(stream: IO[bytes]) -> Iterator[bytes]:
 
 def _json_without_bom(head: bytes) -> str | None:
     """UTF-16 or UTF-32 without a BOM, told by the NULs around the first character (RFC 4627)."""
-    nuls = tuple(b == 0 for b in head)
-    return _WIDE_JSON.get(nuls) if len(head) == 4 else None
+    return _WIDE_JSON.get("".join("0" if b == 0 else "x" for b in head))
 
 
-_WIDE_JSON = {
-    (True, True, True, False): "utf-32-be",
-    (True, False, True, False): "utf-16-be",
-    (False, True, True, True): "utf-32-le",
-    (False, True, False, True): "utf-16-le",
-}
+_WIDE_JSON = {"000x": "utf-32-be", "0x0x": "utf-16-be", "x000": "utf-32-le", "x0x0": "utf-16-le"}
 
 
 def _ends_line(line: bytes | str) -> bool:
