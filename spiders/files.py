@@ -1,11 +1,18 @@
-"""Local files through the same loaders as `newsdedup run`: `scrapy crawl files -a path=seeds`."""
+"""Local files through the same loaders as `newsdedup run`: `scrapy crawl files -a path=seeds`.
+
+The paths are expanded when the spider is made, before anything is crawled, so a path that does
+not exist (or a glob or directory with nothing in it) stops the crawl with one error line and
+exit status 2, as it stops `newsdedup run`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
@@ -21,8 +28,15 @@ class FilesSpider(scrapy.Spider):
         if not path:
             raise NewsdedupError("the files spider needs -a path=FILE_DIR_OR_GLOB[,MORE]")
         self.paths = [p for p in path.split(",") if p]
+        self.files: list[Path] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FilesSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        own = config_from_settings(crawler.settings).own_directories()
+        spider.files = expand_inputs(spider.paths, leave_out=own)
+        return spider
 
     async def start(self) -> AsyncIterator[Document | Rejected]:
-        own = config_from_settings(self.settings).own_directories()
-        for item in iter_documents(expand_inputs(self.paths, leave_out=own)):
+        for item in iter_documents(self.files):
             yield Rejected.of(item) if isinstance(item, Drop) else item

@@ -212,6 +212,37 @@ def test_scrapy_files_spider_writes_the_same_articles(
 
 
 @pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("{tmp}/nope", "no such file or directory: {tmp}/nope"),
+        ("{tmp}/empty", "no files under: {tmp}/empty"),
+        ("{seeds},{tmp}/nope", "no such file or directory: {tmp}/nope"),
+    ],
+)
+def test_scrapy_files_spider_stops_on_a_bad_path_before_crawling(
+    tmp_path: Path, path: str, message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "out"
+    proc = run_scrapy(
+        [
+            "crawl",
+            "files",
+            "-a",
+            "path=" + path.format(tmp=tmp_path, seeds=SEEDS),
+            "-s",
+            f"NEWSDEDUP_OUT={out}",
+            "-s",
+            f"NEWSDEDUP_STATE={tmp_path / 'state'}",
+        ]
+    )
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert f"newsdedup: error: {message.format(tmp=tmp_path)}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (out / "articles.jsonl").exists()
+
+
+@pytest.mark.parametrize(
     ("name", "value", "message"),
     [
         ("NEWSDEDUP_WINDOW", "abc", "NEWSDEDUP_WINDOW must be a number, not 'abc'"),
