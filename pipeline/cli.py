@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipeline import __version__
-from pipeline.config import CleanConfig, Config, GroupConfig, is_remote_state
+from pipeline.config import CleanConfig, Config, GroupConfig, check_state, is_remote_state
 from pipeline.errors import NewsdedupError
 from pipeline.extract import quiet_extractors
 from pipeline.group import explain, open_index
@@ -97,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: %(default)s)")
     run.add_argument(
         "--state",
-        default=DEFAULT_STATE,
-        help="grouping state: a directory, or redis://HOST:PORT/DB (default: %(default)s)",
+        default="",
+        help="grouping state: a directory, or redis://HOST:PORT/DB (default: OUT/state, "
+        "inside --out)",
     )
     run.add_argument(
         "--workers",
@@ -179,6 +180,7 @@ def _ignore_ctrl_c() -> None:
 
 def _explain(args: argparse.Namespace) -> int:
     gcfg = replace(GroupConfig(), window_days=args.window)
+    check_state(args.state)
     if not is_remote_state(args.state) and not Path(args.state).is_dir():
         raise NewsdedupError(f"no state at {args.state}: run `newsdedup run` first")
     index = open_index(args.state, gcfg)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pipeline.errors import NewsdedupError
 
 REMOTE_STATE_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -11,6 +14,22 @@ REMOTE_STATE_SCHEMES = ("redis://", "rediss://", "unix://")
 def is_remote_state(state: str) -> bool:
     """A Redis URL rather than a state directory."""
     return state.lower().startswith(REMOTE_STATE_SCHEMES)  # a scheme is case-insensitive
+
+
+def state_or_default(state: str | None, out_dir: str | Path) -> str:
+    """The state given, else the ``state`` directory inside the output directory."""
+    return str(state or "") or os.path.join(out_dir, "state")
+
+
+def check_state(state: str) -> None:
+    """A state is a directory or a Redis URL: a mistyped URL is an error, not a directory."""
+    if is_remote_state(state):
+        return
+    if "://" in state or state.lower().startswith(tuple(s[:-2] for s in REMOTE_STATE_SCHEMES)):
+        raise NewsdedupError(
+            f"the state {state} is neither a directory nor a redis://HOST:PORT/DB URL "
+            "(rediss:// and unix:///PATH.sock also work)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +94,14 @@ class GroupConfig:
 @dataclass(frozen=True, slots=True)
 class Config:
     out_dir: Path = Path("output")
-    state: str = "output/state"  # a directory, or redis://host:port/db
+    state: str = ""  # a directory, or redis://host:port/db; "" for OUT_DIR/state
     workers: int = 1
     clean: CleanConfig = field(default_factory=CleanConfig)
     group: GroupConfig = field(default_factory=GroupConfig)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", state_or_default(self.state, self.out_dir))
+        check_state(self.state)
 
     def own_directories(self) -> list[Path]:
         """What the run writes on this machine: not to be read back as its input."""

@@ -36,14 +36,14 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from pipeline.config import is_remote_state
+from pipeline.config import is_remote_state, state_or_default
 from pipeline.errors import NewsdedupError
 from pipeline.seen import UrlStore, open_seen
 
@@ -244,10 +244,7 @@ class SeenSkip:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SeenSkip:
-        state = str(crawler.settings.get("NEWSDEDUP_STATE") or "")
-        if not state:
-            raise NotConfigured("seen-URL store needs a state")
-        return cls(crawler, state)
+        return cls(crawler, _state(crawler.settings))
 
     def _close(self) -> None:
         if self.store is not None:
@@ -411,6 +408,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _state(settings: BaseSettings) -> str:
+    return state_or_default(
+        settings.get("NEWSDEDUP_STATE"), settings.get("NEWSDEDUP_OUT") or "output"
+    )
+
+
 class StateDirCacheStorage(FilesystemCacheStorage):
     """Scrapy's filesystem HTTP cache, kept in the state directory and written atomically.
 
@@ -424,7 +427,7 @@ class StateDirCacheStorage(FilesystemCacheStorage):
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
         cache = Path(settings.get("HTTPCACHE_DIR") or "httpcache")
-        state = str(settings.get("NEWSDEDUP_STATE") or "output/state")
+        state = _state(settings)
         # A Redis state has no directory: the cache stays on this machine, as Scrapy's does.
         base = Path(".scrapy") if is_remote_state(state) else Path(state)
         self.cachedir = str(cache if cache.is_absolute() else base / cache)

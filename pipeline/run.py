@@ -190,8 +190,9 @@ def _must_be_writable(path: Path, what: str) -> None:
     try:
         existing = next(place for place in (path, *path.parents) if place.exists())
         if not existing.is_dir():
-            where = "" if existing == path else f" ({existing} is a file)"
-            raise NewsdedupError(f"{what} {path} cannot be a directory{where}")
+            if existing == path:
+                raise NewsdedupError(f"{what} {path} is a file, not a directory")
+            raise NewsdedupError(f"{what} {path} cannot be made: {existing} is a file")
         if existing == path:
             fd, probe = tempfile.mkstemp(dir=path, prefix=PROBE_PREFIX)
             os.close(fd)

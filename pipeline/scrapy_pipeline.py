@@ -46,7 +46,7 @@ def config_from_settings(settings: Any) -> Config:
     min_words = _positive(settings, "NEWSDEDUP_MIN_WORDS", int)
     return Config(
         out_dir=Path(settings.get("NEWSDEDUP_OUT", "output")),
-        state=str(settings.get("NEWSDEDUP_STATE", "output/state")),
+        state=str(settings.get("NEWSDEDUP_STATE") or ""),
         workers=1,
         clean=replace(
             CleanConfig(), min_words=CleanConfig().min_words if min_words is None else min_words

@@ -11,8 +11,9 @@ COMMANDS_MODULE = "pipeline.scrapy_commands"
 ITEM_PIPELINES = {"pipeline.scrapy_pipeline.NewsdedupPipeline": 300}
 
 # Where results and grouping state go; override with -s NEWSDEDUP_OUT=DIR -s NEWSDEDUP_STATE=DIR.
+# An empty state is the "state" directory inside NEWSDEDUP_OUT.
 NEWSDEDUP_OUT = "output"
-NEWSDEDUP_STATE = "output/state"
+NEWSDEDUP_STATE = ""
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -165,8 +165,34 @@ def test_an_output_or_state_path_that_is_a_file_is_refused_before_any_work(
     target = taken / "sub" if under else taken
     line = _refused(tmp_path, option, target)
     what = "output" if option == "--out" else "state"
-    assert line.startswith(f"newsdedup: error: the {what} directory {target} cannot be a directory")
+    problem = f"cannot be made: {taken} is a file" if under else "is a file, not a directory"
+    assert line == f"newsdedup: error: the {what} directory {target} {problem}"
     assert taken.read_text() == "a file\n"
+
+
+@pytest.mark.parametrize(
+    "state", ["http://localhost:6379/0", "redis:127.0.0.1:6379/0", "Redis:/localhost/0"]
+)
+def test_a_mistyped_state_url_is_refused_not_made_a_directory(tmp_path: Path, state: str) -> None:
+    proc = run_cli(
+        "run", str(SEEDS), "--out", str(tmp_path / "o"), "--state", state, cwd=tmp_path, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"newsdedup: error: the state {state} is neither a directory nor a redis://HOST:PORT/DB "
+        "URL (rediss:// and unix:///PATH.sock also work)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    explain = run_cli("explain", "a", "b", "--state", state, cwd=tmp_path, check=False)
+    assert explain.returncode == 2 and "is neither a directory nor" in explain.stderr
+
+
+def test_the_state_lives_in_the_output_directory_unless_given(tmp_path: Path) -> None:
+    run_cli("run", str(SEEDS), "--out", str(tmp_path / "day1"), cwd=tmp_path)
+    assert (tmp_path / "day1" / "state").is_dir()
+    assert not (tmp_path / "output").exists()
+    again = run_cli("run", str(SEEDS), "--out", str(tmp_path / "day1"), "--json", cwd=tmp_path)
+    assert json.loads(again.stdout)["known"] == 2
 
 
 def _refused(tmp_path: Path, option: str, target: Path) -> str:

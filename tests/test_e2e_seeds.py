@@ -264,6 +264,12 @@ def test_scrapy_settings_are_checked_like_the_cli_options(
     assert cfg.group.window_days == 2.5 and cfg.clean.min_words == 40
     default = config_from_settings(Settings())
     assert default.group.window_days is None
+    assert default.state == str(Path("output") / "state")
+    assert config_from_settings(Settings({"NEWSDEDUP_OUT": "day1"})).state == str(
+        Path("day1") / "state"
+    )
+    with pytest.raises(NewsdedupError, match="neither a directory nor a redis://"):
+        config_from_settings(Settings({"NEWSDEDUP_STATE": "redis:localhost:6379"}))
     assert default.clean.min_words == CleanConfig().min_words
     with pytest.raises(NewsdedupError, match=re.escape(message)):
         config_from_settings(Settings({name: value}))
