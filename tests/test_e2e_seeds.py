@@ -683,3 +683,46 @@ def test_the_saved_articles_new_and_known_are_handed_on_after_the_commit(tmp_pat
                 run.add(item)
             run.finish()
     assert handed[0] == [items[0].id] and handed[1] == sorted(d.id for d in items)
+
+
+def _grouping_as_read(out: Path) -> dict[str, str]:
+    """Each article's cluster as a consumer rebuilds it (README, Output format): the cluster_id
+    the article was written with, unless a newer clusters.jsonl line lists it."""
+    cluster: dict[str, str] = {}
+    cluster_schema = json.loads((SCHEMAS / "cluster.schema.json").read_text())
+    for run_dir in sorted((out / "runs").iterdir()):
+        for article in read_jsonl(run_dir / "articles.jsonl"):
+            cluster[article["id"]] = article["cluster_id"]
+        for line in read_jsonl(run_dir / "clusters.jsonl"):
+            jsonschema.validate(line, cluster_schema)
+            for member in line["members"]:
+                cluster[member] = line["cluster_id"]
+    return cluster
+
+
+def test_a_consumer_reading_every_run_sees_a_cluster_fall_apart(tmp_path: Path) -> None:
+    """Two articles share only a two-sentence footer, then two more; with three more the footer
+    is in more articles than a shared passage may be (max_passage_df), so it is boilerplate and
+    the cluster falls apart. The run files alone must say so."""
+    from tests.test_group_backends import FOOTER, STORIES
+
+    names = ["harbor", "vaccine", "bridge", "election", "wildfire", "chips", "border"]
+    lines = [
+        json.dumps(
+            {
+                "url": f"https://{name}.example.org/story",
+                "text": f"{STORIES[name]}\n\n{FOOTER}",
+                "published": "2024-03-11T08:00:00Z",
+            }
+        )
+        for name in names
+    ]
+    out = tmp_path / "out"
+    groupings = []
+    for n, batch in enumerate((lines[:2], lines[2:4], lines[4:])):
+        path = tmp_path / f"batch{n}.jsonl"
+        path.write_text("\n".join(batch) + "\n", encoding="utf-8")
+        run_cli("run", str(path), "--out", str(out))
+        groupings.append(_grouping_as_read(out))
+    sizes = [sorted(Counter(g.values()).values()) for g in groupings]
+    assert sizes == [[2], [4], [1] * 7]

@@ -186,7 +186,7 @@ def test_a_footer_that_becomes_common_in_a_later_batch_unlinks_what_it_linked(
     """Two footer sentences link articles until more than max_passage_df articles share them:
     from then on they are boilerplate. When that happens in a later batch, the links they made
     earlier are undone, and a cluster that lost a member is reported though nothing new
-    joined it."""
+    joined it, with the member it lost as a cluster of one."""
     a, b = seed_docs()
     a.text, b.text = f"{a.text}\n\n{FOOTER}", f"{b.text}\n\n{FOOTER}"
     bodies = ["harbor", "vaccine", "bridge", "election", "wildfire", "chips", "border"]
@@ -206,7 +206,34 @@ def test_a_footer_that_becomes_common_in_a_later_batch_unlinks_what_it_linked(
     # The footer pairs verified in the first batch keep their evidence (it is re-decided as
     # frequencies change, and now counts nothing); the one-batch state never verified them.
     assert set(map(str, expected["evidence"])) <= set(map(str, got["evidence"]))
-    assert [sorted(c.members) for c in after.clusters] == [["southfront", "stratnews"]]
+    assert [sorted(c.members) for c in after.clusters] == [
+        ["f-harbor"],
+        ["southfront", "stratnews"],
+    ]
+    alone = after.clusters[0]
+    assert (alone.cluster_id, alone.canonical) == ("f-harbor", "f-harbor")
+    assert alone.links == []  # its only link, the footer, counts nothing now
+
+
+def test_a_cluster_that_falls_apart_reports_each_former_member_alone(
+    new_state: NewState,
+) -> None:
+    """The newest clusters line that lists an article says where it is: when a cluster falls
+    apart (its one shared text became boilerplate), each former member gets a line of its own,
+    and articles that were never in a cluster get none."""
+    bodies = ["harbor", "vaccine", "bridge", "election", "wildfire", "chips", "border"]
+    footed = [doc(f"f-{n}", f"{STORIES[n]}\n\n{FOOTER}") for n in bodies]
+    state = new_state()
+    first = run([replace(d) for d in footed[:2]], state)
+    assert [c.members for c in first.clusters] == [["f-harbor", "f-vaccine"]]
+    after = run([replace(d) for d in footed[2:]], state)
+    assert [(c.cluster_id, c.members) for c in after.clusters] == [
+        ("f-harbor", ["f-harbor"]),
+        ("f-vaccine", ["f-vaccine"]),
+    ]
+    assert after.relations == {"singleton": 5}
+    records = snapshot(state, [d.id for d in footed])["records"]
+    assert {i: r[:3] for i, r in records.items()} == {d.id: (d.id, None, None) for d in footed}
 
 
 def test_known_skips_stored_articles_and_uncommitted_work_is_discarded(

@@ -44,8 +44,9 @@ class Cluster:
 
 @dataclass(slots=True)
 class GroupResult:
-    """``clusters``: the clusters (2+ members) this batch created or changed, by cluster_id
-    (an earlier article whose cluster changed is in its new cluster's entry).
+    """``clusters``: the clusters this batch created or changed, by cluster_id (an earlier
+    article whose cluster changed is in its new cluster's entry; one left alone by the change
+    is a cluster of one).
     ``relations``: new articles by how they joined."""
 
     clusters: list[Cluster]
@@ -155,10 +156,14 @@ def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gro
     old_groups: dict[str, set[str]] = defaultdict(set)
     for i, c in before.items():
         old_groups[c].add(i)
+    # A cluster is reported when it gained, lost or was re-rooted; an article that was in a
+    # cluster and is now alone is reported as a cluster of one, so that the newest line that
+    # lists an article always says where it is.
     changed = sorted(
         root
         for root, ms in groups.items()
-        if len(ms) > 1 and (set(ms) & new or set(ms) != old_groups.get(root, set()))
+        if (set(ms) & new or set(ms) != old_groups.get(root, set()))
+        and (len(ms) > 1 or len(old_groups[before[root]]) > 1)
     )
     clusters = [
         _make_cluster(batch, graph, root, sorted(groups[root]), root_of) for root in changed
