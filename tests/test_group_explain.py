@@ -108,3 +108,32 @@ def test_cli_explain_into_a_closed_pipe_is_quiet(state: Path) -> None:
     explain_proc.stdout.close()  # gone before the first line, as head can be after its lines
     _, err = explain_proc.communicate(timeout=60)
     assert explain_proc.returncode == 0 and b"Traceback" not in err, err
+
+
+def test_a_link_that_does_not_merge_is_explained_by_the_parents(tmp_path: Path) -> None:
+    """A round-up quoting two stories joins one of them (its parent); its link to the other
+    is recorded but merges nothing, and explain says through what each article joins."""
+    harbor, chips = STORIES["harbor"].split("\n\n"), STORIES["chips"].split("\n\n")
+    roundup = "\n\n".join([STORIES["filler"][0], *harbor[:2], STORIES["filler"][2], *chips[:2]])
+    docs = [
+        doc("harbor", STORIES["harbor"], "2024-01-01T08:00:00Z"),
+        doc("chips", STORIES["chips"], "2024-01-01T09:00:00Z"),
+        doc("roundup", roundup, "2024-01-02T08:00:00Z"),
+    ]
+    index = open_index(str(tmp_path), CFG)
+    try:
+        group(docs, index, CFG)
+        index.commit()
+        pairs = [explain(index, "roundup", other, CFG) for other in ("harbor", "chips")]
+        with pytest.raises(NewsdedupError, match="give two different ids: both are chips"):
+            explain(index, "chips", "chips", CFG)
+    finally:
+        index.close()
+    assert all(ex.linked for ex in pairs)
+    joined, apart = sorted(pairs, key=lambda ex: not ex.same_cluster)
+    assert joined.same_cluster and not apart.same_cluster
+    parent, other = joined.a, apart.a  # ids sort before "roundup": it is b in both
+    assert f"{other} joins by none (it is its cluster's root), roundup by {parent};" in (
+        apart.render()
+    )
+    assert "joins by" not in joined.render()

@@ -33,6 +33,9 @@ class Explanation:
     cluster_b: str | None
     compared: bool  # whether grouping verified this pair (it was an LSH candidate)
     passages: list[SharedPassage] = field(default_factory=list)
+    # the article each one joins its cluster through (None: it is its cluster's root)
+    parent_a: str | None = None
+    parent_b: str | None = None
 
     def render(self, width: int = 100) -> str:
         col = (width - 3) // 2
@@ -49,6 +52,12 @@ class Explanation:
             lines.append(f"same cluster: yes ({self.cluster_a})")
         else:
             lines.append(f"same cluster: no ({self.cluster_a} / {self.cluster_b})")
+            if self.linked:
+                lines.append(
+                    "(a link merges only through a parent, the one link each article joins its "
+                    f"cluster by: {self.a} joins by {_parent(self.parent_a)}, {self.b} by "
+                    f"{_parent(self.parent_b)}; see Round-ups in the README)"
+                )
         if not self.compared:
             lines.append("(grouping never compared these two: no shared LSH band)")
         for n, sp in enumerate(self.passages, 1):
@@ -75,6 +84,8 @@ def explain(index: Index, id_a: str, id_b: str, cfg: GroupConfig) -> Explanation
     for i in (id_a, id_b):
         if i not in records:
             raise NewsdedupError(f"no article with id {i} in the state")
+    if id_a == id_b:
+        raise NewsdedupError(f"give two different ids: both are {id_a}")
     a, b = sorted((id_a, id_b))
     ra, rb = records[a], records[b]
     stored = {(e.a, e.b): e for e in index.evidence_of([a])}
@@ -96,6 +107,8 @@ def explain(index: Index, id_a: str, id_b: str, cfg: GroupConfig) -> Explanation
             ra.cluster_id,
             rb.cluster_id,
             compared,
+            parent_a=ra.parent,
+            parent_b=rb.parent,
         )
     decision = decide(ev, _side(ra), _side(rb), cfg)
     counted = set(decision.counted)
@@ -133,7 +146,13 @@ def explain(index: Index, id_a: str, id_b: str, cfg: GroupConfig) -> Explanation
         rb.cluster_id,
         compared,
         passages,
+        ra.parent,
+        rb.parent,
     )
+
+
+def _parent(parent: str | None) -> str:
+    return parent if parent else "none (it is its cluster's root)"
 
 
 def _side(rec: DocRecord) -> Side:
