@@ -9,6 +9,7 @@ from pathlib import Path
 from pipeline.errors import NewsdedupError
 
 REMOTE_STATE_SCHEMES = ("redis://", "rediss://", "unix://")
+STATE_DB = "groups.sqlite"  # the embedded state's database, in the state directory
 
 
 def is_remote_state(state: str) -> bool:

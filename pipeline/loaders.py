@@ -20,6 +20,7 @@ magic bytes whatever the name):
 Every input unit yields exactly one item, a Document or a ``Drop`` (yielded, never raised), and
 every file yields at least one, so no input disappears from the run summary. Drop reasons:
 
+- ``broken_link``: a link inside an input directory to a file that is not there.
 - ``empty``: 0 bytes or only whitespace (a JSONL file: no non-blank line).
 - ``binary``: a known binary signature (image, PDF, zip, ...), NUL bytes outside UTF-16, or bytes
   that are text in no plausible encoding.
@@ -60,6 +61,7 @@ from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.charset import BOMS, decode
 from pipeline.charset import decode_html as decode_html  # the spiders and benches decode bodies too
+from pipeline.config import STATE_DB
 from pipeline.dates import iso, parse_when
 from pipeline.document import Document, make_id, without_surrogates
 from pipeline.errors import Drop, NewsdedupError
@@ -180,13 +182,32 @@ def _files_under(directory: Path) -> list[Path]:
             dirs[:] = []
             continue
         walked.add(real)
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not _output_folder(Path(root, d))]
         for name in names:
             path = Path(root, name)
-            # sockets, FIFOs and dangling links in a tree are not inputs
-            if not name.startswith(".") and path.is_file():
+            if name.startswith("."):
+                continue
+            if path.is_file():
                 files.append(_checked_file(path))
+            elif path.is_symlink() and not path.exists():
+                files.append(path)  # a dangling link: a counted broken_link drop
+            # sockets and FIFOs in a tree are not inputs
     return files
+
+
+def _output_folder(directory: Path) -> bool:
+    """A folder newsdedup writes (a run's output, with its runs/, or a state): what it holds
+    was read once already. Left out with a warning; name a file in it to read it again."""
+    kind = (
+        "output"
+        if (directory / "articles.jsonl").is_file() and (directory / "clusters.jsonl").is_file()
+        else "state"
+        if (directory / STATE_DB).is_file()
+        else None
+    )
+    if kind is not None:
+        log.warning("left out %s: a newsdedup %s folder", directory, kind)
+    return kind is not None
 
 
 # --- reading them ------------------------------------------------------------------------------
@@ -203,6 +224,9 @@ def iter_documents(inputs: Sequence[str | Path]) -> Iterator[Document | Drop]:
 
 def load_path(path: Path) -> Iterator[Document | Drop]:
     """The items of one file: one for HTML or text, one per line or record for JSONL or WARC."""
+    if path.is_symlink() and not path.exists():
+        yield Drop("broken_link", str(path), f"a link to {os.readlink(path)}, which is not there")
+        return
     name = path.name.lower().removesuffix(".gz")
     kind = _KINDS.get(os.path.splitext(name)[1]) or _sniff_kind(path)
     if isinstance(kind, Drop):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import os
 import random
 import shutil
@@ -564,6 +565,42 @@ def test_linked_directories_are_walked_once_and_link_loops_end(tmp_path: Path) -
     (elsewhere / "loop").symlink_to(tree, target_is_directory=True)
     got = expand_inputs([tree])
     assert got == [tree / "again" / "linked.txt", tree / "own.txt"]
+
+
+def test_a_dangling_link_in_a_directory_is_a_counted_drop(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ENGLISH)
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "deleted.txt")
+    files = expand_inputs([tmp_path])
+    assert files == [tmp_path / "a.txt", tmp_path / "gone.txt"]
+    items = [item for f in files for item in load_path(f)]
+    assert reasons(items) == ["doc", "broken_link"]
+    assert items[1].source == str(tmp_path / "gone.txt")
+    assert str(tmp_path / "deleted.txt") in items[1].detail
+
+
+def test_output_and_state_folders_met_in_a_walk_are_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "a.txt").write_text(ENGLISH)
+    out = tmp_path / "daily"
+    (out / "runs" / "r1").mkdir(parents=True)
+    for folder in (out, out / "runs" / "r1"):
+        (folder / "articles.jsonl").write_text("{}\n")
+        (folder / "clusters.jsonl").write_text("")
+    state = tmp_path / "shared-state"
+    state.mkdir()
+    (state / "groups.sqlite").write_bytes(b"SQLite format 3\x00")
+    (state / "notes.txt").write_text(FRENCH)
+    # only articles.jsonl is not an output folder
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "articles.jsonl").write_text("{}\n")
+    with caplog.at_level(logging.WARNING, logger="newsdedup"):
+        got = expand_inputs([tmp_path])
+    assert got == [tmp_path / "a.txt", tmp_path / "export" / "articles.jsonl"]
+    assert f"left out {out}: a newsdedup output folder" in caplog.text
+    assert f"left out {state}: a newsdedup state folder" in caplog.text
+    # named, a file in them is read
+    assert expand_inputs([out / "articles.jsonl"]) == [out / "articles.jsonl"]
 
 
 def test_globs(tmp_path: Path) -> None:

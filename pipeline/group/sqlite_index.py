@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from pipeline.config import GroupConfig
+from pipeline.config import STATE_DB, GroupConfig
 from pipeline.errors import NewsdedupError
 from pipeline.group.bandstore import BandStore
 from pipeline.group.index import (
@@ -134,7 +134,7 @@ class SqliteIndex:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise NewsdedupError(f"cannot create state directory {state_dir}: {err}") from err
-        self.path = state_dir / "groups.sqlite"
+        self.path = state_dir / STATE_DB
         self.cfg = cfg
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
