@@ -21,10 +21,12 @@ from pipeline.config import CleanConfig, Config, GroupConfig, check_state, is_re
 from pipeline.errors import NewsdedupError
 from pipeline.extract import quiet_extractors
 from pipeline.group import explain, open_index
+from pipeline.launch import INTERRUPTED
 from pipeline.loaders import expand_inputs, iter_documents
 from pipeline.run import Run, RunSummary, process_all
 
 DEFAULT_OUT = "output"
+VERBOSE_HELP = "log every dropped input, and the extraction libraries' own warnings, at INFO"
 DEFAULT_STATE = os.path.join("output", "state")
 
 RUN_EXAMPLES = """\
@@ -80,12 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"newsdedup {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every drop at INFO")
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,  # a subcommand's own default must not undo ``newsdedup -v``
+        help=VERBOSE_HELP,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     run = sub.add_parser(
         "run",
+        parents=[verbose],
         help="load, clean and group inputs; write output/articles.jsonl and clusters.jsonl",
         description="Load inputs (files, directories, globs: .html, .txt, .warc(.gz), .jsonl, "
         "any of them gzipped), clean them to article text, group them with everything the "
@@ -129,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser(
         "explain",
+        parents=[verbose],
         help="show why two articles are, or are not, grouped",
         description="Print the passages two articles share, side by side, and the decision.",
         epilog=EXPLAIN_EXAMPLES,
@@ -192,15 +204,14 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        quiet_extractors()
     try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        if not args.verbose:
+            quiet_extractors()
         if args.command == "run":
             return _run(args)
         return _explain(args)
@@ -208,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsdedup: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("newsdedup: interrupted; nothing was committed", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except BrokenPipeError:
         # Before the result was printed (a progress bar's pipe closed): the run stopped there.

@@ -470,7 +470,7 @@ def _jsonl_item(line: bytes | str, source: str) -> Document | Drop:
     try:
         obj = json.loads(line.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
-        return Drop("bad_json", source, exc.msg)
+        return Drop("bad_json", source, f"{exc.msg} at column {exc.colno}")
     except RecursionError:
         return Drop("bad_json", source, "nested too deeply")
     except ValueError:  # Python's limit on integer digits; all else is a JSONDecodeError

@@ -153,6 +153,30 @@ def test_extraction_libraries_per_page_warnings_only_with_verbose(tmp_path: Path
         "-v", "run", str(pages), "--out", str(tmp_path / "out2"), "--state", str(tmp_path / "s2")
     )
     assert "WARNING trafilatura" in loud.stderr
+    # -v after the command name works as well
+    after = run_cli(
+        "run", "-v", str(pages), "--out", str(tmp_path / "out3"), "--state", str(tmp_path / "s3")
+    )
+    assert "WARNING trafilatura" in after.stderr
+
+
+def test_ctrl_c_while_the_command_loads_its_libraries_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The libraries take a second or two to load: a Ctrl-C then ends the command as one
+    during a run does."""
+    from pipeline import launch
+
+    class Interrupted:
+        def find_spec(self, name: str, *args: object) -> None:
+            if name == "pipeline.cli":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "pipeline.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    assert launch.main() == 130
+    assert capsys.readouterr().err == "newsdedup: interrupted; nothing was committed\n"
 
 
 @pytest.mark.parametrize("option", ["--out", "--state"])
