@@ -503,11 +503,17 @@ RULES: tuple[Rule, ...] = (
               (?:your |first |last |full )?name\s*(?:\((?:required|optional)\))?\s*[:*]\s*\*?
               if you are a human,? (?:please )?(?:ignore|leave) this field(?: blank| empty)?\.?
               this field is required\.?|(?:submit|send)(?: comment)?
+              this field is (?:for validation purposes and should be left unchanged
+                  |hidden when viewing the form)\.?
+              (?:\*\s*)?indicates required(?: fields?)?\.?
+              fields marked with an? (?:\*|asterisk) are required\.?
           """)
         + r"\s*$",
         "A sign-up or comment form field: 'Enter your email:', 'First Name "
-        "(optional):', 'If you are a human, ignore this field', 'Submit'.",
-        max_words=10,
+        "(optional):', 'If you are a human, ignore this field', 'Submit', a form plugin's "
+        "note ('This field is for validation purposes and should be left unchanged.', "
+        "'* indicates required').",
+        max_words=14,
     ),
     _rule(
         "shop_button",
