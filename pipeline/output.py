@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -134,9 +135,14 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def run_id(articles: bytes, when: datetime | None = None) -> str:
-    """Sortable and unique per content: ``YYYYMMDDTHHMMSSZ-<hash>``."""
+    """Sortable and unique per run: ``YYYYMMDDTHHMMSSZ-<hash of the articles>-<random>``.
+
+    The random part tells apart two runs that write the same articles in the same second to
+    two output folders (two processes on one Redis state): the state records the one that
+    committed, and the other's leftovers must not pass for it.
+    """
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{_digest(articles)}"
+    return f"{stamp}-{_digest(articles)}-{secrets.token_hex(3)}"
 
 
 def _digest(articles: bytes) -> str:
@@ -186,7 +192,7 @@ def publish(out_dir: Path, staged: Staged) -> str:
     write_atomic(out_dir / ARTICLES, (staged.folder / ARTICLES).read_bytes())
     final = out_dir / RUNS / staged.run_id
     final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists():  # a run id is its content's: the same run, published before
+    if final.exists():  # the same run, published before by a run that stopped after it
         shutil.rmtree(final)
     os.replace(staged.folder, final)
     return staged.run_id
@@ -231,4 +237,5 @@ def _matches_its_id(articles: Path, staged: Staged) -> bool:
         data = articles.read_bytes()
     except OSError:
         return False
-    return staged.run_id.endswith("-" + _digest(data))
+    parts = staged.run_id.split("-")
+    return len(parts) >= 2 and parts[1] == _digest(data)

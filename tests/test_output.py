@@ -160,3 +160,23 @@ def test_a_file_name_that_is_not_utf8_is_written_with_replacement_characters(
     must not fail the whole run when its source is written."""
     name = os.fsdecode(b"caf\xe9.html")
     assert dumps_jsonl([{"source": name}]) == '{"source":"caf\ufffd.html"}\n'.encode()
+
+
+def test_the_same_articles_staged_in_the_same_second_elsewhere_are_another_run(
+    tmp_path: Path,
+) -> None:
+    """Two output folders on one shared state: one run stops before its commit, the other
+    writes the same articles in the same second and commits. The first one's leftovers must
+    not pass for the committed run."""
+    when = datetime(2026, 1, 1, 8, tzinfo=UTC)
+    stopped = stage_outputs(tmp_path / "a", [_doc("a")], [], when=when)
+    committed = stage_outputs(tmp_path / "b", [_doc("a")], [], when=when)
+    assert stopped is not None and committed is not None
+    assert stopped.run_id != committed.run_id
+    assert stopped.run_id.split("-")[:2] == committed.run_id.split("-")[:2]
+    saved = {committed.run_id}
+    done = recover_outputs(tmp_path / "a", lambda runs: set(runs) & saved)
+    assert done == [f"discarded run {stopped.run_id}, never saved: a rerun redoes it"]
+    assert list((tmp_path / "a").iterdir()) == []
+    (published,) = recover_outputs(tmp_path / "b", lambda runs: set(runs) & saved)
+    assert published.startswith(f"published run {committed.run_id}")
