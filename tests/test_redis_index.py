@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 from datasketch import MinHashLSH
+from redis_proxy import RedisProxy
 from redis_server import RedisServer
 from test_group_backends import CFG, STORIES, corpus, doc, run, seed_docs, snapshot
 
@@ -19,7 +20,7 @@ from pipeline.errors import NewsdedupError
 from pipeline.group import group, open_index
 from pipeline.group.batch import make_signature
 from pipeline.group.redis_connect import connection_kwargs
-from pipeline.group.redis_index import PENDING, RedisIndex, basename
+from pipeline.group.redis_index import COMMIT_RATE, PENDING, RedisIndex, basename
 from pipeline.group.signatures import lean_minhash
 
 
@@ -275,3 +276,96 @@ def test_an_option_redis_py_would_pass_on_as_a_raw_string_is_refused(option: str
 def test_the_options_a_url_may_set() -> None:
     assert connection_kwargs("rediss://127.0.0.1:6379/0?ssl_cert_reqs=none")[0]["ssl"] is True
     assert connection_kwargs("redis://127.0.0.1:6379/0?socket_timeout=3")[0]["socket_timeout"] == 3
+
+
+def test_a_commit_whose_reply_is_lost_is_kept_not_undone(redis_server: RedisServer) -> None:
+    """The connection drops after the server applied the commit, before its reply arrives
+    (redis-py then reports a WatchError): the run asks the server instead of undoing a commit
+    that happened, and the state ends as with no fault."""
+    redis_server.flush()
+    docs = corpus()
+    proxy = RedisProxy(redis_server.port, "drop_reply", b"newsdedup:saved_runs")
+    try:
+        index = RedisIndex(proxy.url(), CFG)
+        group([replace(d) for d in docs], index, CFG)
+        index.record_run("20260101T000000Z-00000000-000000")
+        index.commit()
+        index.close()
+    finally:
+        proxy.close()
+    assert proxy.triggered.is_set()
+    run([replace(d) for d in docs], redis_server.url(1))
+    ids = [d.id for d in docs]
+    assert snapshot(redis_server.url(), ids) == snapshot(redis_server.url(1), ids)
+    client = redis.Redis.from_url(redis_server.url())
+    reference = redis.Redis.from_url(redis_server.url(1))
+    lsh_keys = sorted(k for k in client.keys() if k.startswith(b"newsdedup:lsh:"))
+    assert lsh_keys and lsh_keys == sorted(
+        k for k in reference.keys() if k.startswith(b"newsdedup:lsh:")
+    )
+    assert [client.type(k) for k in lsh_keys] == [reference.type(k) for k in lsh_keys]
+    assert client.hlen(PENDING) == 0
+    # the next run finds every article of the commit
+    index = open_index(redis_server.url(), CFG)
+    try:
+        assert index.known(ids) == set(ids)
+        assert index.recorded_runs(["20260101T000000Z-00000000-000000"]) != set()
+    finally:
+        index.close()
+
+
+def test_a_commit_slower_to_send_than_the_lease_still_lands(redis_server: RedisServer) -> None:
+    """The lease cannot be renewed while the commit's transaction is on its way (renewing the
+    watched key would abort it): the lease is first extended by what the commit will take to
+    send at COMMIT_RATE. Here the link runs at twice that rate and the transaction takes
+    several times the lease."""
+    redis_server.flush()
+    docs = corpus()
+    proxy = RedisProxy(redis_server.port, "slow", b"newsdedup:saved_runs", rate=2 * COMMIT_RATE)
+    try:
+        index = RedisIndex(proxy.url(), CFG, lock_ttl=0.1)
+        group([replace(d) for d in docs], index, CFG)
+        index.record_run("20260101T000000Z-00000000-000001")
+        started = time.monotonic()
+        index.commit()
+        took = time.monotonic() - started
+        index.close()
+    finally:
+        proxy.close()
+    assert proxy.triggered.is_set() and took > 2 * 0.1
+    index = open_index(redis_server.url(), CFG)
+    try:
+        assert index.known(d.id for d in docs) == {d.id for d in docs}
+    finally:
+        index.close()
+
+
+def test_a_commit_of_unknown_outcome_is_left_for_the_next_run_to_settle(
+    redis_server: RedisServer,
+) -> None:
+    """The reply is lost and the server stays out of reach: the run cannot tell whether it
+    was saved, so it says so and undoes nothing; the next run finds it saved."""
+    redis_server.flush()
+    docs = corpus()
+    run_id = "20260101T000000Z-00000000-000002"
+    proxy = RedisProxy(redis_server.port, "drop_reply", b"newsdedup:saved_runs", then_close=True)
+    index = RedisIndex(proxy.url(), CFG, lock_ttl=0.5)
+    group([replace(d) for d in docs], index, CFG)
+    index.record_run(run_id)
+    with pytest.raises(NewsdedupError, match="may or may not be saved; the next run settles it"):
+        index.commit()
+    index.close()
+    assert proxy.triggered.is_set()
+    index = open_index(redis_server.url(), CFG)
+    try:
+        assert index.recorded_runs([run_id]) == {run_id}
+        assert index.known(d.id for d in docs) == {d.id for d in docs}  # waits out the lease
+    finally:
+        index.close()
+    run([replace(d) for d in docs], redis_server.url(1))
+    ids = [d.id for d in docs]
+    assert snapshot(redis_server.url(), ids) == snapshot(redis_server.url(1), ids)
+    client = redis.Redis.from_url(redis_server.url())
+    reference = redis.Redis.from_url(redis_server.url(1))
+    lsh = sorted(k for k in client.keys() if k.startswith(b"newsdedup:lsh:"))
+    assert lsh and lsh == sorted(k for k in reference.keys() if k.startswith(b"newsdedup:lsh:"))

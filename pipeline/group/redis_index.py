@@ -63,6 +63,9 @@ META, EVIDENCE, PENDING, LOCK, RUNS = (
     PREFIX + k for k in (b"meta", b"evidence", b"pending", b"lock", b"saved_runs")
 )
 LOCK_TTL = 30.0  # seconds a dead writer keeps others waiting
+# A commit is one transaction on the watched lease, which cannot be renewed while it is sent:
+# its lease is extended first by the time its writes take to send at this rate (bytes/s).
+COMMIT_RATE = 64 * 1024
 _OPTIONAL = (b"published", b"site", b"cluster_id", b"parent", b"relation")
 _FIELDS = (b"length", b"text_hash", b"df", b"sketch", *_OPTIONAL)
 
@@ -201,6 +204,7 @@ class RedisIndex:
         self._links: dict[str, set[bytes]] = defaultdict(set)
         self._pending: dict[str, int] = {}
         self._runs: list[str] = []
+        self._unsettled = False  # a commit whose outcome is unknown
         if hasattr(self, "lsh"):
             self.lsh.forget()
 
@@ -228,14 +232,21 @@ class RedisIndex:
             self._reset()
             return
         with self._guard(), self.lock.mutex:
-            self.lock.renew()
-            with self.client.pipeline(transaction=True) as pipe:
-                pipe.watch(LOCK)  # type: ignore[no-untyped-call]
-                if pipe.get(LOCK) != self.lock.token:
-                    raise LockLost(LOCK.decode())
-                pipe.multi()
-                self._queue_writes(pipe)
-                pipe.execute()
+            self.lock.renew(int(1000 * self._write_bytes() / COMMIT_RATE) + self.lock.ttl_ms)
+            try:
+                with self.client.pipeline(transaction=True) as pipe:
+                    pipe.watch(LOCK)  # type: ignore[no-untyped-call]
+                    if pipe.get(LOCK) != self.lock.token:
+                        raise LockLost(LOCK.decode())
+                    pipe.multi()
+                    self._queue_writes(pipe)
+                    pipe.execute()
+            except (redis.WatchError, redis.ConnectionError, redis.TimeoutError):
+                # The connection may have dropped after the server applied the transaction
+                # (redis-py then reports a WatchError): ask the server before undoing anything.
+                if not self._landed():
+                    raise
+                log.info("the commit's reply was lost; Redis at %s has it", self.where)
         try:
             self.lock.release()
         except redis.RedisError as err:
@@ -243,6 +254,30 @@ class RedisIndex:
             log.warning("could not release the grouping lock in Redis at %s: %s", self.where, err)
             self.lock.abandon()
         self._reset()
+
+    def _write_bytes(self) -> int:
+        """About what the commit sends: the records' and the evidence's bytes."""
+        size = sum(len(v) for fields in self._created.values() for v in fields.values())
+        size += sum(len(v or b"") for fields in self._changed.values() for v in fields.values())
+        return size + sum(len(v) for v in self._evidence.values())
+
+    def _landed(self) -> bool:
+        """Whether the server applied this run's commit, whose reply was lost. The run id it
+        records tells for sure; without one, a record the commit created."""
+        try:
+            if self._runs:
+                return bool(self.client.sismember(RUNS, self._runs[-1]))
+            if self._created:
+                return bool(self.client.exists(_doc(next(iter(self._created)))))
+            return False
+        except redis.RedisError as err:
+            # Neither undo (it may have been applied) nor claim it: the next run settles it.
+            self._unsettled = True
+            raise NewsdedupError(
+                f"lost the connection to Redis at {self.where} while committing ({err}): this "
+                "run may or may not be saved; the next run settles it and publishes its "
+                "files if it was"
+            ) from None
 
     def _queue_writes(self, pipe: redis.client.Pipeline) -> None:
         for id_, fields in self._created.items():
@@ -275,6 +310,10 @@ class RedisIndex:
             pipe.sadd(RUNS, *self._runs)
 
     def rollback(self) -> None:
+        if self._unsettled:
+            # A commit of unknown outcome: what it added stays; the next writer keeps it or
+            # removes it, as the state says (see ``_begin``).
+            self.lock.abandon()
         if self.lock.held:
             try:
                 if self._pending and self.lock.owned():

@@ -95,9 +95,11 @@ class RedisLock:
                 log.warning("the grouping lock expired while held; this run cannot commit")
                 return
 
-    def renew(self) -> None:
-        """Extend the lease to a full ``ttl`` now (call with ``mutex`` held), or raise."""
-        if self._lost or not self._renew(keys=[self.key], args=[self.token, self.ttl_ms]):
+    def renew(self, ttl_ms: int | None = None) -> None:
+        """Extend the lease to a full ``ttl`` (or ``ttl_ms``) now (call with ``mutex`` held),
+        or raise."""
+        ttl = max(self.ttl_ms, ttl_ms or 0)
+        if self._lost or not self._renew(keys=[self.key], args=[self.token, ttl]):
             self._lost = True
             raise LockLost(self.key.decode("utf-8", "replace"))
 
