@@ -40,6 +40,7 @@ Decoding lives in ``pipeline.charset``.
 
 from __future__ import annotations
 
+import errno
 import glob
 import gzip
 import io
@@ -113,7 +114,7 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
     for name in inputs:
         named = os.path.isfile(name)  # False, not an error, when it cannot be read
         for path in _expand_one(str(name)):
-            key = path.resolve()
+            key = Path(os.path.realpath(path))  # (Path.resolve raises on a link loop)
             if not named and any(key.is_relative_to(d) for d in outside):
                 left_out += 1
                 continue
@@ -132,6 +133,8 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
 def _expand_one(name: str) -> list[Path]:
     path = Path(name)
     try:
+        if _dangling(path):
+            return [path]  # a counted broken_link drop, not an argument error
         if path.is_dir():
             under = _files_under(path)
             if not under:
@@ -142,8 +145,14 @@ def _expand_one(name: str) -> list[Path]:
         if not any(c in name for c in "*?["):
             raise NewsdedupError(f"no such file or directory: {name}")
         files: list[Path] = []
+        known: dict[Path, bool] = {}
+        fixed = len(_fixed_part(name).parts)
         for match in sorted(glob.glob(name, recursive=True)):
             hit = Path(match)
+            # a folder the glob matched, or one below its fixed part that a matched file is in
+            folders = [hit, *hit.parents][: max(0, len(hit.parts) - fixed)]
+            if any(_output_folder(d, known) for d in folders):
+                continue
             if hit.is_dir():
                 files.extend(_files_under(hit))
             elif hit.is_file():
@@ -153,6 +162,13 @@ def _expand_one(name: str) -> list[Path]:
     if not files:
         raise NewsdedupError(f"no files match: {name}")
     return files
+
+
+def _fixed_part(pattern: str) -> Path:
+    """The leading folders of a glob pattern that hold no wildcard."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), len(parts))
+    return Path(*parts[:fixed])
 
 
 def _checked_file(path: Path) -> Path:
@@ -189,15 +205,23 @@ def _files_under(directory: Path) -> list[Path]:
                 continue
             if path.is_file():
                 files.append(_checked_file(path))
-            elif path.is_symlink() and not path.exists():
-                files.append(path)  # a dangling link: a counted broken_link drop
+            elif _dangling(path):
+                files.append(path)  # a counted broken_link drop
             # sockets and FIFOs in a tree are not inputs
     return files
 
 
-def _output_folder(directory: Path) -> bool:
+def _dangling(path: Path) -> bool:
+    """A link to nothing: its target is missing, or it is part of a loop of links."""
+    return path.is_symlink() and not os.path.exists(path)
+
+
+def _output_folder(directory: Path, known: dict[Path, bool] | None = None) -> bool:
     """A folder newsdedup writes (a run's output, with its runs/, or a state): what it holds
-    was read once already. Left out with a warning; name a file in it to read it again."""
+    was read once already. Left out with a warning; name a file in it to read it again.
+    ``known``: the answers so far, so that each folder is looked at (and named) once."""
+    if known is not None and directory in known:
+        return known[directory]
     kind = (
         "output"
         if (directory / "articles.jsonl").is_file() and (directory / "clusters.jsonl").is_file()
@@ -207,6 +231,8 @@ def _output_folder(directory: Path) -> bool:
     )
     if kind is not None:
         log.warning("left out %s: a newsdedup %s folder", directory, kind)
+    if known is not None:
+        known[directory] = kind is not None
     return kind is not None
 
 
@@ -224,8 +250,8 @@ def iter_documents(inputs: Sequence[str | Path]) -> Iterator[Document | Drop]:
 
 def load_path(path: Path) -> Iterator[Document | Drop]:
     """The items of one file: one for HTML or text, one per line or record for JSONL or WARC."""
-    if path.is_symlink() and not path.exists():
-        yield Drop("broken_link", str(path), f"a link to {os.readlink(path)}, which is not there")
+    if _dangling(path):
+        yield Drop("broken_link", str(path), _why_dangling(path))
         return
     name = path.name.lower().removesuffix(".gz")
     kind = _KINDS.get(os.path.splitext(name)[1]) or _sniff_kind(path)
@@ -239,6 +265,15 @@ def load_path(path: Path) -> Iterator[Document | Drop]:
         yield from _load_warc(path)
     else:
         yield _load_file(path, html=kind == "html")
+
+
+def _why_dangling(path: Path) -> str:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a loop of links"
+    return f"a link to {os.readlink(path)}, which is not there"
 
 
 def _read_error(path: Path, exc: OSError) -> NewsdedupError:

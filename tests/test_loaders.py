@@ -568,15 +568,18 @@ def test_linked_directories_are_walked_once_and_link_loops_end(tmp_path: Path) -
     assert got == [tree / "again" / "linked.txt", tree / "own.txt"]
 
 
-def test_a_dangling_link_in_a_directory_is_a_counted_drop(tmp_path: Path) -> None:
+def test_dangling_links_in_a_directory_are_counted_drops(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(ENGLISH)
     (tmp_path / "gone.txt").symlink_to(tmp_path / "deleted.txt")
+    (tmp_path / "self").symlink_to(tmp_path / "self")  # a loop of links
     files = expand_inputs([tmp_path])
-    assert files == [tmp_path / "a.txt", tmp_path / "gone.txt"]
-    items = [item for f in files for item in load_path(f)]
-    assert reasons(items) == ["doc", "broken_link"]
-    assert items[1].source == str(tmp_path / "gone.txt")
+    assert files == [tmp_path / "a.txt", tmp_path / "gone.txt", tmp_path / "self"]
+    # as the run reads them: the expanded list goes through iter_documents
+    items = list(iter_documents(files))
+    assert reasons(items) == ["doc", "broken_link", "broken_link"]
+    assert [i.source for i in items[1:]] == [str(tmp_path / "gone.txt"), str(tmp_path / "self")]
     assert str(tmp_path / "deleted.txt") in items[1].detail
+    assert items[2].detail == "a loop of links"
 
 
 def test_output_and_state_folders_met_in_a_walk_are_left_out(
@@ -602,6 +605,11 @@ def test_output_and_state_folders_met_in_a_walk_are_left_out(
     assert f"left out {state}: a newsdedup state folder" in caplog.text
     # named, a file in them is read
     assert expand_inputs([out / "articles.jsonl"]) == [out / "articles.jsonl"]
+    # a glob leaves them out too, whether it matches the folder or files in it
+    assert expand_inputs([f"{tmp_path}/*"]) == got
+    assert expand_inputs([f"{tmp_path}/**/*.jsonl"]) == [tmp_path / "export" / "articles.jsonl"]
+    # but a glob inside one (its fixed part) is read as asked
+    assert expand_inputs([f"{out}/*.jsonl"]) == [out / "articles.jsonl", out / "clusters.jsonl"]
 
 
 def test_globs(tmp_path: Path) -> None:
