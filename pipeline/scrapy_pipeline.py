@@ -45,7 +45,7 @@ def config_from_settings(settings: Any) -> Config:
     """Build the run config from Scrapy settings (``-s NEWSDEDUP_OUT=DIR`` and friends)."""
     min_words = _positive(settings, "NEWSDEDUP_MIN_WORDS", int)
     return Config(
-        out_dir=Path(settings.get("NEWSDEDUP_OUT", "output")),
+        out_dir=Path(settings.get("NEWSDEDUP_OUT") or "output"),
         state=str(settings.get("NEWSDEDUP_STATE") or ""),
         workers=1,
         clean=replace(

@@ -270,6 +270,14 @@ def test_scrapy_settings_are_checked_like_the_cli_options(
     )
     with pytest.raises(NewsdedupError, match="neither a directory nor a redis://"):
         config_from_settings(Settings({"NEWSDEDUP_STATE": "redis:localhost:6379"}))
+    # the item pipeline, the seen-URL store and the HTTP cache agree on where the state is
+    from pipeline.crawl import StateDirCacheStorage
+
+    for out in ("", "day1"):
+        settings = Settings({"NEWSDEDUP_OUT": out})
+        state = config_from_settings(settings).state
+        assert state == str(Path(out or "output") / "state")
+        assert StateDirCacheStorage(settings).cachedir == str(Path(state) / "httpcache")
     assert default.clean.min_words == CleanConfig().min_words
     with pytest.raises(NewsdedupError, match=re.escape(message)):
         config_from_settings(Settings({name: value}))
