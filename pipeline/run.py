@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pipeline.config import CleanConfig, Config, is_remote_state
+from pipeline.config import STATE_DB, CleanConfig, Config, is_remote_state
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.group import Index, group, open_index
@@ -182,6 +182,29 @@ def _stop_now(pool: ProcessPoolExecutor, others: set[Any]) -> None:
 
 
 PROBE_PREFIX = ".newsdedup-probe-"
+EARLIER_DEFAULT_STATE = Path("output", "state")
+
+
+def _note_an_earlier_default_state(cfg: Config) -> None:
+    """Up to 0.1, the state was ``output/state`` whatever ``--out`` said; it is now ``state/``
+    in the output directory. A run that would start a new state there while the old default
+    holds one is most likely meant to go on with it: say so, before the run writes anything."""
+    state = Path(cfg.state)
+    if (
+        state == cfg.out_dir / "state"
+        and not (state / STATE_DB).exists()
+        and (EARLIER_DEFAULT_STATE / STATE_DB).is_file()
+        and EARLIER_DEFAULT_STATE.resolve() != state.resolve()
+    ):
+        log.warning(
+            "starting a new state in %s, while %s holds the state of earlier runs (the state "
+            "used to be there whatever the output directory; it is now state/ inside it): to go "
+            "on with it, stop this run and give --state %s (Scrapy: -s NEWSDEDUP_STATE=%s)",
+            state,
+            EARLIER_DEFAULT_STATE,
+            EARLIER_DEFAULT_STATE,
+            EARLIER_DEFAULT_STATE,
+        )
 
 
 def _must_be_writable(path: Path, what: str) -> None:
@@ -253,6 +276,8 @@ class Run:
         local = not is_remote_state(self.cfg.state)
         if local:
             _must_be_writable(Path(self.cfg.state), "the state directory")
+        if local:
+            _note_an_earlier_default_state(self.cfg)
         try:
             if local:
                 self._lock = StateLock(Path(self.cfg.state))

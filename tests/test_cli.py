@@ -212,11 +212,31 @@ def test_a_mistyped_state_url_is_refused_not_made_a_directory(tmp_path: Path, st
 
 
 def test_the_state_lives_in_the_output_directory_unless_given(tmp_path: Path) -> None:
-    run_cli("run", str(SEEDS), "--out", str(tmp_path / "day1"), cwd=tmp_path)
+    first = run_cli("run", str(SEEDS), "--out", "day1", cwd=tmp_path)
     assert (tmp_path / "day1" / "state").is_dir()
     assert not (tmp_path / "output").exists()
-    again = run_cli("run", str(SEEDS), "--out", str(tmp_path / "day1"), "--json", cwd=tmp_path)
+    assert "WARNING" not in first.stderr
+    again = run_cli("run", str(SEEDS), "--out", "day1", "--json", cwd=tmp_path)
     assert json.loads(again.stdout)["known"] == 2
+
+
+def test_a_new_state_beside_the_earlier_default_one_is_pointed_out(tmp_path: Path) -> None:
+    """The state used to be output/state whatever --out said: a run that starts a new one in
+    its output directory while output/state holds one says how to go on with that."""
+    run_cli("run", str(SEEDS), cwd=tmp_path)  # output/ and output/state
+    moved = run_cli("run", str(SEEDS), "--out", "day1", "--json", cwd=tmp_path)
+    assert "starting a new state in day1/state, while output/state holds the state" in (
+        moved.stderr
+    )
+    assert "give --state output/state" in moved.stderr
+    assert json.loads(moved.stdout)["written"] == 2
+    kept = run_cli(
+        "run", str(SEEDS), "--out", "day2", "--state", "output/state", "--json", cwd=tmp_path
+    )
+    assert json.loads(kept.stdout)["known"] == 2 and "WARNING" not in kept.stderr
+    # once the new state exists, it is the one meant
+    again = run_cli("run", str(SEEDS), "--out", "day1", cwd=tmp_path)
+    assert "WARNING" not in again.stderr
 
 
 def _refused(tmp_path: Path, option: str, target: Path) -> str:
