@@ -20,7 +20,8 @@ magic bytes whatever the name):
 Every input unit yields exactly one item, a Document or a ``Drop`` (yielded, never raised), and
 every file yields at least one, so no input disappears from the run summary. Drop reasons:
 
-- ``broken_link``: a link inside an input directory to a file that is not there.
+- ``broken_link``: a link to nothing (its target is missing, or links loop), named or met in a
+  directory or glob.
 - ``empty``: 0 bytes or only whitespace (a JSONL file: no non-blank line).
 - ``binary``: a known binary signature (image, PDF, zip, ...), NUL bytes outside UTF-16, or bytes
   that are text in no plausible encoding.
@@ -157,6 +158,8 @@ def _expand_one(name: str) -> list[Path]:
                 files.extend(_files_under(hit))
             elif hit.is_file():
                 files.append(_checked_file(hit))
+            elif _dangling(hit):
+                files.append(hit)  # a counted broken_link drop
     except PermissionError as exc:
         raise NewsdedupError(f"permission denied: {exc.filename or name}") from exc
     if not files:

@@ -580,6 +580,9 @@ def test_dangling_links_in_a_directory_are_counted_drops(tmp_path: Path) -> None
     assert [i.source for i in items[1:]] == [str(tmp_path / "gone.txt"), str(tmp_path / "self")]
     assert str(tmp_path / "deleted.txt") in items[1].detail
     assert items[2].detail == "a loop of links"
+    # named, or matched by a glob, the same
+    assert expand_inputs([tmp_path / "gone.txt"]) == [tmp_path / "gone.txt"]
+    assert expand_inputs([f"{tmp_path}/*.txt"]) == [tmp_path / "a.txt", tmp_path / "gone.txt"]
 
 
 def test_output_and_state_folders_met_in_a_walk_are_left_out(
