@@ -276,7 +276,6 @@ class Run:
         local = not is_remote_state(self.cfg.state)
         if local:
             _must_be_writable(Path(self.cfg.state), "the state directory")
-        if local:
             _note_an_earlier_default_state(self.cfg)
         try:
             if local:
