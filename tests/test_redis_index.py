@@ -16,6 +16,7 @@ from redis_server import RedisServer
 from test_group_backends import CFG, STORIES, corpus, doc, run, seed_docs, snapshot
 
 from pipeline.config import is_remote_state
+from pipeline.document import Document
 from pipeline.errors import NewsdedupError
 from pipeline.group import group, open_index
 from pipeline.group.batch import make_signature
@@ -317,13 +318,13 @@ def test_a_commit_whose_reply_is_lost_is_kept_not_undone(redis_server: RedisServ
 def test_a_commit_slower_to_send_than_the_lease_still_lands(redis_server: RedisServer) -> None:
     """The lease cannot be renewed while the commit's transaction is on its way (renewing the
     watched key would abort it): the lease is first extended by what the commit will take to
-    send at COMMIT_RATE. Here the link runs at twice that rate and the transaction takes
-    several times the lease."""
+    send at COMMIT_RATE. Here the link runs at that rate and the transaction takes longer
+    than the lease."""
     redis_server.flush()
-    docs = corpus()
-    proxy = RedisProxy(redis_server.port, "slow", b"newsdedup:saved_runs", rate=2 * COMMIT_RATE)
+    docs = _bulky_corpus()
+    proxy = RedisProxy(redis_server.port, "slow", b"newsdedup:saved_runs", rate=COMMIT_RATE)
     try:
-        index = RedisIndex(proxy.url(), CFG, lock_ttl=0.1)
+        index = RedisIndex(proxy.url(), CFG, lock_ttl=1.0)
         group([replace(d) for d in docs], index, CFG)
         index.record_run("20260101T000000Z-00000000-000001")
         started = time.monotonic()
@@ -332,7 +333,7 @@ def test_a_commit_slower_to_send_than_the_lease_still_lands(redis_server: RedisS
         index.close()
     finally:
         proxy.close()
-    assert proxy.triggered.is_set() and took > 2 * 0.1
+    assert proxy.triggered.is_set() and took > 1.0
     index = open_index(redis_server.url(), CFG)
     try:
         assert index.known(d.id for d in docs) == {d.id for d in docs}
@@ -349,7 +350,7 @@ def test_a_commit_of_unknown_outcome_is_left_for_the_next_run_to_settle(
     docs = corpus()
     run_id = "20260101T000000Z-00000000-000002"
     proxy = RedisProxy(redis_server.port, "drop_reply", b"newsdedup:saved_runs", then_close=True)
-    index = RedisIndex(proxy.url(), CFG, lock_ttl=0.5)
+    index = RedisIndex(proxy.url(), CFG, lock_ttl=2.0)
     group([replace(d) for d in docs], index, CFG)
     index.record_run(run_id)
     with pytest.raises(NewsdedupError, match="may or may not be saved; the next run settles it"):
@@ -369,3 +370,32 @@ def test_a_commit_of_unknown_outcome_is_left_for_the_next_run_to_settle(
     reference = redis.Redis.from_url(redis_server.url(1))
     lsh = sorted(k for k in client.keys() if k.startswith(b"newsdedup:lsh:"))
     assert lsh and lsh == sorted(k for k in reference.keys() if k.startswith(b"newsdedup:lsh:"))
+
+
+def test_a_commit_slower_than_its_lease_says_the_link_is_too_slow(
+    redis_server: RedisServer,
+) -> None:
+    redis_server.flush()
+    docs = _bulky_corpus()
+    proxy = RedisProxy(redis_server.port, "slow", b"newsdedup:saved_runs", rate=COMMIT_RATE / 3)
+    try:
+        index = RedisIndex(proxy.url(), CFG, lock_ttl=1.0)
+        group([replace(d) for d in docs], index, CFG)
+        index.record_run("20260101T000000Z-00000000-000003")
+        with pytest.raises(NewsdedupError, match=r"took \d+ s, longer than its lease .* 64 KiB/s"):
+            index.commit()
+        index.close()
+    finally:
+        proxy.close()
+    index = open_index(redis_server.url(), CFG)
+    try:
+        assert index.known(d.id for d in docs) == set()
+        assert index.recorded_runs(["20260101T000000Z-00000000-000003"]) == set()
+    finally:
+        index.close()
+
+
+def _bulky_corpus() -> list[Document]:
+    """The corpus four times over (copies under other ids): a commit of some 150 KB."""
+    docs = corpus()
+    return docs + [replace(d, id=f"{d.id}-{n}") for n in range(1, 4) for d in docs]

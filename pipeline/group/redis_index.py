@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -232,7 +233,10 @@ class RedisIndex:
             self._reset()
             return
         with self._guard(), self.lock.mutex:
-            self.lock.renew(int(1000 * self._write_bytes() / COMMIT_RATE) + self.lock.ttl_ms)
+            # (the records and evidence alone; the rest of the transaction adds some 15%)
+            lease_ms = int(1000 * 1.25 * self._write_bytes() / COMMIT_RATE) + self.lock.ttl_ms
+            self.lock.renew(lease_ms)
+            started = time.monotonic()
             try:
                 with self.client.pipeline(transaction=True) as pipe:
                     pipe.watch(LOCK)  # type: ignore[no-untyped-call]
@@ -245,7 +249,15 @@ class RedisIndex:
                 # The connection may have dropped after the server applied the transaction
                 # (redis-py then reports a WatchError): ask the server before undoing anything.
                 if not self._landed():
-                    raise
+                    took = time.monotonic() - started
+                    if took * 1000 < lease_ms:
+                        raise
+                    raise NewsdedupError(
+                        f"saving to Redis at {self.where} took {took:.0f} s, longer than its "
+                        f"lease ({lease_ms / 1000:.0f} s, sized for a link of "
+                        f"{COMMIT_RATE // 1024} KiB/s or faster): nothing was committed; run "
+                        "again with fewer inputs at a time, or nearer to Redis"
+                    ) from None
                 log.info("the commit's reply was lost; Redis at %s has it", self.where)
         try:
             self.lock.release()
