@@ -295,21 +295,12 @@ def test_a_commit_whose_reply_is_lost_is_kept_not_undone(redis_server: RedisServ
     finally:
         proxy.close()
     assert proxy.triggered.is_set()
-    run([replace(d) for d in docs], redis_server.url(1))
-    ids = [d.id for d in docs]
-    assert snapshot(redis_server.url(), ids) == snapshot(redis_server.url(1), ids)
-    client = redis.Redis.from_url(redis_server.url())
-    reference = redis.Redis.from_url(redis_server.url(1))
-    lsh_keys = sorted(k for k in client.keys() if k.startswith(b"newsdedup:lsh:"))
-    assert lsh_keys and lsh_keys == sorted(
-        k for k in reference.keys() if k.startswith(b"newsdedup:lsh:")
-    )
-    assert [client.type(k) for k in lsh_keys] == [reference.type(k) for k in lsh_keys]
-    assert client.hlen(PENDING) == 0
+    _same_as_one_run_without_faults(redis_server, docs)
+    assert redis.Redis.from_url(redis_server.url()).hlen(PENDING) == 0
     # the next run finds every article of the commit
     index = open_index(redis_server.url(), CFG)
     try:
-        assert index.known(ids) == set(ids)
+        assert index.known(d.id for d in docs) == {d.id for d in docs}
         assert index.recorded_runs(["20260101T000000Z-00000000-000000"]) != set()
     finally:
         index.close()
@@ -363,13 +354,7 @@ def test_a_commit_of_unknown_outcome_is_left_for_the_next_run_to_settle(
         assert index.known(d.id for d in docs) == {d.id for d in docs}  # waits out the lease
     finally:
         index.close()
-    run([replace(d) for d in docs], redis_server.url(1))
-    ids = [d.id for d in docs]
-    assert snapshot(redis_server.url(), ids) == snapshot(redis_server.url(1), ids)
-    client = redis.Redis.from_url(redis_server.url())
-    reference = redis.Redis.from_url(redis_server.url(1))
-    lsh = sorted(k for k in client.keys() if k.startswith(b"newsdedup:lsh:"))
-    assert lsh and lsh == sorted(k for k in reference.keys() if k.startswith(b"newsdedup:lsh:"))
+    _same_as_one_run_without_faults(redis_server, docs)
 
 
 def test_a_commit_slower_than_its_lease_says_the_link_is_too_slow(
@@ -399,3 +384,15 @@ def _bulky_corpus() -> list[Document]:
     """The corpus four times over (copies under other ids): a commit of some 150 KB."""
     docs = corpus()
     return docs + [replace(d, id=f"{d.id}-{n}") for n in range(1, 4) for d in docs]
+
+
+def _same_as_one_run_without_faults(server: RedisServer, docs: list[Document]) -> None:
+    """Database 0 holds what one run of ``docs`` into database 1, with no fault, leaves:
+    the same records and evidence, and the same LSH keys."""
+    run([replace(d) for d in docs], server.url(1))
+    ids = [d.id for d in docs]
+    assert snapshot(server.url(), ids) == snapshot(server.url(1), ids)
+    client, reference = redis.Redis.from_url(server.url()), redis.Redis.from_url(server.url(1))
+    lsh = sorted(k for k in client.keys() if k.startswith(b"newsdedup:lsh:"))
+    assert lsh and lsh == sorted(k for k in reference.keys() if k.startswith(b"newsdedup:lsh:"))
+    assert [client.type(k) for k in lsh] == [reference.type(k) for k in lsh]
