@@ -22,7 +22,7 @@ from pipeline.errors import NewsdedupError
 from pipeline.extract import quiet_extractors
 from pipeline.group import explain, open_index
 from pipeline.launch import INTERRUPTED
-from pipeline.loaders import expand_inputs, iter_documents
+from pipeline.loaders import expand_inputs, read_files
 from pipeline.run import Run, RunSummary, process_all
 
 DEFAULT_OUT = "output"
@@ -169,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
     # fails early, with one line, on a path that names nothing
     files = expand_inputs(args.inputs, leave_out=cfg.own_directories())
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    processed = process_all(iter_documents(files), cfg.clean, cfg.workers)
+    processed = process_all(read_files(files), cfg.clean, cfg.workers)
     ctrl_c = signal.getsignal(signal.SIGINT)
     try:
         with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes

@@ -247,7 +247,12 @@ def iter_documents(inputs: Sequence[str | Path]) -> Iterator[Document | Drop]:
 
     The inputs are expanded at once, so a bad argument raises before anything is read.
     """
-    paths = expand_inputs(inputs)
+    return read_files(expand_inputs(inputs))
+
+
+def read_files(paths: Sequence[Path]) -> Iterator[Document | Drop]:
+    """Every Document or Drop from files ``expand_inputs`` already found, without looking them
+    up again."""
     return (item for path in paths for item in load_path(path))
 
 

@@ -16,7 +16,7 @@ from scrapy.crawler import Crawler
 
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
-from pipeline.loaders import expand_inputs, iter_documents
+from pipeline.loaders import expand_inputs, read_files
 from pipeline.scrapy_pipeline import config_from_settings
 
 
@@ -38,5 +38,5 @@ class FilesSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Document | Rejected]:
-        for item in iter_documents(self.files):
+        for item in read_files(self.files):
             yield Rejected.of(item) if isinstance(item, Drop) else item
