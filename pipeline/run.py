@@ -230,7 +230,7 @@ def _must_be_writable(path: Path, what: str) -> None:
             with contextlib.suppress(OSError):  # that other run may be writing in it already
                 first.rmdir()
     except OSError as err:
-        raise NewsdedupError(f"cannot write to {what} {path}: {err.strerror or err}") from None
+        raise NewsdedupError(f"cannot write to {what} {path}: {_why(err)}") from None
 
 
 def _why(err: BaseException) -> str:
