@@ -9,7 +9,8 @@ Structured data first (JSON-LD, ``<meta>`` tags), then what the reader sees:
   htmldate estimate wins; then the structured publication date; then the first byline date;
   then htmldate's estimate of the original publication date. When the structured publication
   and modification dates are the same day, the first byline date wins over them. Dates in the
-  future or before 1990 are ignored.
+  future or before 1990 are ignored. htmldate reads text dates in the page's language and
+  English (``pipeline.date_locales``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from urllib.parse import urljoin, urlsplit
 
 import htmldate
 from lxml.html import HtmlElement
+
+from pipeline.date_locales import page_language
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +116,14 @@ def read_metadata(
     canonical = _canonical(tree, metas, url)
     sitename = _sitename(metas, ld)
     title, h1 = _title(tree, metas, article, sitename)
+    language = _language(tree, metas)
+    with page_language(language):
+        published = _published(tree, metas, ld, article, h1, canonical or url, today)
     return PageMetadata(
         title=title,
         author=_author(tree, metas, article),
-        published=_published(tree, metas, ld, article, h1, canonical or url, today),
-        language=_language(tree, metas),
+        published=published,
+        language=language,
         sitename=sitename or _title_site_part(metas.get("og:title") or _page_title(tree)),
         url=canonical,
     )
