@@ -17,7 +17,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipeline import __version__
-from pipeline.config import CleanConfig, Config, GroupConfig, check_state, is_remote_state
+from pipeline.config import (
+    CleanConfig,
+    Config,
+    GroupConfig,
+    check_state,
+    is_remote_state,
+    state_or_default,
+)
 from pipeline.errors import NewsdedupError
 from pipeline.extract import quiet_extractors
 from pipeline.group import explain, open_index
@@ -27,7 +34,6 @@ from pipeline.run import Run, RunSummary, process_all
 
 DEFAULT_OUT = "output"
 VERBOSE_HELP = "log every dropped input, and the extraction libraries' own warnings, at INFO"
-DEFAULT_STATE = os.path.join("output", "state")
 
 RUN_EXAMPLES = """\
 examples:
@@ -40,6 +46,7 @@ examples:
 EXPLAIN_EXAMPLES = """\
 examples:
   newsdedup explain 1a2b3c4d5e6f7a8b 9f8e7d6c5b4a3f2e
+  newsdedup explain ID_A ID_B --out today     the state of runs given --out today
   newsdedup explain ID_A ID_B --state state/
 """
 
@@ -148,7 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("id_a", metavar="ID_A")
     exp.add_argument("id_b", metavar="ID_B")
-    exp.add_argument("--state", default=DEFAULT_STATE, help="(default: %(default)s)")
+    exp.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        help="the runs' output directory, whose state/ is read (default: %(default)s)",
+    )
+    exp.add_argument("--state", help="the runs' --state, when they gave one (default: OUT/state)")
     exp.add_argument(
         "--window",
         type=_positive_float,
@@ -192,10 +204,13 @@ def _ignore_ctrl_c() -> None:
 
 def _explain(args: argparse.Namespace) -> int:
     gcfg = replace(GroupConfig(), window_days=args.window)
-    check_state(args.state)
-    if not is_remote_state(args.state) and not Path(args.state).is_dir():
-        raise NewsdedupError(f"no state at {args.state}: run `newsdedup run` first")
-    index = open_index(args.state, gcfg)
+    state = state_or_default(args.state, args.out)
+    check_state(state)
+    if not is_remote_state(state) and not Path(state).is_dir():
+        raise NewsdedupError(
+            f"no state at {state}: run `newsdedup run` first, or give the runs' --out or --state"
+        )
+    index = open_index(state, gcfg)
     try:
         _emit(explain(index, args.id_a, args.id_b, gcfg).render())
     finally:

@@ -70,6 +70,20 @@ def test_explain_without_state_is_a_clear_error(tmp_path: Path) -> None:
     assert "run `newsdedup run` first" in proc.stderr
 
 
+def test_explain_reads_the_state_of_the_runs_out_directory(tmp_path: Path) -> None:
+    """``run --out today`` keeps its state in today/state: ``explain --out today`` reads it,
+    as the run's own options say, without spelling out the state."""
+    run_cli("run", str(SEEDS), "--out", "today", cwd=tmp_path)
+    first, second = (a["id"] for a in read_jsonl(tmp_path / "today" / "articles.jsonl"))
+    shown = run_cli("explain", first, second, "--out", "today", cwd=tmp_path)
+    assert "linked: wire_overlap" in shown.stdout
+    # without it, the default output/ holds no state: one line says what to give
+    missing = run_cli("explain", first, second, cwd=tmp_path, check=False)
+    assert missing.returncode == 2
+    assert f"no state at {Path('output', 'state')}" in missing.stderr
+    assert "give the runs' --out or --state" in missing.stderr
+
+
 def test_locked_state_is_refused(tmp_path: Path) -> None:
     from pipeline.lock import StateLock
 
