@@ -104,6 +104,9 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] = ()) -> list[Path]:
     """Files, directories (recursive, through links) and globs to a sorted list of unique files.
 
+    A file reached by several paths (a link and its target, a folder and a file in it both
+    named) is read once, under the first of its paths in sorted order, with a warning.
+
     Hidden files and directories are skipped inside a directory or glob (as the shell does), but
     read when named. So are files under the ``leave_out`` directories (the run's own output and
     state: ``newsdedup run .`` must not read back what earlier runs wrote). The order depends
@@ -111,7 +114,7 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
     """
     outside = [Path(d).resolve() for d in leave_out]
     found: dict[Path, Path] = {}
-    left_out = 0
+    left_out = again = 0
     for name in inputs:
         named = os.path.isfile(name)  # False, not an error, when it cannot be read
         for path in _expand_one(str(name)):
@@ -119,8 +122,16 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
             if not named and any(key.is_relative_to(d) for d in outside):
                 left_out += 1
                 continue
+            if key in found:
+                again += 1
             if key not in found or path.parts < found[key].parts:
                 found[key] = path
+    if again:
+        log.warning(
+            "read once: %d files reached again by another path or name (a link, or an input "
+            "named twice)",
+            again,
+        )
     if left_out:
         where = ", ".join(str(d) for d in leave_out)
         if not found:

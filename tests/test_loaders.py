@@ -568,6 +568,22 @@ def test_linked_directories_are_walked_once_and_link_loops_end(tmp_path: Path) -
     assert got == [tree / "again" / "linked.txt", tree / "own.txt"]
 
 
+def test_a_file_reached_twice_is_read_once_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "a.txt").write_text(ENGLISH)
+    (tmp_path / "b.txt").write_text(FRENCH)
+    (tmp_path / "also-a.txt").symlink_to(tmp_path / "a.txt")
+    with caplog.at_level(logging.WARNING, logger="pipeline.loaders"):
+        got = expand_inputs([tmp_path, tmp_path / "b.txt"])
+    assert got == [tmp_path / "a.txt", tmp_path / "b.txt"]
+    assert "read once: 2 files reached again" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="pipeline.loaders"):
+        assert expand_inputs([tmp_path / "b.txt"]) == [tmp_path / "b.txt"]
+    assert "read once" not in caplog.text
+
+
 def test_dangling_links_in_a_directory_are_counted_drops(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(ENGLISH)
     (tmp_path / "gone.txt").symlink_to(tmp_path / "deleted.txt")
