@@ -10,7 +10,7 @@ Structured data first (JSON-LD, ``<meta>`` tags), then what the reader sees:
   then htmldate's estimate of the original publication date. When the structured publication
   and modification dates are the same day, the first byline date wins over them. Dates in the
   future or before 1990 are ignored. htmldate reads text dates in the page's language and
-  English (``pipeline.date_locales``).
+  English, and takes no date from patterns in the raw markup (``pipeline.htmldate_tuning``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import htmldate
 from lxml.html import HtmlElement
 
-from pipeline.date_locales import page_language
+from pipeline.htmldate_tuning import page_language
 
 log = logging.getLogger(__name__)
 

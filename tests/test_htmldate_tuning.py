@@ -1,4 +1,5 @@
-"""htmldate's fallback date parser reads the page's declared language and English only."""
+"""htmldate as ``pipeline.htmldate_tuning`` sets it up: the fallback parser reads the page's
+declared language and English, and no date comes from patterns in the raw markup."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import date
 
 import htmldate.extractors
 import pytest
+from lxml import html as lxml_html
 
-from pipeline.date_locales import languages_for, page_language
 from pipeline.extract import parse_html
+from pipeline.htmldate_tuning import languages_for, page_language
 from pipeline.metadata import read_metadata
 
 TODAY = date(2026, 12, 7)
@@ -73,3 +75,25 @@ def test_outside_a_page_htmldate_keeps_every_locale() -> None:
     with page_language("pl"):
         pass
     assert htmldate.extractors.get_external_parser().languages is None
+
+
+def test_a_date_pattern_only_in_the_markup_gives_no_date() -> None:
+    """Links into a dated archive are no publication date: htmldate's search of the raw
+    markup, which would take the most frequent one, is left out."""
+    links = "".join(f"<a href='/archive/2019-05-03/{n}'>Earlier story</a> " for n in "abc")
+    tree = parse_html(
+        "<html lang='en'><head><title>Harbour reopens after repairs</title></head><body>"
+        "<h1>Harbour reopens after repairs</h1>"
+        + "<p>The harbour reopened to ships this week after months of works.</p>" * 5
+        + f"<div>{links}</div></body></html>"
+    )
+    assert tree is not None
+    assert read_metadata(tree, today=TODAY).published is None
+    # the same date written on the page is read
+    dated = parse_html(
+        lxml_html.tostring(tree, encoding="unicode").replace(
+            "</h1>", "</h1><p class='byline'>Published 3 May 2019</p>"
+        )
+    )
+    assert dated is not None
+    assert read_metadata(dated, today=TODAY).published == "2019-05-03"
