@@ -1,4 +1,4 @@
-"""Two changes to htmldate's date search, made when ``pipeline.metadata`` is imported.
+"""Two changes to htmldate's date search, for newsdedup's own calls.
 
 Both were measured with ``bench/steps.py`` and on the 782 WCXB dev pages whose ground truth
 gives a date (``bench/extraction.py``).
@@ -7,8 +7,8 @@ gives a date (``bench/extraction.py``).
    date strings its own rules cannot read ("4 de março de 2025") to dateparser, built with
    every locale dateparser knows (about 200). The first string no locale reads is tried
    against all of them, and trying a locale compiles its regular expressions: several seconds
-   in every new process, paid again by every worker. :func:`page_language` builds the parser
-   for the page's declared language and English; a page that declares none, or one dateparser
+   in every new process, paid again by every worker. Within :func:`page_dating` the parser is
+   built for the page's declared language and English; a page that declares none, or one dateparser
    does not know, gets the 40 languages dateparser ranks as most used. The dates are the same
    on all 782 pages; htmldate's time per call fell from about 22 ms to 10 ms.
 
@@ -24,14 +24,16 @@ gives a date (``bench/extraction.py``).
    10 dates, 1 of them right: the year in an upload path or a footer is not a publication
    date. Without it such a page has no date, rather than a wrong one.
 
-Each change is made only when htmldate has the function it replaces (htmldate 1.11); another
-htmldate runs as it is, slower, with its last resort.
+Both apply only within :func:`page_dating`, around newsdedup's own call: elsewhere in the
+process (trafilatura's metadata, say) htmldate works as shipped. Each change is made only when
+htmldate has the function it replaces (htmldate 1.11); another htmldate runs as it is, slower,
+with its last resort.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -40,8 +42,9 @@ import htmldate.core
 import htmldate.extractors
 from dateparser import DateDataParser
 from dateparser.data.languages_info import language_order
+from htmldate.utils import Extractor
 
-__all__ = ["page_language"]
+__all__ = ["languages_for", "page_dating"]
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +62,17 @@ _KNOWN = frozenset(language_order)
 # 40 (down to Hindi: every EU language but Irish and Maltese, Chinese, Japanese, Korean,
 # Arabic, ...), which costs about 0.3 s to prepare where all 205 cost several seconds.
 _MOST_USED = tuple(language_order[:40])
-# None, outside page_language: every locale, as htmldate has it
+# The languages of the page being dated; None outside page_dating, where htmldate works as
+# shipped (for other code in the process, such as trafilatura's own metadata).
 _LANGUAGES: ContextVar[tuple[str, ...] | None] = ContextVar(
     "newsdedup_date_languages", default=None
+)
+
+_SHIPPED_PARSER: Callable[[], DateDataParser] | None = getattr(
+    htmldate.extractors, "get_external_parser", None
+)
+_SHIPPED_PAGE_SEARCH: Callable[[str, Extractor], str | None] | None = getattr(
+    htmldate.core, "search_page", None
 )
 
 
@@ -76,8 +87,8 @@ def languages_for(language: str | None) -> tuple[str, ...]:
 
 
 @contextmanager
-def page_language(language: str | None) -> Iterator[None]:
-    """Within this block, htmldate's fallback parser reads the dates of ``language`` and English."""
+def page_dating(language: str | None) -> Iterator[None]:
+    """Within this block, htmldate dates a page in ``language`` with both changes made."""
     token = _LANGUAGES.set(languages_for(language))
     try:
         yield
@@ -86,24 +97,28 @@ def page_language(language: str | None) -> Iterator[None]:
 
 
 @cache
-def _parser(languages: tuple[str, ...] | None) -> DateDataParser:
-    return DateDataParser(languages=list(languages) if languages else None, settings=_SETTINGS)
+def _parser(languages: tuple[str, ...]) -> DateDataParser:
+    return DateDataParser(languages=list(languages), settings=_SETTINGS)
 
 
-def _page_parser() -> DateDataParser:
-    return _parser(_LANGUAGES.get())
+def _external_parser() -> DateDataParser:
+    languages = _LANGUAGES.get()
+    if languages is None and _SHIPPED_PARSER is not None:
+        return _SHIPPED_PARSER()
+    return _parser(languages or _MOST_USED)
 
 
-def _no_page_search(htmlstring: str, options: object) -> None:
-    """In place of ``htmldate.core.search_page``: no date from patterns in the raw markup."""
+def _search_page(htmlstring: str, options: Extractor) -> str | None:
+    if _LANGUAGES.get() is None and _SHIPPED_PAGE_SEARCH is not None:
+        return _SHIPPED_PAGE_SEARCH(htmlstring, options)
     return None
 
 
-if hasattr(htmldate.extractors, "get_external_parser"):
-    htmldate.extractors.get_external_parser = _page_parser  # type: ignore[assignment]
+if _SHIPPED_PARSER is not None:
+    htmldate.extractors.get_external_parser = _external_parser  # type: ignore[assignment]
 else:
     log.debug("htmldate has no get_external_parser; its date parser keeps every locale")
-if hasattr(htmldate.core, "search_page"):
-    htmldate.core.search_page = _no_page_search
+if _SHIPPED_PAGE_SEARCH is not None:
+    htmldate.core.search_page = _search_page
 else:
     log.debug("htmldate has no search_page; its search of the page's markup stays")

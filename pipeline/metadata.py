@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import htmldate
 from lxml.html import HtmlElement
 
-from pipeline.htmldate_tuning import page_language
+from pipeline.htmldate_tuning import page_dating
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def read_metadata(
     sitename = _sitename(metas, ld)
     title, h1 = _title(tree, metas, article, sitename)
     language = _language(tree, metas)
-    with page_language(language):
+    with page_dating(language):
         published = _published(tree, metas, ld, article, h1, canonical or url, today)
     return PageMetadata(
         title=title,

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+import htmldate
 import htmldate.extractors
 import pytest
 from lxml import html as lxml_html
 
 from pipeline.extract import parse_html
-from pipeline.htmldate_tuning import languages_for, page_language
+from pipeline.htmldate_tuning import languages_for, page_dating
 from pipeline.metadata import read_metadata
 
 TODAY = date(2026, 12, 7)
@@ -49,8 +50,7 @@ def test_a_page_declaring_no_language_is_read_in_the_most_used_languages() -> No
 
 
 def test_a_page_declaring_english_reads_english_dates_only() -> None:
-    """The price of not preparing every language: the Polish month is not read, and only the
-    year is left for htmldate's last resort."""
+    """The price of not preparing every language: the Polish month is not read."""
     assert _published("5 marca 2025", "en") != "2025-03-05"
 
 
@@ -58,10 +58,8 @@ def test_a_page_declaring_english_reads_english_dates_only() -> None:
     ("declared", "expected"),
     [("en", ["en"]), ("pl", ["pl", "en"]), ("zh", ["zh", "en"])],
 )
-def test_the_parser_htmldate_uses_holds_the_page_language(
-    declared: str, expected: list[str]
-) -> None:
-    with page_language(declared):
+def test_the_parser_htmldate_uses_holds_the_page_dating(declared: str, expected: list[str]) -> None:
+    with page_dating(declared):
         assert htmldate.extractors.get_external_parser().languages == expected
 
 
@@ -72,21 +70,25 @@ def test_an_unknown_or_missing_language_gets_the_most_used_ones() -> None:
 
 
 def test_outside_a_page_htmldate_keeps_every_locale() -> None:
-    with page_language("pl"):
+    with page_dating("pl"):
         pass
     assert htmldate.extractors.get_external_parser().languages is None
 
 
-def test_a_date_pattern_only_in_the_markup_gives_no_date() -> None:
-    """Links into a dated archive are no publication date: htmldate's search of the raw
-    markup, which would take the most frequent one, is left out."""
+def _archive_links_page() -> str:
     links = "".join(f"<a href='/archive/2019-05-03/{n}'>Earlier story</a> " for n in "abc")
-    tree = parse_html(
+    return (
         "<html lang='en'><head><title>Harbour reopens after repairs</title></head><body>"
         "<h1>Harbour reopens after repairs</h1>"
         + "<p>The harbour reopened to ships this week after months of works.</p>" * 5
         + f"<div>{links}</div></body></html>"
     )
+
+
+def test_a_date_pattern_only_in_the_markup_gives_no_date() -> None:
+    """Links into a dated archive are no publication date: htmldate's search of the raw
+    markup, which would take the most frequent one, is left out."""
+    tree = parse_html(_archive_links_page())
     assert tree is not None
     assert read_metadata(tree, today=TODAY).published is None
     # the same date written on the page is read
@@ -97,3 +99,13 @@ def test_a_date_pattern_only_in_the_markup_gives_no_date() -> None:
     )
     assert dated is not None
     assert read_metadata(dated, today=TODAY).published == "2019-05-03"
+
+
+def test_outside_newsdedup_s_own_calls_htmldate_works_as_shipped() -> None:
+    """Other code in the process (trafilatura's metadata, a benchmark's baseline) gets
+    htmldate's own answers: its markup search and its parser of every locale."""
+    tree = lxml_html.fromstring(_archive_links_page())
+    assert htmldate.find_date(tree, extensive_search=True) == "2019-05-03"
+    with page_dating("en"):
+        assert htmldate.find_date(tree, extensive_search=True) is None
+    assert htmldate.extractors.get_external_parser().languages is None
