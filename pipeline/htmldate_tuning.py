@@ -3,20 +3,19 @@
 Both were measured with ``bench/steps.py`` and on the 782 WCXB dev pages whose ground truth
 gives a date (``bench/extraction.py``).
 
-1. **Its fallback parser reads the page's language and English only.** htmldate hands the
-   date strings its own rules cannot read ("4 de março de 2025") to dateparser, built with
-   every locale dateparser knows (about 200). The first string no locale reads is tried
-   against all of them, and trying a locale compiles its regular expressions: several seconds
-   in every new process, paid again by every worker. Within :func:`page_dating` the parser is
-   built for the page's declared language and English; a page that declares none, or one dateparser
-   does not know, gets the 40 languages dateparser ranks as most used. The dates are the same
-   on all 782 pages; htmldate's time per call fell from about 22 ms to 10 ms.
-
-   A page that declares the wrong language (a theme's ``lang="en"`` on a Polish site) loses
-   the dates only dateparser reads; htmldate's own rules still read the common French,
-   German, Spanish and Turkish forms. htmldate caches what it parses by the string alone, so
-   a string met first on a page in another language keeps that page's reading; the very same
-   date string on pages in two languages is rare enough to leave it.
+1. **Its fallback parser reads the 40 languages dateparser ranks as most used**, not all 205.
+   htmldate hands the date strings its own rules cannot read ("4 de março de 2025") to
+   dateparser, built with every locale. The first strings no locale reads are tried against
+   all of them, and trying a locale compiles its regular expressions on first use: several
+   seconds in every new process, paid again by every worker (scrapinghub/dateparser#457). The
+   40 (down to Hindi: every EU language but Irish and Maltese, Russian, Chinese, Japanese,
+   Korean, Arabic, Persian, Turkish, ...) take under a second. The set is the same for every
+   page, so a date string reads the same whichever page meets it first: htmldate caches its
+   readings by the string, and the output must not depend on the order pages are processed
+   in, nor on the number of workers. Dates written only in a language outside the 40 (or in
+   a script variant such as Serbian in Latin letters) are no longer read by dateparser;
+   htmldate's own rules still read English, French, German, Indonesian and Turkish month
+   names.
 
 2. **Its last resort, the most frequent date-like pattern anywhere in the page's HTML, is
    left out.** It runs when nothing on the page is marked or worded as a date, costs about
@@ -24,10 +23,11 @@ gives a date (``bench/extraction.py``).
    10 dates, 1 of them right: the year in an upload path or a footer is not a publication
    date. Without it such a page has no date, rather than a wrong one.
 
-Both apply only within :func:`page_dating`, around newsdedup's own call: elsewhere in the
+Both apply only within :func:`newsdedup_dating`, around newsdedup's own call: elsewhere in the
 process (trafilatura's metadata, say) htmldate works as shipped. Each change is made only when
-htmldate has the function it replaces (htmldate 1.11); another htmldate runs as it is, slower,
-with its last resort.
+htmldate has the function it replaces (``extractors.get_external_parser`` and
+``core.search_page``, htmldate 1.11); another htmldate runs as it is, slower, with its last
+resort.
 """
 
 from __future__ import annotations
@@ -37,16 +37,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
+from types import ModuleType
+from typing import Any
 
 import htmldate.core
 import htmldate.extractors
 from dateparser import DateDataParser
-from dateparser.data.languages_info import language_order
-from htmldate.utils import Extractor
 
-__all__ = ["languages_for", "page_dating"]
+__all__ = ["MOST_USED_LANGUAGES", "newsdedup_dating"]
 
 log = logging.getLogger(__name__)
+
+try:
+    from dateparser.data.languages_info import language_order
+except ImportError:  # another dateparser: every locale, as htmldate has it
+    language_order = []
+
+MOST_USED_LANGUAGES: tuple[str, ...] = tuple(language_order[:40])
 
 # htmldate's own settings for its parser (htmldate 1.11, extractors.get_external_parser).
 _SETTINGS = {
@@ -57,68 +64,56 @@ _SETTINGS = {
     "RETURN_AS_TIMEZONE_AWARE": False,
     "STRICT_PARSING": True,
 }
-_KNOWN = frozenset(language_order)
-# dateparser ranks its languages by use; a page that declares no language is read in the first
-# 40 (down to Hindi: every EU language but Irish and Maltese, Chinese, Japanese, Korean,
-# Arabic, ...), which costs about 0.3 s to prepare where all 205 cost several seconds.
-_MOST_USED = tuple(language_order[:40])
-# The languages of the page being dated; None outside page_dating, where htmldate works as
-# shipped (for other code in the process, such as trafilatura's own metadata).
-_LANGUAGES: ContextVar[tuple[str, ...] | None] = ContextVar(
-    "newsdedup_date_languages", default=None
-)
-
-_SHIPPED_PARSER: Callable[[], DateDataParser] | None = getattr(
-    htmldate.extractors, "get_external_parser", None
-)
-_SHIPPED_PAGE_SEARCH: Callable[[str, Extractor], str | None] | None = getattr(
-    htmldate.core, "search_page", None
-)
-
-
-def languages_for(language: str | None) -> tuple[str, ...]:
-    """The dateparser languages tried on a page declaring ``language`` (a primary subtag, as
-    ``PageMetadata.language`` holds it)."""
-    if language == "en":
-        return ("en",)
-    if language is not None and language in _KNOWN:
-        return (language, "en")
-    return _MOST_USED
+_INSIDE: ContextVar[bool] = ContextVar("newsdedup_dating", default=False)
 
 
 @contextmanager
-def page_dating(language: str | None) -> Iterator[None]:
-    """Within this block, htmldate dates a page in ``language`` with both changes made."""
-    token = _LANGUAGES.set(languages_for(language))
+def newsdedup_dating() -> Iterator[None]:
+    """Within this block, htmldate dates pages with both changes made."""
+    token = _INSIDE.set(True)
     try:
         yield
     finally:
-        _LANGUAGES.reset(token)
+        _INSIDE.reset(token)
 
 
 @cache
-def _parser(languages: tuple[str, ...]) -> DateDataParser:
-    return DateDataParser(languages=list(languages), settings=_SETTINGS)
+def _parser() -> DateDataParser:
+    return DateDataParser(languages=list(MOST_USED_LANGUAGES) or None, settings=_SETTINGS)
 
 
-def _external_parser() -> DateDataParser:
-    languages = _LANGUAGES.get()
-    if languages is None and _SHIPPED_PARSER is not None:
-        return _SHIPPED_PARSER()
-    return _parser(languages or _MOST_USED)
-
-
-def _search_page(htmlstring: str, options: Extractor) -> str | None:
-    if _LANGUAGES.get() is None and _SHIPPED_PAGE_SEARCH is not None:
-        return _SHIPPED_PAGE_SEARCH(htmlstring, options)
+def _no_page_search(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-if _SHIPPED_PARSER is not None:
-    htmldate.extractors.get_external_parser = _external_parser  # type: ignore[assignment]
-else:
-    log.debug("htmldate has no get_external_parser; its date parser keeps every locale")
-if _SHIPPED_PAGE_SEARCH is not None:
-    htmldate.core.search_page = _search_page
-else:
-    log.debug("htmldate has no search_page; its search of the page's markup stays")
+class _Inside:
+    """Stands in for one htmldate function: ``ours`` within :func:`newsdedup_dating`, the
+    shipped function elsewhere, called with whatever arguments it is given."""
+
+    def __init__(self, shipped: Callable[..., Any], ours: Callable[..., Any]) -> None:
+        self.newsdedup_shipped = shipped
+        self.ours = ours
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _INSIDE.get():
+            return self.ours(*args, **kwargs)
+        return self.newsdedup_shipped(*args, **kwargs)
+
+    def cache_clear(self) -> None:
+        """As the lru_cache'd function it stands in for has."""
+        for function in (self.newsdedup_shipped, self.ours):
+            getattr(function, "cache_clear", lambda: None)()
+
+
+def _stand_in(module: ModuleType, name: str, ours: Callable[..., Any]) -> None:
+    current = getattr(module, name, None)
+    if current is None:
+        log.debug("htmldate has no %s.%s: it stays as shipped", module.__name__, name)
+        return
+    # imported again (importlib.reload): wrap what htmldate shipped, not the last stand-in
+    shipped = getattr(current, "newsdedup_shipped", current)
+    setattr(module, name, _Inside(shipped, ours))
+
+
+_stand_in(htmldate.extractors, "get_external_parser", _parser)
+_stand_in(htmldate.core, "search_page", _no_page_search)

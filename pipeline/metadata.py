@@ -9,8 +9,8 @@ Structured data first (JSON-LD, ``<meta>`` tags), then what the reader sees:
   htmldate estimate wins; then the structured publication date; then the first byline date;
   then htmldate's estimate of the original publication date. When the structured publication
   and modification dates are the same day, the first byline date wins over them. Dates in the
-  future or before 1990 are ignored. htmldate reads text dates in the page's language and
-  English, and takes no date from patterns in the raw markup (``pipeline.htmldate_tuning``).
+  future or before 1990 are ignored. htmldate reads text dates in the 40 most used languages,
+  and takes no date from patterns in the raw markup (``pipeline.htmldate_tuning``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import htmldate
 from lxml.html import HtmlElement
 
-from pipeline.htmldate_tuning import page_dating
+from pipeline.htmldate_tuning import newsdedup_dating
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +116,11 @@ def read_metadata(
     canonical = _canonical(tree, metas, url)
     sitename = _sitename(metas, ld)
     title, h1 = _title(tree, metas, article, sitename)
-    language = _language(tree, metas)
-    with page_dating(language):
-        published = _published(tree, metas, ld, article, h1, canonical or url, today)
     return PageMetadata(
         title=title,
         author=_author(tree, metas, article),
-        published=published,
-        language=language,
+        published=_published(tree, metas, ld, article, h1, canonical or url, today),
+        language=_language(tree, metas),
         sitename=sitename or _title_site_part(metas.get("og:title") or _page_title(tree)),
         url=canonical,
     )
@@ -419,14 +416,15 @@ def _marked_dates(tree: HtmlElement) -> list[object]:
 
 def _htmldate(tree: HtmlElement, url: str | None, today: date) -> date | None:
     try:
-        found = htmldate.find_date(
-            tree,
-            extensive_search=True,
-            original_date=True,
-            url=url,
-            min_date=_EARLIEST.isoformat(),
-            max_date=(today + timedelta(days=1)).isoformat(),
-        )
+        with newsdedup_dating():
+            found = htmldate.find_date(
+                tree,
+                extensive_search=True,
+                original_date=True,
+                url=url,
+                min_date=_EARLIEST.isoformat(),
+                max_date=(today + timedelta(days=1)).isoformat(),
+            )
     except (ValueError, TypeError) as exc:  # htmldate raises on odd markup; the date is optional
         log.debug("htmldate failed: %s", exc)
         return None
