@@ -50,6 +50,7 @@ import logging
 import os
 import re
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,7 +115,8 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
     """
     outside = [Path(d).resolve() for d in leave_out]
     found: dict[Path, Path] = {}
-    left_out = again = 0
+    again: Counter[Path] = Counter()  # a file -> how many more paths reached it
+    left_out = 0
     for name in inputs:
         named = os.path.isfile(name)  # False, not an error, when it cannot be read
         for path in _expand_one(str(name)):
@@ -123,14 +125,14 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
                 left_out += 1
                 continue
             if key in found:
-                again += 1
+                again[key] += 1
             if key not in found or path.parts < found[key].parts:
                 found[key] = path
     if again:
         log.warning(
-            "read once: %d files reached again by another path or name (a link, or an input "
-            "named twice)",
-            again,
+            "read once: %d files reached by %d more paths (links, or inputs named twice)",
+            len(again),
+            again.total(),
         )
     if left_out:
         where = ", ".join(str(d) for d in leave_out)

@@ -573,11 +573,12 @@ def test_a_file_reached_twice_is_read_once_with_a_warning(
 ) -> None:
     (tmp_path / "a.txt").write_text(ENGLISH)
     (tmp_path / "b.txt").write_text(FRENCH)
-    (tmp_path / "also-a.txt").symlink_to(tmp_path / "a.txt")
+    for n in range(3):
+        (tmp_path / f"also-a{n}.txt").symlink_to(tmp_path / "a.txt")
     with caplog.at_level(logging.WARNING, logger="pipeline.loaders"):
         got = expand_inputs([tmp_path, tmp_path / "b.txt"])
     assert got == [tmp_path / "a.txt", tmp_path / "b.txt"]
-    assert "read once: 2 files reached again" in caplog.text
+    assert "read once: 2 files reached by 4 more paths" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="pipeline.loaders"):
         assert expand_inputs([tmp_path / "b.txt"]) == [tmp_path / "b.txt"]
