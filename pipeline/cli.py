@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from pipeline import __version__
 from pipeline.config import (
+    STATE_DB,
     CleanConfig,
     Config,
     GroupConfig,
@@ -206,7 +207,8 @@ def _explain(args: argparse.Namespace) -> int:
     gcfg = replace(GroupConfig(), window_days=args.window)
     state = state_or_default(args.state, args.out)
     check_state(state)
-    if not is_remote_state(state) and not Path(state).is_dir():
+    # (not a bare is_dir: opening an empty folder would make a new, empty state in it)
+    if not is_remote_state(state) and not (Path(state) / STATE_DB).is_file():
         raise NewsdedupError(
             f"no state at {state}: run `newsdedup run` first, or give the runs' --out or --state"
         )

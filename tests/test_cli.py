@@ -82,6 +82,11 @@ def test_explain_reads_the_state_of_the_runs_out_directory(tmp_path: Path) -> No
     assert missing.returncode == 2
     assert f"no state at {Path('output', 'state')}" in missing.stderr
     assert "give the runs' --out or --state" in missing.stderr
+    # an empty folder is no state, and explain leaves it empty
+    (tmp_path / "empty" / "state").mkdir(parents=True)
+    empty = run_cli("explain", first, second, "--out", "empty", cwd=tmp_path, check=False)
+    assert empty.returncode == 2 and "no state at" in empty.stderr
+    assert list((tmp_path / "empty" / "state").iterdir()) == []
 
 
 def test_locked_state_is_refused(tmp_path: Path) -> None:
