@@ -104,11 +104,48 @@ def test_outside_newsdedup_s_own_calls_htmldate_works_as_shipped() -> None:
     assert htmldate.extractors.get_external_parser().languages is None
 
 
-def test_standing_in_again_wraps_htmldate_s_own_function() -> None:
-    """Run twice (the module imported again), the stand-in wraps what htmldate shipped, not
-    the stand-in before it, which would call itself."""
+def test_standing_in_again_wraps_htmldate_s_own_functions() -> None:
+    """Run twice (the module imported again), the stand-ins wrap what htmldate shipped, not
+    the stand-ins before them, which would call themselves."""
     shipped = htmldate.core.search_page.newsdedup_shipped  # type: ignore[attr-defined]
-    tuning._stand_in(htmldate.core, "search_page", tuning._no_page_search)
+    parse = htmldate.extractors.try_date_expr.newsdedup_shipped  # type: ignore[attr-defined]
+    tuning._stand_in((htmldate.core,), "search_page", lambda shipped: tuning._no_page_search)
+    tuning._stand_in((htmldate.extractors, htmldate.core), "try_date_expr", tuning._own_cache)
     assert htmldate.core.search_page.newsdedup_shipped is shipped  # type: ignore[attr-defined]
+    assert htmldate.core.try_date_expr is htmldate.extractors.try_date_expr
+    assert htmldate.core.try_date_expr.newsdedup_shipped is parse  # type: ignore[attr-defined]
     tree = lxml_html.fromstring(_archive_links_page())
     assert htmldate.find_date(tree, extensive_search=True) == "2019-05-03"
+
+
+def test_a_stand_in_passes_on_keyword_arguments() -> None:
+    def shipped(a: int, *, b: int = 0) -> str:
+        return f"shipped {a} {b}"
+
+    def ours(a: int, *, b: int = 0) -> str:
+        return f"ours {a} {b}"
+
+    stand_in = tuning._Inside(shipped, ours)
+    assert stand_in(1, b=2) == "shipped 1 2"
+    with newsdedup_dating():
+        assert stand_in(a=1, b=3) == "ours 1 3"
+    assert stand_in.__name__ == "shipped"
+
+
+def test_newsdedup_s_readings_are_cached_apart_from_other_callers() -> None:
+    """htmldate caches readings by the string and the date bounds: a caller outside newsdedup
+    using newsdedup's bounds gets htmldate's own reading whichever of the two came first.
+    Irish is not among the 40 languages; htmldate's own parser reads it."""
+    html = _page("5 Márta 2025", "ga")
+    bounds = {"min_date": "1990-01-01", "max_date": "2026-12-08"}
+
+    def outside() -> str | None:
+        found: str | None = htmldate.find_date(
+            lxml_html.fromstring(html), extensive_search=True, original_date=True, **bounds
+        )
+        return found
+
+    alone_inside, alone_outside = _published(html), outside()
+    htmldate.extractors.try_date_expr.cache_clear()
+    assert (outside(), _published(html)) == (alone_outside, alone_inside)
+    assert alone_outside == "2025-03-05" and alone_inside != "2025-03-05"
