@@ -130,7 +130,8 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
                 found[key] = path
     if again:
         log.warning(
-            "read once: %d files reached by %d more paths (links, or inputs named twice)",
+            "read once, though reached by more than one path (a link, or an input named "
+            "twice): %d file(s), %d extra path(s)",
             len(again),
             again.total(),
         )

@@ -578,7 +578,7 @@ def test_a_file_reached_twice_is_read_once_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="pipeline.loaders"):
         got = expand_inputs([tmp_path, tmp_path / "b.txt"])
     assert got == [tmp_path / "a.txt", tmp_path / "b.txt"]
-    assert "read once: 2 files reached by 4 more paths" in caplog.text
+    assert "named twice): 2 file(s), 4 extra path(s)" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="pipeline.loaders"):
         assert expand_inputs([tmp_path / "b.txt"]) == [tmp_path / "b.txt"]
