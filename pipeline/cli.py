@@ -18,11 +18,11 @@ from tqdm import tqdm
 
 from pipeline import __version__
 from pipeline.config import (
-    STATE_DB,
     CleanConfig,
     Config,
     GroupConfig,
     check_state,
+    holds_state,
     is_remote_state,
     state_or_default,
 )
@@ -208,7 +208,7 @@ def _explain(args: argparse.Namespace) -> int:
     state = state_or_default(args.state, args.out)
     check_state(state)
     # (not a bare is_dir: opening an empty folder would make a new, empty state in it)
-    if not is_remote_state(state) and not (Path(state) / STATE_DB).is_file():
+    if not is_remote_state(state) and not holds_state(state):
         raise NewsdedupError(
             f"no state at {state}: run `newsdedup run` first, or give the runs' --out or --state"
         )

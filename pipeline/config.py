@@ -17,6 +17,11 @@ def is_remote_state(state: str) -> bool:
     return state.lower().startswith(REMOTE_STATE_SCHEMES)  # a scheme is case-insensitive
 
 
+def holds_state(directory: str | Path) -> bool:
+    """Whether ``directory`` holds an embedded state that runs have written."""
+    return (Path(directory) / STATE_DB).is_file()
+
+
 def state_or_default(state: str | None, out_dir: str | Path) -> str:
     """The state given, else the ``state`` directory inside the output directory."""
     return str(state or "") or os.path.join(out_dir, "state")

@@ -64,7 +64,7 @@ from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.charset import BOMS, decode
 from pipeline.charset import decode_html as decode_html  # the spiders and benches decode bodies too
-from pipeline.config import STATE_DB
+from pipeline.config import holds_state
 from pipeline.dates import iso, parse_when
 from pipeline.document import Document, make_id, without_surrogates
 from pipeline.errors import Drop, NewsdedupError
@@ -243,7 +243,7 @@ def _output_folder(directory: Path, known: dict[Path, bool] | None = None) -> bo
         "output"
         if (directory / "articles.jsonl").is_file() and (directory / "clusters.jsonl").is_file()
         else "state"
-        if (directory / STATE_DB).is_file()
+        if holds_state(directory)
         else None
     )
     if kind is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pipeline.config import STATE_DB, CleanConfig, Config, is_remote_state
+from pipeline.config import CleanConfig, Config, holds_state, is_remote_state
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.group import Index, group, open_index
@@ -192,8 +192,8 @@ def _note_an_earlier_default_state(cfg: Config) -> None:
     state = Path(cfg.state)
     if (
         state == cfg.out_dir / "state"
-        and not (state / STATE_DB).exists()
-        and (EARLIER_DEFAULT_STATE / STATE_DB).is_file()
+        and not holds_state(state)
+        and holds_state(EARLIER_DEFAULT_STATE)
         and EARLIER_DEFAULT_STATE.resolve() != state.resolve()
     ):
         log.warning(
