@@ -3,19 +3,23 @@
 Both were measured with ``bench/steps.py`` and on the 782 WCXB dev pages whose ground truth
 gives a date (``bench/extraction.py``).
 
-1. **Its fallback parser reads the 40 languages dateparser ranks as most used**, not all 205.
-   htmldate hands the date strings its own rules cannot read ("4 de março de 2025") to
-   dateparser, built with every locale. The first strings no locale reads are tried against
-   all of them, and trying a locale compiles its regular expressions on first use: about 2
-   seconds in every new process, more as further strings need further patterns, paid again
-   by every worker (scrapinghub/dateparser#457). The 40 (down to Hindi: every EU language but
-   Irish and Maltese, Russian, Chinese, Japanese, Korean, Arabic, Persian, Turkish, ...) take
-   under a second. The set is the same for every page, so a date string reads the same
-   whichever page meets it first: htmldate caches its readings by the string, and the output
-   must not depend on the order pages are processed in, nor on the number of workers. Dates
-   written only in a language outside the 40 (or in a script variant such as Serbian in
-   Latin letters) are no longer read by dateparser; htmldate's own rules still read English,
-   French, German, Indonesian and Turkish month names.
+1. **Its fallback parser reads the 40 languages dateparser ranks as most used**, not all 205,
+   and the language the page declares when that is another one dateparser knows. htmldate
+   hands the date strings its own rules cannot read ("4 de março de 2025") to dateparser,
+   built with every locale. The first strings no locale reads are tried against all of them,
+   and trying a locale compiles its regular expressions on first use: about 2 seconds in
+   every new process, more as further strings need further patterns, paid again by every
+   worker (scrapinghub/dateparser#457). The 40 (down to Hindi: every EU language but Irish
+   and Maltese, Russian, Chinese, Japanese, Korean, Arabic, Persian, Turkish, ...) take under
+   a second; a page in Bengali, Malay, Swahili or Tamil adds its own language, compiled once
+   per process. The page's language comes after the 40, so a string one of them reads is
+   read as before. htmldate caches its readings by the string; newsdedup's readings are
+   cached by the string and the page's added language, so a date reads the same whichever
+   page meets it first: the output does not depend on the order pages are processed in, nor
+   on the number of workers. A date written in a language outside the 40 on a page that does
+   not declare it (or declares it in a form dateparser does not know, such as Serbian in
+   Latin letters under ``lang="sr"``) is not read by dateparser; htmldate's own rules still
+   read English, French, German, Indonesian and Turkish month names.
 
 2. **Its last resort, the most frequent date-like pattern anywhere in the page's HTML, is
    left out.** It runs when nothing on the page is marked or worded as a date, costs about
@@ -55,6 +59,7 @@ except ImportError:  # another dateparser: every locale, as htmldate has it
     language_order = []
 
 MOST_USED_LANGUAGES: tuple[str, ...] = tuple(language_order[:40])
+_OTHER_LANGUAGES = frozenset(language_order[40:])
 
 # htmldate's own settings for its parser (htmldate 1.11, extractors.get_external_parser).
 _SETTINGS = {
@@ -66,22 +71,32 @@ _SETTINGS = {
     "STRICT_PARSING": True,
 }
 _INSIDE: ContextVar[bool] = ContextVar("newsdedup_dating", default=False)
+# the page's language, when dateparser knows it and it is not among the 40
+_ADDED: ContextVar[str | None] = ContextVar("newsdedup_dating_language", default=None)
 _CACHE_SIZE = 8192  # as htmldate's own (settings.CACHE_SIZE)
 
 
 @contextmanager
-def newsdedup_dating() -> Iterator[None]:
-    """Within this block, htmldate dates pages with both changes made."""
-    token = _INSIDE.set(True)
+def newsdedup_dating(language: str | None = None) -> Iterator[None]:
+    """Within this block, htmldate dates pages with both changes made; ``language`` is the
+    page's declared language (``"bn"``, ``"ms"``), added to the 40 when dateparser knows it."""
+    inside = _INSIDE.set(True)
+    added = _ADDED.set(language if language in _OTHER_LANGUAGES else None)
     try:
         yield
     finally:
-        _INSIDE.reset(token)
+        _ADDED.reset(added)
+        _INSIDE.reset(inside)
+
+
+def _parser() -> DateDataParser:
+    return _parser_with(_ADDED.get())
 
 
 @cache
-def _parser() -> DateDataParser:
-    return DateDataParser(languages=list(MOST_USED_LANGUAGES) or None, settings=_SETTINGS)
+def _parser_with(added: str | None) -> DateDataParser:
+    languages = list(MOST_USED_LANGUAGES) + ([added] if added else [])
+    return DateDataParser(languages=languages or None, settings=_SETTINGS)
 
 
 def _no_page_search(*args: Any, **kwargs: Any) -> None:
@@ -125,13 +140,24 @@ def _stand_in(
             setattr(module, name, inside)
 
 
-def _own_cache(shipped: Callable[..., Any]) -> Callable[..., Any]:
-    """newsdedup's date readings, cached apart from everyone else's: htmldate keys its cache
-    by the string and the date bounds only, so a reading made with newsdedup's changes would
-    otherwise reach another caller using the same bounds, and the other way round."""
-    return lru_cache(maxsize=_CACHE_SIZE)(getattr(shipped, "__wrapped__", shipped))
+class _OwnCache:
+    """newsdedup's date readings, cached apart from everyone else's and by the page's added
+    language too: htmldate keys its cache by the string and the date bounds only, so a reading
+    made with newsdedup's changes would otherwise reach another caller using the same bounds
+    (and the other way round), and a reading made with one page's language another page."""
+
+    def __init__(self, shipped: Callable[..., Any]) -> None:
+        reading = getattr(shipped, "__wrapped__", shipped)
+        # the language is part of the key only: ``reading`` meets it through ``_parser``
+        self._cached = lru_cache(maxsize=_CACHE_SIZE)(lambda added, *a, **kw: reading(*a, **kw))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._cached(_ADDED.get(), *args, **kwargs)
+
+    def cache_clear(self) -> None:
+        self._cached.cache_clear()
 
 
-_stand_in((htmldate.extractors, htmldate.core), "try_date_expr", _own_cache)
+_stand_in((htmldate.extractors, htmldate.core), "try_date_expr", _OwnCache)
 _stand_in((htmldate.extractors,), "get_external_parser", lambda shipped: _parser)
 _stand_in((htmldate.core,), "search_page", lambda shipped: _no_page_search)

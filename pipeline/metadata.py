@@ -9,8 +9,9 @@ Structured data first (JSON-LD, ``<meta>`` tags), then what the reader sees:
   htmldate estimate wins; then the structured publication date; then the first byline date;
   then htmldate's estimate of the original publication date. When the structured publication
   and modification dates are the same day, the first byline date wins over them. Dates in the
-  future or before 1990 are ignored. htmldate reads text dates in the 40 most used languages,
-  and takes no date from patterns in the raw markup (``pipeline.htmldate_tuning``).
+  future or before 1990 are ignored. htmldate reads text dates in the 40 most used languages
+  and the page's own, and takes no date from patterns in the raw markup
+  (``pipeline.htmldate_tuning``).
 """
 
 from __future__ import annotations
@@ -116,11 +117,12 @@ def read_metadata(
     canonical = _canonical(tree, metas, url)
     sitename = _sitename(metas, ld)
     title, h1 = _title(tree, metas, article, sitename)
+    language = _language(tree, metas)
     return PageMetadata(
         title=title,
         author=_author(tree, metas, article),
-        published=_published(tree, metas, ld, article, h1, canonical or url, today),
-        language=_language(tree, metas),
+        published=_published(tree, metas, ld, article, h1, canonical or url, language, today),
+        language=language,
         sitename=sitename or _title_site_part(metas.get("og:title") or _page_title(tree)),
         url=canonical,
     )
@@ -368,6 +370,7 @@ def _published(
     article: dict[str, object] | None,
     h1: HtmlElement | None,
     url: str | None,
+    language: str | None,
     today: date,
 ) -> str | None:
     ordered = ([article] if article is not None else []) + ld
@@ -392,7 +395,7 @@ def _published(
     if published is None and near and (near[0] == modified or len(set(near)) == 1):
         # likewise the first byline date: the estimate could only pick a later byline date
         return near[0].isoformat()
-    estimate = _htmldate(tree, url, today)
+    estimate = _htmldate(tree, url, language, today)
     if published is not None and published == estimate:
         return published.isoformat()
     for d in near:
@@ -414,9 +417,9 @@ def _marked_dates(tree: HtmlElement) -> list[object]:
     return found
 
 
-def _htmldate(tree: HtmlElement, url: str | None, today: date) -> date | None:
+def _htmldate(tree: HtmlElement, url: str | None, language: str | None, today: date) -> date | None:
     try:
-        with newsdedup_dating():
+        with newsdedup_dating(language):
             found = htmldate.find_date(
                 tree,
                 extensive_search=True,

@@ -61,11 +61,40 @@ def test_a_date_reads_the_same_whichever_page_meets_it_first() -> None:
     assert first == second == ["2025-03-05", "2025-03-05"]
 
 
+def test_a_page_s_own_language_is_read_beyond_the_40() -> None:
+    """Bengali, Malay, Swahili and Tamil are not among the 40: a page declaring one has its
+    dates read in it; an undeclared page has not."""
+    for lang, printed in [
+        ("bn", "১২ মার্চ ২০২৪"),
+        ("ms", "12 Mac 2024"),
+        ("sw", "12 Machi 2024"),
+        ("ta", "12 மார்ச் 2024"),
+    ]:
+        assert lang not in MOST_USED_LANGUAGES
+        assert _published(_page(printed, lang)) == "2024-03-12", lang
+        assert _published(_page(printed, None)) is None, lang
+
+
+def test_a_reading_in_a_page_s_own_language_does_not_reach_other_pages() -> None:
+    """Readings are cached by the string and the page's added language: a Malay date reads
+    the same on a Malay page and an undeclared one whichever comes first."""
+    pages = [_page("7 Mac 2024", "ms"), _page("7 Mac 2024", None)]
+    first = [_published(p) for p in pages]
+    htmldate.extractors.try_date_expr.cache_clear()
+    second = [_published(p) for p in reversed(pages)][::-1]
+    assert first == second == ["2024-03-07", None]
+
+
 def test_the_parser_holds_the_most_used_languages_only_inside() -> None:
     assert len(MOST_USED_LANGUAGES) == 40
     assert MOST_USED_LANGUAGES[:2] == ("en", "ru")
     assert {"pl", "fi", "zh", "ar"} <= set(MOST_USED_LANGUAGES)
     with newsdedup_dating():
+        assert htmldate.extractors.get_external_parser().languages == list(MOST_USED_LANGUAGES)
+    with newsdedup_dating("bn"):
+        languages = htmldate.extractors.get_external_parser().languages
+        assert languages == [*MOST_USED_LANGUAGES, "bn"]
+    with newsdedup_dating("pl"):  # among the 40 already
         assert htmldate.extractors.get_external_parser().languages == list(MOST_USED_LANGUAGES)
     # elsewhere in the process: htmldate's own parser, of every locale
     assert htmldate.extractors.get_external_parser().languages is None
@@ -110,7 +139,7 @@ def test_standing_in_again_wraps_htmldate_s_own_functions() -> None:
     shipped = htmldate.core.search_page.newsdedup_shipped  # type: ignore[attr-defined]
     parse = htmldate.extractors.try_date_expr.newsdedup_shipped  # type: ignore[attr-defined]
     tuning._stand_in((htmldate.core,), "search_page", lambda shipped: tuning._no_page_search)
-    tuning._stand_in((htmldate.extractors, htmldate.core), "try_date_expr", tuning._own_cache)
+    tuning._stand_in((htmldate.extractors, htmldate.core), "try_date_expr", tuning._OwnCache)
     assert htmldate.core.search_page.newsdedup_shipped is shipped  # type: ignore[attr-defined]
     assert htmldate.core.try_date_expr is htmldate.extractors.try_date_expr
     assert htmldate.core.try_date_expr.newsdedup_shipped is parse  # type: ignore[attr-defined]
@@ -135,8 +164,9 @@ def test_a_stand_in_passes_on_keyword_arguments() -> None:
 def test_newsdedup_s_readings_are_cached_apart_from_other_callers() -> None:
     """htmldate caches readings by the string and the date bounds: a caller outside newsdedup
     using newsdedup's bounds gets htmldate's own reading whichever of the two came first.
-    Irish is not among the 40 languages; htmldate's own parser reads it."""
-    html = _page("5 Márta 2025", "ga")
+    Irish is not among the 40 languages, and the page does not declare it; htmldate's own
+    parser reads it."""
+    html = _page("5 Márta 2025", None)
     bounds = {"min_date": "1990-01-01", "max_date": "2026-12-08"}
 
     def outside() -> str | None:
