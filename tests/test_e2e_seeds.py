@@ -312,6 +312,28 @@ def test_bad_files_are_counted_drops(tmp_path: Path) -> None:
     assert "Mevlüt" in article["text"] and "“no insecurity”" in article["text"]
 
 
+@pytest.mark.parametrize("bad", ["http://[::1/story", "http://ex\uff03ample.com/a"])
+def test_an_input_whose_url_cannot_be_parsed_is_grouped_and_written(
+    tmp_path: Path, bad: str
+) -> None:
+    """Grouping reads each article's host: a URL Python cannot parse (a broken IPv6 host, a
+    host that NFKC turns into a delimiter) once ended the whole run with a traceback, the
+    good articles unwritten. The URL is kept as given (see the loaders' tests)."""
+    seeds = sorted(SEEDS.iterdir())
+    lines = [
+        {"url": url, "text": p.read_text(encoding="utf-8")}
+        for url, p in zip([bad, "https://ok.example/a"], seeds, strict=True)
+    ]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    proc = run_cli(
+        "run", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o"), "--json", check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["written"] == 2
+    urls = sorted(a["url"] for a in read_jsonl(tmp_path / "o" / "articles.jsonl"))
+    assert urls == sorted([bad, "https://ok.example/a"])
+
+
 def test_a_worker_process_that_dies_ends_the_run_with_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -46,9 +46,15 @@ def timestamp(published: str | None) -> float | None:
 
 
 def site_of(doc: Document) -> str | None:
-    """The site an article was published on: its URL's host without ``www.``, else sitename."""
+    """The site an article was published on: its URL's host without ``www.``, else sitename.
+
+    A URL Python cannot parse (a broken IPv6 host; the loaders keep it as given) has no host.
+    """
     if doc.url:
-        host = (urlsplit(doc.url).hostname or "").lower()
+        try:
+            host = (urlsplit(doc.url).hostname or "").lower()
+        except ValueError:
+            host = ""
         if host:
             return host.removeprefix("www.")
     return doc.sitename.strip().lower() if doc.sitename else None
