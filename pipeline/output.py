@@ -5,13 +5,15 @@ Layout of ``--out DIR``::
     DIR/articles.jsonl            the newest run's new articles (replaced atomically)
     DIR/clusters.jsonl            the newest run's changed clusters (replaced atomically)
     DIR/runs/RUN_ID/...           the same two files for every run that wrote something
-    DIR/.pending-RUN_ID/...       a run's files until its state is committed (transient)
+    DIR/.pending-RUN_ID/...       a run's files until its state is committed (transient),
+                                  with the id of that state (``STATE_ID``)
     DIR/.lock                     held by the run writing DIR
 
 A run is staged, then the state is committed, then the run is published: the newest files are
 replaced and the staged folder becomes ``runs/RUN_ID``. So a reader never sees a run the state
-does not hold, and the next run settles what a killed one left (``recover_outputs``). A run
-with nothing new leaves every file as it was, so reruns are idempotent.
+does not hold, and the next run with the same state settles what a killed one left
+(``recover_outputs``); a run with another state leaves it in place. A run with nothing new
+leaves every file as it was, so reruns are idempotent.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ ARTICLES = "articles.jsonl"
 CLUSTERS = "clusters.jsonl"
 RUNS = "runs"
 PENDING = ".pending-"  # a run's outputs between writing and the state's commit
+STATE_ID = ".state-id"  # in a pending folder: the id of the state it was staged for
 DAMAGED = ".damaged-"  # a saved run whose staged files were damaged before they were published
 TMP_SUFFIX = ".tmp"
 
@@ -161,10 +164,12 @@ def stage_outputs(
     out_dir: Path,
     docs: Sequence[Document],
     clusters: Sequence[Cluster],
+    state_id: str,
     when: datetime | None = None,
 ) -> Staged | None:
     """Write this run's new articles and changed clusters where no reader looks yet; None when
-    there is nothing new. ``when`` (default: now) stamps the run id.
+    there is nothing new. ``state_id``: the state the run commits to (``Index.state_id``);
+    ``when`` (default: now) stamps the run id.
 
     The state is committed, with the run id recorded (``Index.record_run``), between this and
     ``publish``: a run stopped before the commit leaves a folder that the next run discards
@@ -179,6 +184,7 @@ def stage_outputs(
     )
     rid = run_id(articles, when)
     folder = out_dir / f"{PENDING}{rid}"
+    write_atomic(folder / STATE_ID, state_id.encode("ascii"))  # first: the folder is that state's
     write_atomic(folder / CLUSTERS, cluster_lines)
     write_atomic(folder / ARTICLES, articles)  # last: a folder without it is incomplete
     return Staged(rid, folder)
@@ -195,18 +201,33 @@ def publish(out_dir: Path, staged: Staged) -> str:
     if final.exists():  # the same run, published before by a run that stopped after it
         shutil.rmtree(final)
     os.replace(staged.folder, final)
+    (final / STATE_ID).unlink(missing_ok=True)  # a run's folder holds its two files only
     return staged.run_id
 
 
-def recover_outputs(out_dir: Path, recorded: Callable[[list[str]], set[str]]) -> list[str]:
+def recover_outputs(
+    out_dir: Path, recorded: Callable[[list[str]], set[str]], state_id: str
+) -> list[str]:
     """Settle what runs stopped between staging and publishing left in ``out_dir``, and remove
     the temporary files of interrupted writes. ``recorded(run_ids)``: the runs the state says
-    committed (``Index.recorded_runs``). Returns what was done, to log.
+    committed (``Index.recorded_runs``); ``state_id``: that state's id. A folder staged for
+    another state is left as it is: this state cannot tell whether that one saved it. Returns
+    what was done, to log.
 
     Only safe while this process holds the output directory's lock.
     """
     done: list[str] = []
-    folders = sorted(out_dir.glob(f"{PENDING}*"))
+    folders = []
+    for folder in sorted(out_dir.glob(f"{PENDING}*")):
+        staged_for = _staged_for(folder)
+        if staged_for in (None, state_id):  # None: staged before folders carried the id
+            folders.append(folder)
+        else:
+            done.append(
+                f"left {folder} as it is: it was staged for another grouping state (id "
+                f"{staged_for}), which alone can tell whether it was saved; a run with that "
+                "state settles it"
+            )
     saved = recorded([f.name.removeprefix(PENDING) for f in folders]) if folders else set()
     for folder in folders:
         staged = Staged(folder.name.removeprefix(PENDING), folder)
@@ -229,6 +250,13 @@ def recover_outputs(out_dir: Path, recorded: Callable[[list[str]], set[str]]) ->
             tmp.unlink(missing_ok=True)
             done.append(f"removed {tmp}, left by an interrupted write")
     return done
+
+
+def _staged_for(folder: Path) -> str | None:
+    try:
+        return (folder / STATE_ID).read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _matches_its_id(articles: Path, staged: Staged) -> bool:

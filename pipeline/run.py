@@ -262,6 +262,7 @@ class Run:
         self._docs: dict[str, Document] = {}
         self._lock: StateLock | None = None
         self._out_lock: OutputLock | None = None
+        self._state_id = ""  # the state's own id, read when the run opens
         self._index: Index | None = None
         # Called once the run is saved and published, with its articles the state holds, new
         # and already known (a crawl remembers their URLs; a crawl stopped before this
@@ -295,7 +296,8 @@ class Run:
         index = self._index
         assert index is not None
         try:
-            for what in recover_outputs(self.cfg.out_dir, index.recorded_runs):
+            self._state_id = index.state_id()
+            for what in recover_outputs(self.cfg.out_dir, index.recorded_runs, self._state_id):
                 log.warning("%s", what)
             for place in [self.cfg.out_dir] + ([Path(self.cfg.state)] if local else []):
                 for probe in place.glob(f"{PROBE_PREFIX}*"):
@@ -378,7 +380,7 @@ class Run:
                 f"cannot update the state in {self.cfg.state}: {_why(err)}; {kept}"
             ) from None
         try:
-            staged = stage_outputs(self.cfg.out_dir, new, result.clusters)
+            staged = stage_outputs(self.cfg.out_dir, new, result.clusters, self._state_id)
         except OSError as err:  # a full disk, a directory made read-only during the run
             index.rollback()
             raise NewsdedupError(

@@ -631,6 +631,30 @@ def test_a_run_killed_after_its_commit_is_published_by_the_next_run(tmp_path: Pa
     assert len(read_jsonl(out / "clusters.jsonl")) == 1
 
 
+def test_a_run_with_another_state_leaves_a_saved_run_for_its_own_state(tmp_path: Path) -> None:
+    """A run killed after its commit to one state; the next run in the same output folder
+    uses another state (a changed --state, the moved default). It must not discard the
+    folder as never saved: its articles are in the first state, and no rerun would write
+    them again."""
+    out, first, second = tmp_path / "out", tmp_path / "first", tmp_path / "second"
+    seeds = sorted(p for p in SEEDS.iterdir() if p.is_file())
+    (tmp_path / "one").mkdir()
+    shutil.copy(seeds[0], tmp_path / "one")
+    _killed_run("after-commit", tmp_path / "one", out, first)
+    (pending,) = out.glob(".pending-*")
+    proc = run_cli("run", str(seeds[1]), "--out", str(out), "--state", str(second))
+    assert f"left {pending} as it is" in proc.stderr
+    assert pending.is_dir()
+    proc = run_cli("run", str(tmp_path / "one"), "--out", str(out), "--state", str(first))
+    assert "published run" in proc.stderr
+    sources = sorted(
+        Path(a["source"]).name
+        for run in _run_ids(out)
+        for a in read_jsonl(out / "runs" / run / "articles.jsonl")
+    )
+    assert sources == sorted(p.name for p in seeds)
+
+
 @pytest.mark.parametrize("where", ["group", "commit"])
 def test_a_state_that_cannot_be_saved_is_one_clear_error_and_nothing_is_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str

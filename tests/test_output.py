@@ -12,12 +12,15 @@ from pipeline.output import (
     ARTICLES,
     CLUSTERS,
     RUNS,
+    STATE_ID,
     dumps_jsonl,
     publish,
     recover_outputs,
     stage_outputs,
     write_atomic,
 )
+
+STATE = "0123456789abcdef"  # the id of the state the tests' runs commit to
 
 
 def _doc(i: str) -> Document:
@@ -57,7 +60,7 @@ def test_jsonl_is_canonical_utf8() -> None:
 
 
 def _published(out: Path, docs: list[Document], when: datetime | None = None) -> str | None:
-    staged = stage_outputs(out, docs, [], when)
+    staged = stage_outputs(out, docs, [], STATE, when)
     return None if staged is None else publish(out, staged)
 
 
@@ -72,13 +75,15 @@ def test_outputs_sorted_by_id_and_recorded_per_run(tmp_path: Path) -> None:
 
 
 def test_nothing_new_writes_nothing(tmp_path: Path) -> None:
-    assert stage_outputs(tmp_path, [], []) is None
+    assert stage_outputs(tmp_path, [], [], STATE) is None
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_staged_run_is_seen_by_no_reader_until_published(tmp_path: Path) -> None:
     first = _published(tmp_path, [_doc("a")], when=datetime(2026, 1, 1, 8, tzinfo=UTC))
-    staged = stage_outputs(tmp_path, [_doc("b")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    staged = stage_outputs(
+        tmp_path, [_doc("b")], [], STATE, when=datetime(2026, 1, 1, 9, tzinfo=UTC)
+    )
     assert staged is not None and staged.run_id.startswith("20260101T090000Z-")
     assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["a" * 16]
     assert os.listdir(tmp_path / RUNS) == [first]
@@ -93,25 +98,27 @@ def test_recovery_discards_an_unsaved_run_and_publishes_a_saved_one(tmp_path: Pa
     or saved but not published. Temporary files of interrupted writes go too."""
     old = _published(tmp_path, [_doc("a")], when=datetime(2026, 1, 1, 8, tzinfo=UTC))
     assert old is not None
-    lost = stage_outputs(tmp_path, [_doc("b")], [], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    lost = stage_outputs(tmp_path, [_doc("b")], [], STATE, when=datetime(2026, 1, 1, 9, tzinfo=UTC))
     assert lost is not None
     saved_runs: set[str] = set()
 
     def recorded(runs: list[str]) -> set[str]:
         return set(runs) & saved_runs
 
-    done = recover_outputs(tmp_path, recorded)
+    done = recover_outputs(tmp_path, recorded, STATE)
     assert not lost.folder.exists() and os.listdir(tmp_path / RUNS) == [old]
     assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["a" * 16]
     assert done == [f"discarded run {lost.run_id}, never saved: a rerun redoes it"]
 
-    saved = stage_outputs(tmp_path, [_doc("c")], [], when=datetime(2026, 1, 1, 10, tzinfo=UTC))
+    saved = stage_outputs(
+        tmp_path, [_doc("c")], [], STATE, when=datetime(2026, 1, 1, 10, tzinfo=UTC)
+    )
     assert saved is not None
     saved_runs.add(saved.run_id)
     leftover = tmp_path / ".articles.jsonl.x1y2.tmp"
     leftover.write_bytes(b"half")
     (tmp_path / "notes.tmp").write_bytes(b"not ours")
-    recover_outputs(tmp_path, recorded)
+    recover_outputs(tmp_path, recorded, STATE)
     assert sorted(os.listdir(tmp_path / RUNS)) == [old, saved.run_id]
     assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["c" * 16]
     assert not saved.folder.exists() and not leftover.exists()
@@ -119,23 +126,50 @@ def test_recovery_discards_an_unsaved_run_and_publishes_a_saved_one(tmp_path: Pa
 
 
 def test_recovery_discards_a_run_staged_only_in_part(tmp_path: Path) -> None:
-    staged = stage_outputs(tmp_path, [_doc("a")], [])
+    staged = stage_outputs(tmp_path, [_doc("a")], [], STATE)
     assert staged is not None
     (staged.folder / ARTICLES).unlink()  # stopped between its two files, before any commit
-    recover_outputs(tmp_path, lambda runs: set())
+    recover_outputs(tmp_path, lambda runs: set(), STATE)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_saved_run_whose_staged_files_were_damaged_is_kept_not_discarded(
     tmp_path: Path,
 ) -> None:
-    staged = stage_outputs(tmp_path, [_doc("a"), _doc("b")], [])
+    staged = stage_outputs(tmp_path, [_doc("a"), _doc("b")], [], STATE)
     assert staged is not None
     data = (staged.folder / ARTICLES).read_bytes()
     (staged.folder / ARTICLES).write_bytes(data[: len(data) // 2])
-    (done,) = recover_outputs(tmp_path, lambda runs: set(runs))
+    (done,) = recover_outputs(tmp_path, lambda runs: set(runs), STATE)
     assert "damaged" in done and "not published" in done
     assert os.listdir(tmp_path) == [f".damaged-{staged.run_id}"]
+
+
+def test_a_run_staged_for_another_state_is_left_in_place(tmp_path: Path) -> None:
+    """A run stopped after its commit to state A; the next run in the same output folder uses
+    state B, which has no record of it. B cannot tell whether A saved it: the folder stays
+    (discarding it lost A's articles for good), and a run with A publishes it."""
+    other = "fedcba9876543210"
+    staged = stage_outputs(tmp_path, [_doc("a")], [], other)
+    assert staged is not None
+    (done,) = recover_outputs(tmp_path, lambda runs: set(), STATE)
+    assert done.startswith(f"left {staged.folder} as it is") and other in done
+    assert staged.folder.is_dir() and not (tmp_path / ARTICLES).exists()
+    (done,) = recover_outputs(tmp_path, lambda runs: set(runs), other)
+    assert done == f"published run {staged.run_id}, saved by a run that stopped"
+    assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["a" * 16]
+    # a run's folder holds its two files only
+    assert sorted(os.listdir(tmp_path / RUNS / staged.run_id)) == [ARTICLES, CLUSTERS]
+
+
+def test_a_folder_staged_before_folders_named_their_state_is_settled_as_before(
+    tmp_path: Path,
+) -> None:
+    staged = stage_outputs(tmp_path, [_doc("a")], [], STATE)
+    assert staged is not None
+    (staged.folder / STATE_ID).unlink()
+    (done,) = recover_outputs(tmp_path, lambda runs: set(), "fedcba9876543210")
+    assert done == f"discarded run {staged.run_id}, never saved: a rerun redoes it"
 
 
 def _lines(path: Path) -> list[dict[str, object]]:
@@ -169,14 +203,14 @@ def test_the_same_articles_staged_in_the_same_second_elsewhere_are_another_run(
     writes the same articles in the same second and commits. The first one's leftovers must
     not pass for the committed run."""
     when = datetime(2026, 1, 1, 8, tzinfo=UTC)
-    stopped = stage_outputs(tmp_path / "a", [_doc("a")], [], when=when)
-    committed = stage_outputs(tmp_path / "b", [_doc("a")], [], when=when)
+    stopped = stage_outputs(tmp_path / "a", [_doc("a")], [], STATE, when=when)
+    committed = stage_outputs(tmp_path / "b", [_doc("a")], [], STATE, when=when)
     assert stopped is not None and committed is not None
     assert stopped.run_id != committed.run_id
     assert stopped.run_id.split("-")[:2] == committed.run_id.split("-")[:2]
     saved = {committed.run_id}
-    done = recover_outputs(tmp_path / "a", lambda runs: set(runs) & saved)
+    done = recover_outputs(tmp_path / "a", lambda runs: set(runs) & saved, STATE)
     assert done == [f"discarded run {stopped.run_id}, never saved: a rerun redoes it"]
     assert list((tmp_path / "a").iterdir()) == []
-    (published,) = recover_outputs(tmp_path / "b", lambda runs: set(runs) & saved)
+    (published,) = recover_outputs(tmp_path / "b", lambda runs: set(runs) & saved, STATE)
     assert published.startswith(f"published run {committed.run_id}")

@@ -87,15 +87,16 @@ def test_settling_a_stopped_run_on_redis_holds_no_lock_and_asks_by_run_id(
 
     redis_server.flush()
     doc = Document(id="a" * 16, source="a.txt", text="text", cluster_id="a" * 16)
-    saved = stage_outputs(tmp_path / "out", [doc], [])
-    assert saved is not None
     index = open_index(redis_server.url(), GroupConfig())
     try:
+        state = index.state_id()
+        saved = stage_outputs(tmp_path / "out", [doc], [], state)
+        assert saved is not None
         index.record_run(saved.run_id)
         index.commit()
     finally:
         index.close()
-    lost = stage_outputs(tmp_path / "out", [replace(doc, id="b" * 16)], [])
+    lost = stage_outputs(tmp_path / "out", [replace(doc, id="b" * 16)], [], state)
     assert lost is not None
     client = redis.Redis.from_url(redis_server.url())
     with Run(Config(out_dir=tmp_path / "out", state=redis_server.url())):

@@ -170,6 +170,10 @@ class Index(Protocol):
         """The subset of ``run_ids`` recorded by a committed run. Reads only: waits for no
         writer."""
 
+    def state_id(self) -> str:
+        """A random id this state was given when first asked, the same ever after: a run's
+        staged outputs carry it, so that a run with another state leaves them alone."""
+
     def insert_lsh(self, entries: Sequence[LshEntry]) -> None:
         """Insert articles' passage and document signatures (before querying with them)."""
 

@@ -2,7 +2,7 @@
 
 Keys, all under ``newsdedup:``::
 
-    meta               hash: the fingerprint the state was built with
+    meta               hash: the fingerprint the state was built with, and its id
     doc:<id>           hash: one article (``DocRecord``'s fields, the text zlib-compressed)
     members:<cluster>  set: the ids assigned to a cluster
     text:<text hash>   sorted set, every score 0 (so ordered by id): articles with that text
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 import zlib
 from collections import defaultdict
@@ -375,6 +376,12 @@ class RedisIndex:
         with self._guard():
             found = self.client.smismember(RUNS, wanted)
         return {r for r, yes in zip(wanted, found, strict=True) if yes}
+
+    def state_id(self) -> str:
+        with self._guard():
+            # HSETNX: two processes asking at once keep the first id
+            self.client.hsetnx(META, "state_id", secrets.token_hex(8))
+            return str(_text(self.client.hget(META, "state_id")))
 
     def put_records(self, records: Sequence[DocRecord]) -> None:
         with self._guard():

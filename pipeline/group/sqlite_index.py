@@ -9,6 +9,7 @@ an integer ``ref`` inside the state and by their id outside it.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -166,6 +167,14 @@ class SqliteIndex:
                 f"grouping state {self.path} was built with other signature settings "
                 f"({row[0]}); use a new state directory for these ({mine})"
             )
+
+    def state_id(self) -> str:
+        # OR IGNORE: two processes asking at once keep the first id
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('state_id', ?)", (secrets.token_hex(8),)
+        )
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'state_id'").fetchone()
+        return str(row[0])
 
     def _write(self) -> None:
         if not self._in_txn:
