@@ -615,7 +615,7 @@ def _load_warc(path: Path) -> Iterator[Document | Drop]:
             # Content-Length said: warcio counts the miss (and warns on stderr) but goes on.
             archive.read_to_end()
             if archive.err_count > errors:
-                seen = seen or record is not None
+                seen = True  # the file is accounted for: not also ``no_content``
                 yield Drop(
                     "bad_warc",
                     _record_source(path, warc_record, start),

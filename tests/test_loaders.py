@@ -812,6 +812,19 @@ def test_warc_record_whose_content_length_lies_is_a_bad_warc_drop(
     assert all("Record 4." not in (d.html or "") for d in written)
 
 
+def test_a_warc_whose_only_record_is_a_damaged_warcinfo_is_one_drop(tmp_path: Path) -> None:
+    """The file holds no input, and its one record is damaged: one ``bad_warc``, not that
+    and a ``no_content`` too (one file, counted once)."""
+    info = b"software: test\r\n"
+    head = (
+        "WARC/1.0\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: <urn:uuid:9>\r\n"
+        f"WARC-Date: 2024-01-01T00:00:00Z\r\nContent-Length: {len(info) - 3}\r\n\r\n"
+    )
+    path = tmp_path / "info.warc"
+    path.write_bytes(head.encode() + info + b"\r\n\r\n")
+    assert reasons(list(load_path(path))) == ["bad_warc"]
+
+
 def test_plain_warc_cut_inside_a_record_header_is_a_bad_warc_drop(tmp_path: Path) -> None:
     """warcio ends quietly at a record cut inside its WARC headers; the loss is counted."""
     whole = _raw_record(3) + _raw_record(4)
