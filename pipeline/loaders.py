@@ -146,6 +146,8 @@ def expand_inputs(inputs: Sequence[str | Path], leave_out: Sequence[str | Path] 
 
 
 def _expand_one(name: str) -> list[Path]:
+    if not name.strip():  # Path("") is the current folder: an unset shell variable, likely
+        raise NewsdedupError(f"an input path is empty: {name!r}")
     path = Path(name)
     try:
         if _dangling(path):
@@ -206,16 +208,20 @@ def _files_under(directory: Path) -> list[Path]:
     if not os.access(directory, os.R_OK | os.X_OK):
         raise NewsdedupError(f"permission denied: {directory}")
     files = []
-    walked: set[str] = set()
+    walked: dict[str, str] = {}  # a real directory -> the path it was read under
     # Links to directories are followed (a tree assembled from links is common), each real
-    # directory once, so that a link loop ends.
+    # directory once, so that a link loop ends. Sorted, so that a directory reached by two
+    # paths is read under the first in sorted order, whatever order the listing gives.
     for root, dirs, names in os.walk(directory, onerror=_walk_error, followlinks=True):
         real = os.path.realpath(root)
         if real in walked:
             dirs[:] = []
+            log.warning("read once: %s is the folder %s, read already", root, walked[real])
             continue
-        walked.add(real)
-        dirs[:] = [d for d in dirs if not d.startswith(".") and not _output_folder(Path(root, d))]
+        walked[real] = root
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not _output_folder(Path(root, d))
+        )
         for name in names:
             path = Path(root, name)
             if name.startswith("."):
@@ -239,13 +245,17 @@ def _output_folder(directory: Path, known: dict[Path, bool] | None = None) -> bo
     ``known``: the answers so far, so that each folder is looked at (and named) once."""
     if known is not None and directory in known:
         return known[directory]
-    kind = (
-        "output"
-        if (directory / "articles.jsonl").is_file() and (directory / "clusters.jsonl").is_file()
-        else "state"
-        if holds_state(directory)
-        else None
-    )
+    try:
+        kind = (
+            "output"
+            if (directory / "articles.jsonl").is_file()
+            and (directory / "clusters.jsonl").is_file()
+            else "state"
+            if holds_state(directory)
+            else None
+        )
+    except PermissionError:  # not ours to tell: reading it names the folder that is denied
+        kind = None
     if kind is not None:
         log.warning("left out %s: a newsdedup %s folder", directory, kind)
     if known is not None:

@@ -568,6 +568,35 @@ def test_linked_directories_are_walked_once_and_link_loops_end(tmp_path: Path) -
     assert got == [tree / "again" / "linked.txt", tree / "own.txt"]
 
 
+def test_a_folder_reached_by_a_link_is_read_under_its_first_path_in_sorted_order(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not under whichever path the listing gives first: the source written, and which copy
+    wins a duplicate, must not depend on the filesystem."""
+    pairs = [("aa", "zz"), ("zz", "aa"), ("link", "real"), ("real", "link"), ("alpha", "beta")]
+    # made in both orders: a listing's order often follows the order entries were made in
+    for n, (link, real, link_first) in enumerate((*p, f) for p in pairs for f in (False, True)):
+        tree = tmp_path / f"t{n}"
+        tree.mkdir()
+        if link_first:
+            (tree / link).symlink_to(tree / real, target_is_directory=True)
+        (tree / real).mkdir()
+        (tree / real / "a.txt").write_text(ENGLISH)
+        if not link_first:
+            (tree / link).symlink_to(tree / real, target_is_directory=True)
+        with caplog.at_level(logging.WARNING, logger="pipeline.loaders"):
+            assert expand_inputs([tree]) == [tree / min(link, real) / "a.txt"]
+        assert f"read once: {tree / max(link, real)} is the folder" in caplog.text
+        caplog.clear()
+
+
+def test_an_empty_input_path_is_an_error_not_the_current_folder() -> None:
+    """``Path("")`` is ``.``: ``newsdedup run "$UNSET"`` would read the whole folder."""
+    for name in ("", " "):
+        with pytest.raises(NewsdedupError, match="an input path is empty"):
+            expand_inputs([name])
+
+
 def test_a_file_reached_twice_is_read_once_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -665,6 +694,8 @@ def test_unreadable_paths_raise(tmp_path: Path) -> None:
         (base / "locked").mkdir()
         (base / "locked" / "a.html").write_text(page("x"))
         (base / "locked").chmod(0)
+        (base / "outer" / "inner").mkdir(parents=True)
+        (base / "outer" / "inner").chmod(0)
         prefix: list[str] = []
         if os.geteuid() == 0:
             if not shutil.which("setpriv"):
@@ -677,7 +708,15 @@ def test_unreadable_paths_raise(tmp_path: Path) -> None:
             "try:\n    expand_inputs(sys.argv[1:])\n"
             "except NewsdedupError as e:\n    print(e)\nelse:\n    print('no error')\n"
         )
-        for target in (base / "secret.html", base / "locked", base / "locked" / "a.html", base):
+        # each error names the path that is denied, one that exists
+        denied = {
+            base / "secret.html": base / "secret.html",
+            base / "locked": base / "locked",
+            base / "locked" / "a.html": base / "locked" / "a.html",
+            base: base / "secret.html",
+            base / "outer": base / "outer" / "inner",
+        }
+        for target, named in denied.items():
             out = subprocess.run(
                 [*prefix, sys.executable, "-c", code, str(target)],
                 cwd=ROOT,
@@ -686,9 +725,10 @@ def test_unreadable_paths_raise(tmp_path: Path) -> None:
                 timeout=60,
                 check=True,
             )
-            assert out.stdout.startswith("permission denied: "), (target, out.stdout, out.stderr)
+            assert out.stdout == f"permission denied: {named}\n", (target, out.stdout, out.stderr)
     finally:
         (base / "locked").chmod(0o755)
+        (base / "outer" / "inner").chmod(0o755)
         shutil.rmtree(base)
 
 
