@@ -285,3 +285,15 @@ def test_counting_shared_bands_by_one_key_or_by_columns_agrees() -> None:
         counts = Counter(zip(*(c.tolist() for c in columns), strict=True))
         rows = zip(*(c.tolist() for c in columns), strict=True)
         assert expected.tolist() == [counts[r] >= least for r in rows]
+
+
+def test_a_state_folder_that_cannot_hold_a_state_is_a_clear_error(tmp_path: Path) -> None:
+    """A file where the band runs' folder goes: one line naming the state, not a traceback,
+    and the database is closed again."""
+    from pipeline.errors import NewsdedupError
+
+    (tmp_path / "bands").write_text("")
+    with pytest.raises(NewsdedupError, match="cannot open grouping state .*File exists"):
+        open_index(str(tmp_path), GroupConfig())
+    (tmp_path / "bands").unlink()
+    open_index(str(tmp_path), GroupConfig()).close()  # nothing was left holding it

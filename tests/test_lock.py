@@ -91,6 +91,17 @@ def test_a_lock_file_that_is_not_ours_is_refused_and_left_alone(tmp_path: Path) 
     assert (tmp_path / "lock").read_text() == "my notes\n"
 
 
+def test_a_lock_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    """A folder where the lock file goes, a file where the state folder goes: one line
+    naming the path, not a traceback."""
+    (tmp_path / "lock").mkdir()
+    with pytest.raises(NewsdedupError, match=r"cannot open the lock file .*lock: Is a directory"):
+        StateLock(tmp_path).acquire()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NewsdedupError, match="cannot open the lock file"):
+        StateLock(tmp_path / "file").acquire()
+
+
 def test_a_previous_holders_pid_is_replaced(tmp_path: Path) -> None:
     (tmp_path / "lock").write_text("1234567")  # left by a run that has died
     with StateLock(tmp_path):

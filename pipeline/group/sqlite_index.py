@@ -146,8 +146,10 @@ class SqliteIndex:
             self._db.executescript(_DDL)
             self._bands = BandStore(state_dir / "bands", self._db)
             self._check_fingerprint()
-        except sqlite3.DatabaseError as err:
-            raise NewsdedupError(f"cannot open grouping state {self.path}: {err}") from err
+        except (sqlite3.DatabaseError, OSError) as err:  # OSError: a file where bands/ goes
+            if hasattr(self, "_db"):
+                self._db.close()
+            raise NewsdedupError(f"cannot open grouping state {self.path}: {err}") from None
         if SKETCH_BITS != 8:
             raise NewsdedupError("sketches are stored one 8-bit value a byte")
         self._refs: dict[str, int] = {}
