@@ -32,7 +32,7 @@ class UrlSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse)
+            yield scrapy.Request(url, callback=self.parse, errback=self._source_failed)
 
     def _count(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None and count:
@@ -44,6 +44,15 @@ class UrlSpider(scrapy.Spider):
         drop = fetch_failure(failure)
         if drop is not None:
             self._dropped(drop)
+
+    def _source_failed(self, failure: Failure) -> None:
+        """Errback of a start URL, a feed or a sitemap: nothing it lists is read, so it is a
+        counted drop as an entry is, and a warning even without ``-v`` (a dead feed must not
+        pass for a quiet one)."""
+        drop = fetch_failure(failure)
+        if drop is not None:
+            self._count(f"dropped/{drop.reason}")
+            log.warning("%s: a start URL, feed or sitemap, so nothing it lists was read", drop)
 
     def _dropped(self, drop: Drop) -> None:
         """A page dropped before it became an item; the item pipeline adds it to the run."""

@@ -69,7 +69,7 @@ class FeedSpider(DatedUrlSpider):
             self._count("dropped/bad_feed")
             log.warning("dropped/bad_feed %s: a page that names no feed", response.url)
         for href in hrefs:
-            yield response.follow(href, callback=self.parse_feed)
+            yield response.follow(href, callback=self.parse_feed, errback=self._source_failed)
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         root = parse_feed(response.body, response.url)

@@ -59,7 +59,13 @@ class SitemapSpider(DatedUrlSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, meta=self._sitemap_meta())
+            yield self._sitemap(url)
+
+    def _sitemap(self, url: str) -> scrapy.Request:
+        """A request for a robots.txt, sitemap index or sitemap."""
+        return scrapy.Request(
+            url, callback=self.parse, errback=self._source_failed, meta=self._sitemap_meta()
+        )
 
     def _sitemap_meta(self) -> dict[str, int]:
         """A sitemap request's size limit: the page limit, but never under 50 MB (0, no
@@ -71,7 +77,7 @@ class SitemapSpider(DatedUrlSpider):
         """A robots.txt, a sitemap index or a sitemap."""
         if response.url.endswith("/robots.txt"):
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-                yield scrapy.Request(url, callback=self.parse, meta=self._sitemap_meta())
+                yield self._sitemap(url)
             return
         body = self._body(response)
         if body is None:
@@ -96,7 +102,12 @@ class SitemapSpider(DatedUrlSpider):
                 self._count("skipped/older")
                 continue
             if kind == "sitemapindex":
-                yield response.follow(entry.loc, callback=self.parse, meta=self._sitemap_meta())
+                yield response.follow(
+                    entry.loc,
+                    callback=self.parse,
+                    errback=self._source_failed,
+                    meta=self._sitemap_meta(),
+                )
             else:
                 yield response.follow(
                     entry.loc,

@@ -228,6 +228,32 @@ def test_entries_that_fail_or_are_not_pages_are_counted_drops(
     assert "  dropped/http_status  2\n" in run.log
 
 
+def test_a_feed_that_cannot_be_fetched_is_a_counted_drop_and_a_warning(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """A dead or mistyped feed is not a quiet one: its failure is in the run summary and
+    logged without ``-v``, whether it is the start URL or a feed a page names."""
+    harbour.extra["/with-dead-feed.html"] = Reply(
+        200,
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feeds/gone.xml">'
+        b"</head><body><p>Home</p></body></html>",
+    )
+    for start in ("/feeds/missing.xml", "/with-dead-feed.html"):
+        run = crawl(
+            "feed",
+            {"url": harbour.url(start)},
+            tmp_path / start.strip("/"),
+            tmp_path / "s",
+            settings={"RETRY_TIMES": "0"},
+        )
+        assert run.returncode == 0, run.log[-3000:]
+        assert run.stat("newsdedup/dropped/http_status") == 1, start
+        assert run.balanced
+        assert "  dropped/http_status  1\n" in run.log
+        assert "WARNING: dropped/http_status" in run.log
+        assert "a start URL, feed or sitemap, so nothing it lists was read" in run.log
+
+
 def test_html_entities_are_mended_in_a_feed_whose_doctype_makes_them_well_formed() -> None:
     """RSS 0.91's doctype names a DTD, so "&nbsp;" parses; it is never resolved (untrusted
     input), which used to cut the title at it."""

@@ -68,6 +68,30 @@ def test_since_skips_old_entries_and_old_child_sitemaps(harbour: NewsSite, tmp_p
     assert run.stat("newsdedup/skipped/older") == 2
 
 
+def test_sitemaps_that_cannot_be_fetched_are_counted_drops(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """A sitemap a robots.txt or an index names, or the start URL itself, that fails: in the
+    run summary and logged as a warning, not only in Scrapy's own log."""
+    index = (
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{harbour.url('/sitemaps/gone.xml')}</loc></sitemap></sitemapindex>"
+    )
+    harbour.extra["/dead_index.xml"] = Reply(200, index.encode(), "application/xml")
+    for start in ("/dead_index.xml", "/missing.xml"):
+        run = crawl(
+            "sitemap",
+            {"url": harbour.url(start)},
+            tmp_path / start.strip("/"),
+            tmp_path / "s",
+            settings={"RETRY_TIMES": "0"},
+        )
+        assert run.returncode == 0, run.log[-3000:]
+        assert run.stat("newsdedup/dropped/http_status") == 1, start
+        assert run.balanced
+        assert "a start URL, feed or sitemap, so nothing it lists was read" in run.log
+
+
 def test_news_sitemap_fields_are_read(harbour: NewsSite) -> None:
     body = gzip.decompress(gzip.compress(feeds.news_sitemap(harbour, harbour.articles).encode()))
     kind, entries, damage, skipped = read_sitemap(body)
