@@ -96,15 +96,13 @@ def extract(doc: Document, cfg: CleanConfig) -> Document:
     if doc.html is None:
         return doc
     tree = parse_html(doc.html)
-    if tree is None:
-        _warn_once("unparseable", "unparseable HTML, e.g. %s", doc.source)
+    if tree is None:  # the run logs the drop
         raise Drop("extract_failed", source=doc.source, detail="unparseable HTML")
 
     meta = read_metadata(tree, doc.url)
     prune_chrome(tree)
     text = _main_text(tree, doc, cfg)
     if not text:
-        _warn_once("extract_failed", "no main text found, dropped: %s", doc.source)
         raise Drop("extract_failed", source=doc.source, detail="no main text found")
 
     url, doc_id = doc.url, doc.id

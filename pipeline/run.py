@@ -331,8 +331,16 @@ class Run:
 
     def drop(self, drop: Drop) -> None:
         self.summary.seen += 1
-        self.summary.dropped[drop.reason] += 1
-        log.info("%s", drop)
+        self._log_drop(drop.reason, "%s", drop)
+
+    def _log_drop(self, reason: str, message: str, *args: object) -> None:
+        """Count a drop; log the run's first of each reason as a warning, the rest at info
+        (shown with ``-v``)."""
+        self.summary.dropped[reason] += 1
+        if self.summary.dropped[reason] == 1:
+            log.warning(message + " (further cases are counted, logged with -v)", *args)
+        else:
+            log.info(message, *args)
 
     def count_drops(self, reason: str, count: int) -> None:
         """Inputs dropped before they reached the run (by the crawler, which logged each)."""
@@ -351,8 +359,12 @@ class Run:
             # one whose source sorts first so the choice does not depend on input order.
             keep, other = sorted((earlier, item), key=lambda d: d.source)
             self._docs[item.id] = keep
-            self.summary.dropped["duplicate_input"] += 1
-            log.info("dropped/duplicate_input %s (same id as %s)", other.source, keep.source)
+            self._log_drop(
+                "duplicate_input",
+                "dropped/duplicate_input %s (same id as %s)",
+                other.source,
+                keep.source,
+            )
             return
         self._docs[item.id] = item
 

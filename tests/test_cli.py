@@ -156,6 +156,21 @@ def test_summary_adds_up_and_json_summary(tmp_path: Path) -> None:
     assert len(read_jsonl(tmp_path / "o" / "articles.jsonl")) == 2
 
 
+def test_the_first_drop_of_each_reason_is_logged_without_verbose(tmp_path: Path) -> None:
+    """A run's problems show without ``-v``: the first of each reason, then counts only."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (pages / name).write_text("Too short to be an article.\n")
+    (pages / "empty.txt").write_text("")
+    quiet = run_cli("run", str(pages), "--out", str(tmp_path / "o1"), check=False)
+    assert quiet.stderr.count("dropped/too_short") == 1
+    assert f"dropped/too_short {pages / 'a.txt'}" in quiet.stderr
+    assert f"dropped/empty {pages / 'empty.txt'}" in quiet.stderr
+    loud = run_cli("-v", "run", str(pages), "--out", str(tmp_path / "o2"), check=False)
+    assert f"dropped/too_short {pages / 'b.txt'}" in loud.stderr
+
+
 def test_extraction_libraries_per_page_warnings_only_with_verbose(tmp_path: Path) -> None:
     pages = tmp_path / "pages"
     pages.mkdir()
