@@ -248,8 +248,7 @@ def _output_folder(directory: Path, known: dict[Path, bool] | None = None) -> bo
     try:
         kind = (
             "output"
-            if (directory / "articles.jsonl").is_file()
-            and (directory / "clusters.jsonl").is_file()
+            if (directory / "articles.jsonl").is_file() and (directory / "clusters.jsonl").is_file()
             else "state"
             if holds_state(directory)
             else None

@@ -242,6 +242,14 @@ def test_scrapy_files_spider_stops_on_a_bad_path_before_crawling(
     assert not (out / "articles.jsonl").exists()
 
 
+def test_scrapy_crawl_of_a_spider_that_does_not_exist_is_one_error_line() -> None:
+    proc = run_scrapy(["crawl", "nosuch"])
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    expected = "newsdedup: error: no spider named 'nosuch'; the spiders: feed, files, site, sitemap"
+    assert expected in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

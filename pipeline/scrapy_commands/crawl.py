@@ -32,6 +32,13 @@ class Command(ScrapyCrawl):
             raise UsageError("give one spider: scrapy crawl SPIDER [-a NAME=VALUE ...]")
         assert self.crawler_process is not None
         self._error: NewsdedupError | None = None
+        spiders = sorted(self.crawler_process.spider_loader.list())
+        if args[0] not in spiders:  # Scrapy's loader raises a KeyError, printed as a traceback
+            self._report(
+                NewsdedupError(f"no spider named {args[0]!r}; the spiders: {', '.join(spiders)}")
+            )
+            self.exitcode = 2
+            return
         crawler = self._create_crawler(args[0])
         outcome = self.crawler_process.crawl(crawler, **opts.spargs)
         if isinstance(outcome, asyncio.Future):
