@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline import __version__
+
 BOT_NAME = "newsdedup"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -21,7 +23,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Crawling politely -------------------------------------------------------------------------
-USER_AGENT = "newsdedup/0.1 (+https://github.com/newsdedup/newsdedup)"
+USER_AGENT = f"newsdedup/{__version__} (+https://github.com/newsdedup/newsdedup)"
 ROBOTSTXT_OBEY = True
 
 # AutoThrottle adapts the delay to each server's response time; it never goes below

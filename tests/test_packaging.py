@@ -18,3 +18,13 @@ def test_every_package_is_listed_for_installation() -> None:
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert found <= listed, sorted(found - listed)
+
+
+def test_one_version_everywhere() -> None:
+    """The package's version, the module's and the crawler's User-Agent agree."""
+    from pipeline import __version__
+    from pipeline.settings import USER_AGENT
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert __version__ == declared
+    assert USER_AGENT.startswith(f"newsdedup/{declared} ")
