@@ -56,6 +56,7 @@ def test_linked_pair_shows_both_passages_side_by_side(state: Path) -> None:
     out = ex.render()
     assert "linked: wire_overlap" in out and "same cluster: yes (stratnews)" in out
     assert "Islam Qala" in out and "Tariq Arian" in out and out.count("similarity 0.") >= 2
+    assert all(line == line.rstrip() for line in out.splitlines())  # no trailing blanks
 
 
 def test_a_cite_is_explained_as_one_passage_short(state: Path) -> None:

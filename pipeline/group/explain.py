@@ -74,7 +74,7 @@ class Explanation:
             for i in range(max(len(left), len(right))):
                 lt = left[i] if i < len(left) else ""
                 rt = right[i] if i < len(right) else ""
-                lines.append(f"{lt:<{col}} | {rt}")
+                lines.append(f"{lt:<{col}} | {rt}".rstrip())
         return "\n".join(lines)
 
 
