@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.document import Document, without_surrogates
+from pipeline.durable import sync_directory
 from pipeline.group import Cluster, Link
 
 ARTICLES = "articles.jsonl"
@@ -122,7 +123,7 @@ def _utf8(line: str) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    """Write to a temporary file beside ``path``, fsync, rename over it, fsync the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
@@ -132,6 +133,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        sync_directory(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -201,6 +203,8 @@ def publish(out_dir: Path, staged: Staged) -> str:
     if final.exists():  # the same run, published before by a run that stopped after it
         shutil.rmtree(final)
     os.replace(staged.folder, final)
+    sync_directory(out_dir)
+    sync_directory(final.parent)
     (final / STATE_ID).unlink(missing_ok=True)  # a run's folder holds its two files only
     return staged.run_id
 

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.durable import sync_directory
+
 I64 = npt.NDArray[np.int64]
 Keys = npt.NDArray[np.uint32]
 Words = npt.NDArray[np.uint16]  # values, three 16-bit words each
@@ -110,6 +112,7 @@ class BandStore:
                 np.save(fh, np.ascontiguousarray(array))
                 fh.flush()
                 os.fsync(fh.fileno())
+        sync_directory(self.dir)  # the files' names too, before a committed row names them
         self._db.execute(
             "INSERT INTO runs (name, space, level, rows) VALUES (?,?,?,?)",
             (name, space, level, int(keys.size)),

@@ -140,7 +140,9 @@ class SqliteIndex:
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit is on disk when it returns, before the run publishes its outputs
+            # (NORMAL, in WAL mode, may lose the last commits to a power loss)
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA cache_size=-65536")
             self._db.execute("PRAGMA temp_store=MEMORY")
             self._db.executescript(_DDL)
