@@ -146,8 +146,8 @@ def explain(index: Index, id_a: str, id_b: str, cfg: GroupConfig) -> Explanation
         rb.cluster_id,
         compared,
         passages,
-        ra.parent,
-        rb.parent,
+        parent_a=ra.parent,
+        parent_b=rb.parent,
     )
 
 
