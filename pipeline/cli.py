@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from pipeline import __version__
 from pipeline.config import (
+    DEFAULT_OUT,
     CleanConfig,
     Config,
     GroupConfig,
@@ -33,7 +34,6 @@ from pipeline.launch import INTERRUPTED
 from pipeline.loaders import expand_inputs, read_files
 from pipeline.run import Run, RunSummary, process_all
 
-DEFAULT_OUT = "output"
 VERBOSE_HELP = "log every dropped input, and the extraction libraries' own warnings, at INFO"
 
 RUN_EXAMPLES = """\
@@ -113,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("inputs", nargs="+", metavar="INPUT", help="file, directory or glob")
-    run.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: %(default)s)")
+    run.add_argument(
+        "--out", default=str(DEFAULT_OUT), help="output directory (default: %(default)s)"
+    )
     run.add_argument(
         "--state",
         default="",
@@ -158,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("id_b", metavar="ID_B")
     exp.add_argument(
         "--out",
-        default=DEFAULT_OUT,
+        default=str(DEFAULT_OUT),
         help="the runs' output directory, whose state/ is read (default: %(default)s)",
     )
     exp.add_argument("--state", help="the runs' --state, when they gave one (default: OUT/state)")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import NewsdedupError
 
 REMOTE_STATE_SCHEMES = ("redis://", "rediss://", "unix://")
 STATE_DB = "groups.sqlite"  # the embedded state's database, in the state directory
+DEFAULT_OUT = Path("output")
 
 
 def is_remote_state(state: str) -> bool:
@@ -25,6 +27,13 @@ def holds_state(directory: str | Path) -> bool:
 def state_or_default(state: str | None, out_dir: str | Path) -> str:
     """The state given, else the ``state`` directory inside the output directory."""
     return str(state or "") or os.path.join(out_dir, "state")
+
+
+def scrapy_out_and_state(settings: Any) -> tuple[Path, str]:
+    """The output folder and the state from Scrapy settings (``NEWSDEDUP_OUT``,
+    ``NEWSDEDUP_STATE``), with the defaults ``newsdedup run`` has."""
+    out_dir = Path(settings.get("NEWSDEDUP_OUT") or DEFAULT_OUT)
+    return out_dir, state_or_default(settings.get("NEWSDEDUP_STATE"), out_dir)
 
 
 def check_state(state: str) -> None:
@@ -99,7 +108,7 @@ class GroupConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    out_dir: Path = Path("output")
+    out_dir: Path = DEFAULT_OUT
     state: str = ""  # a directory, or redis://host:port/db; "" for OUT_DIR/state
     workers: int = 1
     clean: CleanConfig = field(default_factory=CleanConfig)

@@ -43,7 +43,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from pipeline.config import is_remote_state, state_or_default
+from pipeline.config import is_remote_state, scrapy_out_and_state
 from pipeline.errors import NewsdedupError
 from pipeline.seen import UrlStore, open_seen
 
@@ -409,9 +409,7 @@ def _alive(pid: int) -> bool:
 
 
 def _state(settings: BaseSettings) -> str:
-    return state_or_default(
-        settings.get("NEWSDEDUP_STATE"), settings.get("NEWSDEDUP_OUT") or "output"
-    )
+    return scrapy_out_and_state(settings)[1]
 
 
 class StateDirCacheStorage(FilesystemCacheStorage):

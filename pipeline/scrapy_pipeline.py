@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, NoReturn
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from pipeline.config import CleanConfig, Config, GroupConfig
+from pipeline.config import CleanConfig, Config, GroupConfig, scrapy_out_and_state
 from pipeline.crawl import crawl_failed, fail_crawl
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
@@ -44,9 +43,10 @@ def _positive(settings: Any, name: str, kind: type[int] | type[float]) -> Any:
 def config_from_settings(settings: Any) -> Config:
     """Build the run config from Scrapy settings (``-s NEWSDEDUP_OUT=DIR`` and friends)."""
     min_words = _positive(settings, "NEWSDEDUP_MIN_WORDS", int)
+    out_dir, state = scrapy_out_and_state(settings)
     return Config(
-        out_dir=Path(settings.get("NEWSDEDUP_OUT") or "output"),
-        state=str(settings.get("NEWSDEDUP_STATE") or ""),
+        out_dir=out_dir,
+        state=state,
         workers=1,
         clean=replace(
             CleanConfig(), min_words=CleanConfig().min_words if min_words is None else min_words
