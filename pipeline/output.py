@@ -189,6 +189,7 @@ def stage_outputs(
     write_atomic(folder / STATE_ID, state_id.encode("ascii"))  # first: the folder is that state's
     write_atomic(folder / CLUSTERS, cluster_lines)
     write_atomic(folder / ARTICLES, articles)  # last: a folder without it is incomplete
+    sync_directory(out_dir)  # the folder's own name, before the commit records the run
     return Staged(rid, folder)
 
 
@@ -205,7 +206,9 @@ def publish(out_dir: Path, staged: Staged) -> str:
     os.replace(staged.folder, final)
     sync_directory(out_dir)
     sync_directory(final.parent)
-    (final / STATE_ID).unlink(missing_ok=True)  # a run's folder holds its two files only
+    # a run's folder holds its two files only (one left by a stop just here: recover_outputs)
+    (final / STATE_ID).unlink(missing_ok=True)
+    sync_directory(final)
     return staged.run_id
 
 
@@ -253,6 +256,8 @@ def recover_outputs(
         for tmp in out_dir.glob(f".{name}.*{TMP_SUFFIX}"):
             tmp.unlink(missing_ok=True)
             done.append(f"removed {tmp}, left by an interrupted write")
+    for left in out_dir.glob(f"{RUNS}/*/{STATE_ID}"):  # published by a run that stopped there
+        left.unlink(missing_ok=True)
     return done
 
 

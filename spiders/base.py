@@ -52,7 +52,9 @@ class UrlSpider(scrapy.Spider):
         drop = fetch_failure(failure)
         if drop is not None:
             self._count(f"dropped/{drop.reason}")
-            log.warning("%s: a start URL, feed or sitemap, so nothing it lists was read", drop)
+        # None: a newsdedup middleware turned it away and counted it (too large, blocked)
+        what = drop if drop is not None else failure.value
+        log.warning("%s: a start URL, feed or sitemap, so nothing it lists was read", what)
 
     def _dropped(self, drop: Drop) -> None:
         """A page dropped before it became an item; the item pipeline adds it to the run."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -287,13 +288,24 @@ def test_counting_shared_bands_by_one_key_or_by_columns_agrees() -> None:
         assert expected.tolist() == [counts[r] >= least for r in rows]
 
 
-def test_a_state_folder_that_cannot_hold_a_state_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_state_folder_that_cannot_hold_a_state_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file where the band runs' folder goes: one line naming the state, not a traceback,
     and the database is closed again."""
     from pipeline.errors import NewsdedupError
 
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def recording(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", recording)
     (tmp_path / "bands").write_text("")
     with pytest.raises(NewsdedupError, match="cannot open grouping state .*File exists"):
         open_index(str(tmp_path), GroupConfig())
-    (tmp_path / "bands").unlink()
-    open_index(str(tmp_path), GroupConfig()).close()  # nothing was left holding it
+    (db,) = opened
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        db.execute("SELECT 1")

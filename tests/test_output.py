@@ -162,6 +162,17 @@ def test_a_run_staged_for_another_state_is_left_in_place(tmp_path: Path) -> None
     assert sorted(os.listdir(tmp_path / RUNS / staged.run_id)) == [ARTICLES, CLUSTERS]
 
 
+def test_a_state_id_left_in_a_published_run_by_a_stop_is_removed(tmp_path: Path) -> None:
+    """A run stopped between moving its folder under runs/ and removing the id: the next
+    run's recovery removes it, so a run's folder holds its two files only."""
+    staged = stage_outputs(tmp_path, [_doc("a")], [], STATE)
+    assert staged is not None
+    (tmp_path / RUNS).mkdir()
+    os.replace(staged.folder, tmp_path / RUNS / staged.run_id)  # as publish does, then stops
+    assert recover_outputs(tmp_path, lambda runs: set(runs), STATE) == []
+    assert sorted(os.listdir(tmp_path / RUNS / staged.run_id)) == [ARTICLES, CLUSTERS]
+
+
 def test_a_folder_staged_before_folders_named_their_state_is_settled_as_before(
     tmp_path: Path,
 ) -> None:

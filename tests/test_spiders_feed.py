@@ -252,6 +252,21 @@ def test_a_feed_that_cannot_be_fetched_is_a_counted_drop_and_a_warning(
         assert "  dropped/http_status  1\n" in run.log
         assert "WARNING: dropped/http_status" in run.log
         assert "a start URL, feed or sitemap, so nothing it lists was read" in run.log
+    # one the crawl's own middleware turns away (too large) is counted there, and warned of
+    items = "<item><link>https://x.example/a</link><title>Filler</title></item>" * 4000
+    harbour.extra["/feeds/huge.xml"] = Reply(
+        200, f'<rss version="2.0"><channel>{items}</channel></rss>'.encode(), "application/rss+xml"
+    )
+    run = crawl(
+        "feed",
+        {"url": harbour.url("/feeds/huge.xml")},
+        tmp_path / "huge",
+        tmp_path / "s",
+        settings={"RETRY_TIMES": "0", "DOWNLOAD_MAXSIZE": "100000"},
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.stat("newsdedup/dropped/too_large") == 1 and run.balanced
+    assert "WARNING: too large: " in run.log
 
 
 def test_html_entities_are_mended_in_a_feed_whose_doctype_makes_them_well_formed() -> None:
