@@ -144,7 +144,8 @@ class _OwnCache:
     """newsdedup's date readings, cached apart from everyone else's and by the page's added
     language too: htmldate keys its cache by the string and the date bounds only, so a reading
     made with newsdedup's changes would otherwise reach another caller using the same bounds
-    (and the other way round), and a reading made with one page's language another page."""
+    (and the other way round), and a reading made with one page's language would reach
+    another page."""
 
     def __init__(self, shipped: Callable[..., Any]) -> None:
         reading = getattr(shipped, "__wrapped__", shipped)
