@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sites import feeds
-from sites.crawl import crawl
+from sites.crawl import crawl, dead_source
 from sites.server import NewsSite, Reply, serve
 
 from spiders.feed import feed_entries, parse_feed
@@ -239,33 +239,16 @@ def test_a_feed_that_cannot_be_fetched_is_a_counted_drop_and_a_warning(
         b"</head><body><p>Home</p></body></html>",
     )
     for start in ("/feeds/missing.xml", "/with-dead-feed.html"):
-        run = crawl(
-            "feed",
-            {"url": harbour.url(start)},
-            tmp_path / start.strip("/"),
-            tmp_path / "s",
-            settings={"RETRY_TIMES": "0"},
-        )
-        assert run.returncode == 0, run.log[-3000:]
-        assert run.stat("newsdedup/dropped/http_status") == 1, start
-        assert run.balanced
+        run = dead_source("feed", harbour.url(start), tmp_path)
         assert "  dropped/http_status  1\n" in run.log
         assert "WARNING: dropped/http_status" in run.log
-        assert "a start URL, feed or sitemap, so nothing it lists was read" in run.log
     # one the crawl's own middleware turns away (too large) is counted there, and warned of
     items = "<item><link>https://x.example/a</link><title>Filler</title></item>" * 4000
     harbour.extra["/feeds/huge.xml"] = Reply(
         200, f'<rss version="2.0"><channel>{items}</channel></rss>'.encode(), "application/rss+xml"
     )
-    run = crawl(
-        "feed",
-        {"url": harbour.url("/feeds/huge.xml")},
-        tmp_path / "huge",
-        tmp_path / "s",
-        settings={"RETRY_TIMES": "0", "DOWNLOAD_MAXSIZE": "100000"},
-    )
-    assert run.returncode == 0, run.log[-3000:]
-    assert run.stat("newsdedup/dropped/too_large") == 1 and run.balanced
+    huge = harbour.url("/feeds/huge.xml")
+    run = dead_source("feed", huge, tmp_path, "too_large", {"DOWNLOAD_MAXSIZE": "100000"})
     assert "WARNING: too large: " in run.log
 
 

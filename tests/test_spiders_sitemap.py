@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 from sites import feeds
-from sites.crawl import crawl
+from sites.crawl import crawl, dead_source
 from sites.server import NewsSite, Reply, serve
 
 from spiders.sitemap import SitemapSpider, read_sitemap
@@ -79,17 +79,7 @@ def test_sitemaps_that_cannot_be_fetched_are_counted_drops(
     )
     harbour.extra["/dead_index.xml"] = Reply(200, index.encode(), "application/xml")
     for start in ("/dead_index.xml", "/missing.xml"):
-        run = crawl(
-            "sitemap",
-            {"url": harbour.url(start)},
-            tmp_path / start.strip("/"),
-            tmp_path / "s",
-            settings={"RETRY_TIMES": "0"},
-        )
-        assert run.returncode == 0, run.log[-3000:]
-        assert run.stat("newsdedup/dropped/http_status") == 1, start
-        assert run.balanced
-        assert "a start URL, feed or sitemap, so nothing it lists was read" in run.log
+        dead_source("sitemap", harbour.url(start), tmp_path)
 
 
 def test_news_sitemap_fields_are_read(harbour: NewsSite) -> None:

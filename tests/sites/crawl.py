@@ -96,6 +96,25 @@ def crawl(
     return finished(proc.returncode, proc.stderr, out)
 
 
+def dead_source(
+    spider: str,
+    url: str,
+    tmp: Path,
+    reason: str = "http_status",
+    settings: dict[str, str] | None = None,
+) -> Crawl:
+    """A crawl (into ``tmp``) from ``url``, which fails or leads to a feed or sitemap that
+    does: the failure is one drop counted under ``reason`` and a warning, and the run's
+    summary balances."""
+    out = tmp / re.sub(r"\W+", "_", url)
+    run = crawl(spider, {"url": url}, out, tmp / "state", {"RETRY_TIMES": "0", **(settings or {})})
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.stat(f"newsdedup/dropped/{reason}") == 1, (url, run.stats)
+    assert run.balanced
+    assert "a start URL, feed or sitemap, so nothing it lists was read" in run.log
+    return run
+
+
 def finished(returncode: int, log: str, out: Path) -> Crawl:
     """A crawl's result from its exit status, its log and its output directory."""
     stats = parse_stats(log)
