@@ -218,6 +218,33 @@ def test_a_writer_that_stalled_past_its_lease_writes_nothing_and_the_next_is_unh
     assert snapshot(redis_url, ids) == snapshot(redis_url.rsplit("/", 1)[0] + "/1", ids)
 
 
+def test_a_writer_that_stalled_in_its_clean_up_removes_nothing_of_the_next(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed run checks it still holds the lock, then stalls past its lease before it
+    removes its LSH entries; the next writer groups the same article and commits. When the
+    first wakes, its removal is refused in the script that would make it: the entries the
+    next writer committed under the same keys stay, and a later article still links."""
+    a, b = seed_docs()
+    stalled = RedisIndex(redis_url, CFG, lock_ttl=1.0)
+    group([replace(a)], stalled, CFG)  # LSH entries written, the records not yet committed
+    stalled.lock._stop_renewing()
+    time.sleep(1.5)
+    following = RedisIndex(redis_url, CFG)
+    group([replace(a)], following, CFG)
+    following.commit()
+    following.close()
+    monkeypatch.setattr(stalled.lock, "owned", lambda: True)  # checked before the stall
+    stalled.rollback()
+    stalled.close()
+    run([replace(b)], redis_url)
+    other = redis_url.rsplit("/", 1)[0] + "/1"
+    run([replace(a)], other)
+    run([replace(b)], other)
+    ids = [a.id, b.id]
+    assert snapshot(redis_url, ids) == snapshot(other, ids)
+
+
 def test_lsh_entries_without_records_are_left_out_with_a_warning(
     redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

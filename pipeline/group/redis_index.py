@@ -333,13 +333,14 @@ class RedisIndex:
                     self.lsh.remove(self._pending)
                     self.client.hdel(PENDING, *self._pending)
                 self.lock.release()
-            except redis.RedisError as err:
-                # The run's own error says what happened; this is only the clean-up.
+            except (redis.RedisError, LockLost) as err:
+                # The run's own error says what happened; this is only the clean-up. (With
+                # the lease gone, the next writer has removed them, or will.)
                 log.info(
                     "could not remove this run's LSH entries from Redis at %s (%s); "
                     "the next run removes them",
                     self.where,
-                    err,
+                    err or "the grouping lock ran out",
                 )
                 self.lock.abandon()
         self._reset()

@@ -84,15 +84,20 @@ end
 return {sizes, found}
 """
 
-# ARGV: bands, keys storage name, bucket table names..., keys...
+# ARGV: lock key, lock token, bands, keys storage name, bucket table names..., keys... Nothing
+# is removed unless the lock key still holds the token: a writer whose lease ran out must not
+# take out what the next writer put in under the same keys.
 _REMOVE = """
-local b, kname = tonumber(ARGV[1]), ARGV[2]
-for j = 3 + b, #ARGV do
+if redis.call('GET', ARGV[1]) ~= ARGV[2] then
+    return redis.error_reply('NEWSDEDUP_LOCK_LOST the grouping lock is not held')
+end
+local b, kname = tonumber(ARGV[3]), ARGV[4]
+for j = 5 + b, #ARGV do
     local key = ARGV[j]
     local kk = kname .. key
     local hs = redis.call('LRANGE', kk, 0, -1)
     for i, h in ipairs(hs) do
-        local table = ARGV[2 + i]
+        local table = ARGV[4 + i]
         redis.call('SREM', table .. h, key)
         if redis.call('SCARD', table .. h) == 0 then
             redis.call('HDEL', table, h)
@@ -157,12 +162,7 @@ class LshSpace:
         for n, key in enumerate(keys):
             items += [key, blob[n * per : (n + 1) * per], flags[n].tobytes()]
         for chunk in _chunks(items, 3 * _CHUNK):
-            try:
-                self._write(args=head + list(chunk))
-            except redis.ResponseError as err:
-                if "NEWSDEDUP_LOCK_LOST" in str(err):
-                    raise LockLost(self.fence[0].decode()) from None
-                raise
+            self._fenced(self._write, head + list(chunk))
 
     def read(
         self, signatures: U32, most: int, least: int = 1
@@ -185,9 +185,21 @@ class LshSpace:
 
     def remove(self, keys: Sequence[bytes]) -> None:
         """Take ``keys`` out of every bucket (an absent key is no error)."""
-        head: list[Any] = [self.bands, self.keys_name, *self.tables]
+        if self.fence is None:
+            raise RuntimeError("LSH writes need the lock to check (set fence first)")
+        head: list[Any] = [*self.fence, self.bands, self.keys_name, *self.tables]
         for chunk in _chunks(keys, _CHUNK):
-            self._remove(args=head + list(chunk))
+            self._fenced(self._remove, head + list(chunk))
+
+    def _fenced(self, script: Any, args: list[Any]) -> None:
+        """Run a script that writes only while the lock holds the token (``fence``)."""
+        assert self.fence is not None
+        try:
+            script(args=args)
+        except redis.ResponseError as err:
+            if "NEWSDEDUP_LOCK_LOST" in str(err):
+                raise LockLost(self.fence[0].decode()) from None
+            raise
 
 
 @dataclass(slots=True)
