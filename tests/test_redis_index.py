@@ -169,10 +169,29 @@ def test_a_password_never_shows_in_an_error() -> None:
         "redis://:s3cret@127.0.0.1:notaport/0",
         "redis://user:s3cret@127.0.0.1:6379/abc",
         "redis://:s3cret@127.0.0.1:6379/0?socket_timeout=x",
+        "redis://127.0.0.1:6379/abc?password=s3cret",
+        "redis://127.0.0.1:6379/0?socket_timeout=x&password=s3cret",
     ):
         with pytest.raises(NewsdedupError) as caught:
             connection_kwargs(url)
         assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_a_database_in_the_query_is_refused() -> None:
+    """redis-py lets ``?db=`` win over the path: the state would go to another database than
+    the one the URL seems to name."""
+    with pytest.raises(NewsdedupError, match=r"give the database as the path \(/N\), not as"):
+        connection_kwargs("redis://127.0.0.1:6379/14?db=15")
+    assert connection_kwargs("unix:///tmp/r.sock?db=3")[0]["db"] == 3  # its only way
+
+
+def test_a_tls_url_to_a_server_that_does_not_answer_tls_says_so() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        with pytest.raises(NewsdedupError, match="is the server serving TLS"):
+            open_index(f"rediss://127.0.0.1:{port}/0", CFG)
 
 
 def test_a_server_that_never_answers_fails_in_seconds() -> None:

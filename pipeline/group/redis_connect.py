@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
@@ -34,17 +34,20 @@ _PROBE_TIMEOUT = 10.0  # seconds for the server's first answer
 _NO_AUTH = re.compile(r"NOAUTH|authenticat", re.IGNORECASE)
 # The database of a redis:// or rediss:// URL: its path is empty, "/" or "/N".
 _DB_PATH = re.compile(r"/?[0-9]*")
+_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
 
 
 def redacted(url: str) -> str:
-    """``url`` as it may be shown: its password replaced with ``***``."""
+    """``url`` as it may be shown: its password replaced with ``***``, in the address or in
+    the query (``?password=``)."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.netloc.rpartition("@")[2]
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+        if parts.password is not None:
+            user = parts.username or ""
+            host = parts.netloc.rpartition("@")[2]
+            parts = parts._replace(netloc=f"{user}:***@{host}")
+        parts = parts._replace(query=_QUERY_PASSWORD.sub(r"\1***", parts.query))
+        return urlunsplit(parts)
     except ValueError:
         return "the Redis URL given"  # too damaged to tell its password apart
 
@@ -54,10 +57,13 @@ def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
     the password)."""
     try:
         parts = urlsplit(url)
-        if parts.scheme.lower() != "unix" and not _DB_PATH.fullmatch(parts.path):
-            raise ValueError(
-                f"the path must be a database number (/0, /1, ...), not {parts.path!r}"
-            )
+        if parts.scheme.lower() != "unix":
+            if not _DB_PATH.fullmatch(parts.path):
+                raise ValueError(
+                    f"the path must be a database number (/0, /1, ...), not {parts.path!r}"
+                )
+            if "db" in parse_qs(parts.query):  # redis-py would let it win over the path
+                raise ValueError("give the database as the path (/N), not as ?db=")
         kwargs: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
         allowed = _URL_OPTIONS | (_TLS_OPTIONS if parts.scheme.lower() == "rediss" else set())
         unknown = sorted(set(kwargs) - allowed)
@@ -77,8 +83,13 @@ def connection_kwargs(url: str) -> tuple[dict[str, Any], str]:
         where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
     kwargs.setdefault("socket_connect_timeout", 5.0)
     kwargs.setdefault("socket_timeout", 120.0)
-    # A few quick retries ride out a dropped connection; a server that is gone fails in seconds.
-    kwargs.setdefault("retry", Retry(ExponentialBackoff(cap=1.0, base=0.1), 3))
+    # A few quick retries ride out a dropped connection; a server that is gone fails in
+    # seconds. Not a timeout: each retry would wait socket_timeout again, for a server that
+    # stopped answering.
+    kwargs.setdefault(
+        "retry",
+        Retry(ExponentialBackoff(cap=1.0, base=0.1), 3, supported_errors=(redis.ConnectionError,)),
+    )
     return kwargs, where
 
 
@@ -98,7 +109,10 @@ def connect(url: str) -> tuple[redis.Redis, dict[str, Any], str]:
                 f"Redis at {where} requires a password: give it in the URL "
                 "(redis://:PASSWORD@HOST:PORT/DB)"
             ) from None
-        raise NewsdedupError(f"cannot connect to Redis at {where}: {err}") from None
+        hint = ""
+        if kwargs.get("ssl") and isinstance(err, redis.TimeoutError):
+            hint = " (a rediss:// URL: is the server serving TLS?)"
+        raise NewsdedupError(f"cannot connect to Redis at {where}: {err}{hint}") from None
     finally:
         probe.close()
     return redis.Redis(**kwargs), kwargs, where
