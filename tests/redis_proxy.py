@@ -5,6 +5,8 @@ names ``marker``:
 
 - ``"drop_reply"``: the transaction reaches the server, which applies it, and the connection is
   then closed before its reply gets back (a network blip at the worst moment);
+- ``"drop_request"``: the connection is closed before the transaction reaches the server,
+  which never sees it (a network blip before the commit);
 - ``"slow"``: the transaction is held back for as long as sending it at ``rate`` bytes per
   second would take (a slow link).
 
@@ -74,6 +76,9 @@ class RedisProxy:
                     self.triggered.set()
                     if self.mode == "slow":
                         time.sleep(len(data) / self.rate)
+                    elif self.mode == "drop_request":
+                        _shut(client, server)
+                        return
                     else:
                         swallow.set()
             try:

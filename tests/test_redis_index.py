@@ -352,6 +352,32 @@ def test_a_commit_whose_reply_is_lost_is_kept_not_undone(redis_server: RedisServ
         index.close()
 
 
+def test_a_connection_dropped_before_the_commit_arrives_is_said_so(
+    redis_server: RedisServer,
+) -> None:
+    """redis-py reports a connection lost under WATCH as a WatchError; with the lease still
+    held, that is a lost connection, not a lock that ran out. Nothing was committed."""
+    redis_server.flush()
+    docs = corpus()
+    proxy = RedisProxy(redis_server.port, "drop_request", b"newsdedup:saved_runs")
+    try:
+        index = RedisIndex(proxy.url(), CFG)
+        group([replace(d) for d in docs], index, CFG)
+        index.record_run("20260101T000000Z-00000000-000000")
+        with pytest.raises(NewsdedupError, match="lost the connection to Redis") as caught:
+            index.commit()
+        assert "ran out" not in str(caught.value)
+        index.close()
+    finally:
+        proxy.close()
+    assert proxy.triggered.is_set()
+    index = open_index(redis_server.url(), CFG)
+    try:
+        assert index.known(d.id for d in docs) == set()
+    finally:
+        index.close()
+
+
 def test_a_commit_slower_to_send_than_the_lease_still_lands(redis_server: RedisServer) -> None:
     """The lease cannot be renewed while the commit's transaction is on its way (renewing the
     watched key would abort it): the lease is first extended by what the commit will take to

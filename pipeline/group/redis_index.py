@@ -246,12 +246,15 @@ class RedisIndex:
                     pipe.multi()
                     self._queue_writes(pipe)
                     pipe.execute()
-            except (redis.WatchError, redis.ConnectionError, redis.TimeoutError):
+            except (redis.WatchError, redis.ConnectionError, redis.TimeoutError) as err:
                 # The connection may have dropped after the server applied the transaction
                 # (redis-py then reports a WatchError): ask the server before undoing anything.
                 if not self._landed():
                     took = time.monotonic() - started
                     if took * 1000 < lease_ms:
+                        if isinstance(err, redis.WatchError) and self.lock.owned():
+                            # the lease holds: a dropped connection, not a lost lock
+                            raise redis.ConnectionError(str(err)) from None
                         raise
                     raise NewsdedupError(
                         f"saving to Redis at {self.where} took {took:.0f} s, longer than its "
