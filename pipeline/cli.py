@@ -31,7 +31,7 @@ from pipeline.errors import NewsdedupError
 from pipeline.extract import quiet_extractors
 from pipeline.group import explain, open_index
 from pipeline.launch import INTERRUPTED
-from pipeline.loaders import expand_inputs, read_files
+from pipeline.loaders import MAX_INPUT_BYTES, expand_inputs, read_files
 from pipeline.run import Run, RunSummary, process_all
 
 VERBOSE_HELP = "log every dropped input, and the extraction libraries' own warnings, at INFO"
@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop pages shorter than this after cleaning (default: %(default)s)",
     )
     run.add_argument(
+        "--max-mib",
+        type=_positive_float,
+        default=MAX_INPUT_BYTES / 2**20,
+        metavar="MIB",
+        help="drop an input (a file, a JSONL line, a WARC record) over this many MiB once "
+        "decompressed as too_large (default: %(default)g, as a crawl's DOWNLOAD_MAXSIZE)",
+    )
+    run.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -184,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
     # fails early, with one line, on a path that names nothing
     files = expand_inputs(args.inputs, leave_out=cfg.own_directories())
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    processed = process_all(read_files(files), cfg.clean, cfg.workers)
+    processed = process_all(read_files(files, int(args.max_mib * 2**20)), cfg.clean, cfg.workers)
     ctrl_c = signal.getsignal(signal.SIGINT)
     try:
         with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes

@@ -25,16 +25,22 @@ every file yields at least one, so no input disappears from the run summary. Dro
 - ``empty``: 0 bytes or only whitespace (a JSONL file: no non-blank line).
 - ``binary``: a known binary signature (image, PDF, zip, ...), NUL bytes outside UTF-16, or bytes
   that are text in no plausible encoding.
-- ``unsupported_type``: an extension we do not read whose content is not HTML or WARC.
+- ``unsupported_type``: an extension we do not read whose content is not HTML or WARC, or a
+  FIFO, socket or device found in a folder (never opened).
 - ``bad_gzip``: truncated or corrupt gzip (the lines or records before the damage still load).
 - ``bad_json``: a JSONL line that is not a JSON object.
 - ``no_content``: a JSONL object without a non-blank ``html`` or ``text`` string, or a WARC file
   without a single response or resource record.
 - ``bad_warc``: not a WARC file, a record cut short or unparseable (records before it load), a
-  record whose Content-Length is wrong, or one whose ``br`` content coding does not decode.
+  record whose Content-Length is wrong, whose gzip, deflate, ``br`` or chunked body does not
+  decode or ends early, or that the archiver marked cut (``WARC-Truncated``).
 - ``not_html``: a WARC response whose content type is not HTML.
 - ``http_status``: a WARC response with a non-2xx status (a redirect or error page, not the
   article).
+- ``too_large``: a file, JSONL line or WARC record content over the size limit once
+  decompressed (``MAX_INPUT_BYTES`` unless the caller gives another); only the limit's worth
+  is ever decompressed or held.
+- ``unreadable``: a file removed, or failing to read, after the inputs were listed.
 
 Decoding lives in ``pipeline.charset``.
 """
@@ -49,6 +55,7 @@ import json
 import logging
 import os
 import re
+import stat
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -57,7 +64,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeadersParserException
@@ -97,6 +103,9 @@ _HTML_START = re.compile(
 _SNIFF_BYTES = 4096
 _CONTENT_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+# One input's size limit (a file, a JSONL line, a WARC record's content, once decompressed):
+# the crawl's DOWNLOAD_MAXSIZE, so both read the same pages. Over it: a ``too_large`` drop.
+MAX_INPUT_BYTES = 10 * 1024 * 1024
 
 
 # --- finding the files -------------------------------------------------------------------------
@@ -228,9 +237,8 @@ def _files_under(directory: Path) -> list[Path]:
                 continue
             if path.is_file():
                 files.append(_checked_file(path))
-            elif _dangling(path):
-                files.append(path)  # a counted broken_link drop
-            # sockets and FIFOs in a tree are not inputs
+            else:  # a link to nothing, a FIFO, a socket: counted drops, never opened
+                files.append(path)
     return files
 
 
@@ -273,29 +281,59 @@ def iter_documents(inputs: Sequence[str | Path]) -> Iterator[Document | Drop]:
     return read_files(expand_inputs(inputs))
 
 
-def read_files(paths: Sequence[Path]) -> Iterator[Document | Drop]:
+def read_files(
+    paths: Sequence[Path], max_bytes: int = MAX_INPUT_BYTES
+) -> Iterator[Document | Drop]:
     """Every Document or Drop from files ``expand_inputs`` already found, without looking them
-    up again."""
-    return (item for path in paths for item in load_path(path))
+    up again. ``max_bytes``: the size limit of one input (0: none)."""
+    return (item for path in paths for item in load_path(path, max_bytes))
 
 
-def load_path(path: Path) -> Iterator[Document | Drop]:
-    """The items of one file: one for HTML or text, one per line or record for JSONL or WARC."""
+def load_path(path: Path, max_bytes: int = MAX_INPUT_BYTES) -> Iterator[Document | Drop]:
+    """The items of one file: one for HTML or text, one per line or record for JSONL or WARC.
+
+    A file that cannot be read once the run has begun (removed, or a read error) is an
+    ``unreadable`` drop: the items read from it before count as they are.
+    """
     if _dangling(path):
         yield Drop("broken_link", str(path), _why_dangling(path))
         return
-    name = path.name.lower().removesuffix(".gz")
-    kind = _KINDS.get(os.path.splitext(name)[1]) or _sniff_kind(path)
-    if isinstance(kind, Drop):
-        yield kind
-    elif kind is None:
-        yield Drop("unsupported_type", str(path), os.path.splitext(name)[1] or "no extension")
-    elif kind == "jsonl":
-        yield from _load_jsonl(path)
-    elif kind == "warc":
-        yield from _load_warc(path)
-    else:
-        yield _load_file(path, html=kind == "html")
+    limit = max_bytes if max_bytes > 0 else None
+    try:
+        special = _special_kind(path)
+        if special is not None:  # never opened: a FIFO would block
+            yield Drop("unsupported_type", str(path), special)
+            return
+        name = path.name.lower().removesuffix(".gz")
+        kind = _KINDS.get(os.path.splitext(name)[1]) or _sniff_kind(path)
+        if isinstance(kind, Drop):
+            yield kind
+        elif kind is None:
+            yield Drop("unsupported_type", str(path), os.path.splitext(name)[1] or "no extension")
+        elif kind == "jsonl":
+            yield from _load_jsonl(path, limit)
+        elif kind == "warc":
+            yield from _load_warc(path, limit)
+        else:
+            yield _load_file(path, limit, html=kind == "html")
+    except OSError as exc:
+        yield Drop("unreadable", str(path), exc.strerror or str(exc))
+
+
+def _special_kind(path: Path) -> str | None:
+    """What a file that is not a regular file is (a FIFO, a socket, a device), else None."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a regular file"
+    return "a device or other special file, not a regular file"
+
+
+def _too_large(source: str, limit: int) -> Drop:
+    return Drop("too_large", source, f"over the limit of {limit:,} bytes")
 
 
 def _why_dangling(path: Path) -> str:
@@ -307,10 +345,6 @@ def _why_dangling(path: Path) -> str:
     return f"a link to {os.readlink(path)}, which is not there"
 
 
-def _read_error(path: Path, exc: OSError) -> NewsdedupError:
-    return NewsdedupError(f"cannot read {path}: {exc.strerror or exc}")
-
-
 def _sniff_kind(path: Path) -> str | Drop | None:
     """``"warc"`` or ``"html"`` by the first bytes, None for neither; a ``bad_gzip`` Drop when
     damage hides the bytes that would tell."""
@@ -318,6 +352,8 @@ def _sniff_kind(path: Path) -> str | Drop | None:
         head = stream.read(_SNIFF_BYTES)
     if gz is not None and gz.error is not None and len(head) < _SNIFF_BYTES:
         return Drop("bad_gzip", str(path), gz.error)
+    if not head.strip():
+        return Drop("empty", str(path))
     if head.startswith(b"WARC/"):
         return "warc"
     for bom, codec in BOMS:
@@ -327,17 +363,24 @@ def _sniff_kind(path: Path) -> str | Drop | None:
     return "html" if _HTML_START.match(head) else None
 
 
-def _load_file(path: Path, *, html: bool) -> Document | Drop:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _read_error(path, exc) from exc
-    if data.startswith(_GZIP_MAGIC):
-        gz = _GzipReader(io.BytesIO(data))
-        data = gz.readall()
-        if gz.error is not None:
-            return Drop("bad_gzip", str(path), gz.error)
+def _load_file(path: Path, limit: int | None, *, html: bool) -> Document | Drop:
+    with _open_stream(path) as (stream, gz):
+        data = _read_capped(stream, limit)
+    if gz is not None and gz.error is not None:
+        return Drop("bad_gzip", str(path), gz.error)
+    if data is None:
+        assert limit is not None
+        return _too_large(str(path), limit)
     return _document_from_bytes(data, source=str(path), url=None, html=html)
+
+
+def _read_capped(stream: IO[bytes], limit: int | None) -> bytes | None:
+    """All of ``stream``, or None when it holds more than ``limit`` bytes (the rest unread:
+    a decompression bomb is not inflated)."""
+    if limit is None:
+        return stream.read()
+    data = stream.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def text_or_drop(
@@ -456,11 +499,7 @@ class _GzipReader(io.RawIOBase):
 
 @contextmanager
 def _open_stream(path: Path) -> Iterator[tuple[io.BufferedReader[Any], _GzipReader | None]]:
-    try:
-        raw = path.open("rb")
-    except OSError as exc:
-        raise _read_error(path, exc) from exc
-    with raw:
+    with path.open("rb") as raw:
         if raw.peek(2)[:2] != _GZIP_MAGIC:
             yield raw, None
             return
@@ -472,29 +511,36 @@ def _open_stream(path: Path) -> Iterator[tuple[io.BufferedReader[Any], _GzipRead
 # --- JSONL -------------------------------------------------------------------------------------
 
 
-def _load_jsonl(path: Path) -> Iterator[Document | Drop]:
+def _load_jsonl(path: Path, limit: int | None) -> Iterator[Document | Drop]:
     lineno = 0
     cut_at: int | None = None
     seen = False
     with _open_stream(path) as (stream, gz):
-        lines: Iterator[bytes | str] = _lines(stream)
+        lines: Iterator[bytes | str | _LongLine] = _lines(stream, limit)
         head = stream.peek(4)[:4]
         for bom, codec in BOMS:
             if head.startswith(bom) and codec != "utf-8":
                 # the plain codec name, so that the BOM is consumed rather than kept as text
-                lines = iter(io.TextIOWrapper(stream, encoding=codec[:6], errors="replace"))
+                text = io.TextIOWrapper(stream, encoding=codec[:6], errors="replace")
+                lines = _lines(text, limit)
                 break
         else:
             wide = _json_without_bom(head)
             if wide is not None:
-                lines = iter(io.TextIOWrapper(stream, encoding=wide, errors="replace"))
+                lines = _lines(io.TextIOWrapper(stream, encoding=wide, errors="replace"), limit)
         for lineno, line in enumerate(lines, 1):
+            if isinstance(line, _LongLine):
+                seen = True
+                assert limit is not None
+                yield _too_large(f"{path}:{lineno}", limit)
+                continue
             if gz is not None and gz.error is not None and not _ends_line(line):
                 cut_at = lineno  # the line the damage cut short: reported once, below
                 break
-            if line.strip():
-                seen = True
-                yield _jsonl_item(line, f"{path}:{lineno}")
+            if _blank(line):
+                continue
+            seen = True
+            yield _jsonl_item(line, f"{path}:{lineno}")
         if gz is not None and gz.error is not None:
             yield Drop("bad_gzip", f"{path}:{cut_at or lineno + 1}", gz.error)
             return
@@ -502,16 +548,34 @@ def _load_jsonl(path: Path) -> Iterator[Document | Drop]:
         yield Drop("empty", str(path))
 
 
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
-    """Lines ended by LF, CRLF or a lone CR, as text mode reads them.
+class _LongLine(NamedTuple):
+    """A line over the size limit, skipped without being held in memory."""
+
+
+def _lines(stream: IO[Any], limit: int | None) -> Iterator[Any]:
+    """Lines ended by LF, CRLF or a lone CR, as text mode reads them (bytes, or str from a
+    text stream); a ``_LongLine`` for one longer than ``limit``.
 
     A raw CR cannot be inside a JSON string, so splitting at one never cuts a valid item.
     """
-    for line in stream:
-        if b"\r" in line.rstrip(b"\r\n"):
+    newline = "\n" if isinstance(stream, io.TextIOBase) else b"\n"
+    while line := stream.readline(-1 if limit is None else limit + 1):
+        if limit is not None and len(line) > limit:
+            while line and not line.endswith(newline):  # the rest of it, a piece at a time
+                line = stream.readline(1 << 20)
+            yield _LongLine()
+            continue
+        if isinstance(line, bytes) and b"\r" in line.rstrip(b"\r\n"):
             yield from line.splitlines(keepends=True)
         else:
             yield line
+
+
+def _blank(line: bytes | str) -> bool:
+    """Whether a line holds nothing but whitespace (and a byte order mark)."""
+    if isinstance(line, bytes):
+        return not line.removeprefix(b"\xef\xbb\xbf").strip()
+    return not line.removeprefix("\ufeff").strip()
 
 
 def _json_without_bom(head: bytes) -> str | None:
@@ -584,6 +648,10 @@ class _BadPayload(Exception):
     """A record whose framing is sound but whose content cannot be decoded: only it is lost."""
 
 
+class _TooLarge(Exception):
+    """A record whose content is over the size limit, once decompressed."""
+
+
 class _Record(NamedTuple):
     url: str | None
     status: str | None  # None without HTTP headers (a resource record)
@@ -591,7 +659,7 @@ class _Record(NamedTuple):
     payload: bytes
 
 
-def _load_warc(path: Path) -> Iterator[Document | Drop]:
+def _load_warc(path: Path, limit: int | None) -> Iterator[Document | Drop]:
     seen = False
     with _open_stream(path) as (stream, gz):
         if not stream.peek(1):
@@ -609,9 +677,15 @@ def _load_warc(path: Path) -> Iterator[Document | Drop]:
             start = archive.offset
             try:
                 warc_record = next(records)
-                record = _read_record(warc_record)
+                record = _read_record(warc_record, limit)
             except StopIteration:
                 break
+            except _TooLarge:
+                seen = True
+                archive.read_to_end()
+                assert limit is not None
+                yield _too_large(_record_source(path, warc_record, start), limit)
+                continue
             except _BadPayload as exc:
                 seen = True
                 archive.read_to_end()
@@ -668,8 +742,9 @@ def _has_more(stream: IO[bytes], offset: int) -> bool:
     return False
 
 
-def _read_record(record: Any) -> _Record | None:
-    """What we need of a warcio record; None for records that are not inputs."""
+def _read_record(record: Any, limit: int | None) -> _Record | None:
+    """What we need of a warcio record; None for records that are not inputs. Its content is
+    read only when it can be an article: a video's is skipped unread."""
     if record.format != "warc" or not record.rec_type:
         raise _BadWarc("not a WARC record")
     length = record.rec_headers.get_header("Content-Length")
@@ -679,41 +754,108 @@ def _read_record(record: Any) -> _Record | None:
         raise _BadWarc(f"record without a valid Content-Length ({length!r}): cut or corrupt")
     if record.rec_type not in ("response", "resource"):
         return None
-    payload = _payload(record)
-    record.raw_stream.read()  # to the end, so that a record cut short shows as a shortfall
+    http = record.http_headers
+    status = None if http is None else str(http.get_statuscode() or "")
+    content_type = record.content_type if http is None else http.get_header("Content-Type")
+    mime = _parse_content_type(content_type)[0]
+    payload = b""
+    if (status is None or status.startswith("2")) and mime in (None, *_HTML_TYPES):
+        truncated = record.rec_headers.get_header("WARC-Truncated")
+        if truncated:
+            raise _BadPayload(f"the capture was cut short (WARC-Truncated: {truncated})")
+        body = _read_capped(record.raw_stream, limit)
+        if body is None:
+            raise _TooLarge()
+        payload = _decoded(body, http, limit)
+    while record.raw_stream.read(1 << 16):  # to the end: a record cut short shows a shortfall
+        pass
     if isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0:
         raise _BadWarc(f"record {_record_id(record)} cut short")
-    http = record.http_headers
     return _Record(
         url=record.rec_headers.get_header("WARC-Target-URI") or None,
-        status=None if http is None else str(http.get_statuscode() or ""),
-        content_type=record.content_type if http is None else http.get_header("Content-Type"),
+        status=status,
+        content_type=content_type,
         payload=payload,
     )
 
 
-def _payload(record: Any) -> bytes:
-    """The record's content, its transfer and content codings undone.
+def _decoded(body: bytes, http: Any, limit: int | None) -> bytes:
+    """An HTTP body with its transfer and content codings undone; ``_BadPayload`` when one was
+    cut short or does not decode, ``_TooLarge`` when it decompresses to over ``limit``.
 
-    warcio undoes them itself, except brotli: its reader sets an attribute that current
-    ``brotli.Decompressor`` objects do not have, and fails. A ``br`` body is decompressed here.
+    Archivers that store the body decoded but keep the headers exist (warcio reads such a body
+    as it is): a body that is not chunked, or not compressed, from its first bytes is taken
+    as it is.
     """
-    http = record.http_headers
-    coding = (http.get_header("Content-Encoding") or "").strip().lower() if http else ""
-    if coding != "br":
-        return bytes(record.content_stream().read())
-    body = record.raw_stream
+    if http is None:
+        return body
     if (http.get_header("Transfer-Encoding") or "").strip().lower() == "chunked":
-        body = ChunkedDataReader(record.raw_stream)
-    data = body.read()
-    try:
-        import brotli
-    except ImportError as exc:  # Scrapy installs it; a bare install may lack it
-        raise _BadPayload("Content-Encoding br, and the brotli package is not installed") from exc
-    try:
-        return bytes(brotli.decompress(data))
-    except brotli.error as exc:
-        raise _BadPayload(f"Content-Encoding br does not decode: {exc}") from exc
+        body = _dechunked(body)
+    coding = (http.get_header("Content-Encoding") or "").strip().lower()
+    if coding in ("gzip", "x-gzip", "deflate"):
+        return _inflated(body, coding, limit)
+    if coding == "br":
+        try:
+            import brotli
+        except ImportError as exc:  # Scrapy installs it; a bare install may lack it
+            raise _BadPayload("Content-Encoding br, and brotli is not installed") from exc
+        try:
+            data = bytes(brotli.decompress(body))
+        except brotli.error as exc:
+            raise _BadPayload(f"Content-Encoding br does not decode: {exc}") from exc
+        if limit is not None and len(data) > limit:
+            raise _TooLarge()
+        return data
+    return body  # identity, or a coding not known: the bytes tell (``binary``) what they are
+
+
+_CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,8}")
+
+
+def _dechunked(body: bytes) -> bytes:
+    """A chunked body's data; the body as it is when it does not start with a chunk."""
+    parts: list[bytes] = []
+    pos = 0
+    while True:
+        eol = body.find(b"\n", pos)
+        size_field = body[pos : eol if eol >= 0 else len(body)].split(b";")[0].strip()
+        if eol < 0 or not _CHUNK_SIZE.fullmatch(size_field):
+            if pos == 0:
+                return body  # stored decoded
+            if pos >= len(body.rstrip()):
+                raise _BadPayload("the chunked body ends before its last (empty) chunk")
+            raise _BadPayload(f"the chunked body has a bad chunk size at byte {pos}")
+        size = int(size_field, 16)
+        if size == 0:
+            return b"".join(parts)
+        start = eol + 1
+        if start + size > len(body):
+            raise _BadPayload("the chunked body ends inside a chunk")
+        parts.append(body[start : start + size])
+        pos = start + size
+        pos += 2 if body[pos : pos + 2] == b"\r\n" else 1 if body[pos : pos + 1] == b"\n" else 0
+
+
+def _inflated(body: bytes, coding: str, limit: int | None) -> bytes:
+    """A gzip or deflate body decompressed, checked to its end."""
+    error: zlib.error | None = None
+    # deflate is zlib-wrapped by the standard, raw by some servers
+    for wbits in (15, -15) if coding == "deflate" else (31,):
+        inflater = zlib.decompressobj(wbits)
+        try:
+            data = inflater.decompress(body, 0 if limit is None else limit + 1)
+        except zlib.error as exc:
+            error = exc
+            continue
+        if limit is not None and len(data) > limit:
+            raise _TooLarge()
+        if not inflater.eof:
+            raise _BadPayload(f"the {coding} body is cut short")
+        return data
+    compressed = body.startswith(_GZIP_MAGIC) if coding != "deflate" else body[:1] == b"\x78"
+    if compressed:
+        raise _BadPayload(f"Content-Encoding {coding} does not decode: {error}")
+    return body  # stored decoded
 
 
 def _warc_item(record: _Record, source: str) -> Document | Drop:

@@ -38,5 +38,7 @@ class FilesSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Document | Rejected]:
-        for item in read_files(self.files):
+        # the crawl's own page size limit (0: none), as for the pages it downloads
+        max_bytes = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        for item in read_files(self.files, max_bytes):
             yield Rejected.of(item) if isinstance(item, Drop) else item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import multiprocessing
 import os
@@ -788,3 +789,33 @@ def test_a_consumer_reading_every_run_sees_a_cluster_fall_apart(tmp_path: Path) 
         groupings.append(_grouping_as_read(out))
     sizes = [sorted(Counter(g.values()).values()) for g in groupings]
     assert sizes == [[2], [4], [1] * 7]
+
+
+def test_the_size_limit_of_an_input_is_the_same_for_run_and_the_files_spider(
+    tmp_path: Path,
+) -> None:
+    """``newsdedup run --max-mib`` and ``scrapy crawl files`` with DOWNLOAD_MAXSIZE drop the
+    same big input as ``too_large`` and write the rest."""
+    folder = tmp_path / "in"
+    shutil.copytree(SEEDS, folder)
+    big = folder / "big.html.gz"  # 3 MB of page in 6 kB on disk
+    big.write_bytes(gzip.compress(b"<html><body>" + b"<p>Again and again.</p>" * 130_000))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", str(folder), "--out", str(tmp_path / "o1")]
+        + ["--max-mib", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout)
+    assert summary["written"] == 2 and summary["dropped"] == {"too_large": 1}
+    assert f"dropped/too_large {big}" in proc.stderr
+    crawl = run_scrapy(
+        ["crawl", "files", "-a", f"path={folder}", "-s", f"NEWSDEDUP_OUT={tmp_path / 'o2'}"]
+        + ["-s", "DOWNLOAD_MAXSIZE=1048576"]
+    )
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert "'newsdedup/dropped/too_large': 1" in crawl.stderr
+    assert (tmp_path / "o1" / "articles.jsonl").read_text().count("\n") == 2
+    assert (tmp_path / "o2" / "articles.jsonl").read_text().count("\n") == 2

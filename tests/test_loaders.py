@@ -29,6 +29,7 @@ from pipeline.loaders import (
     expand_inputs,
     iter_documents,
     load_path,
+    read_files,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -902,3 +903,141 @@ def test_brotli_encoded_warc_responses_are_decoded(tmp_path: Path) -> None:
     first, bad = items[0], items[1]
     assert isinstance(first, Document) and FRENCH in (first.html or "")
     assert isinstance(bad, Drop) and "br" in (bad.detail or "")
+
+
+# --- HTTP codings, size limit, files that change under the run --------------------------------
+
+
+def _coded_warc(
+    path: Path, records: list[tuple[bytes, list[tuple[str, str]], dict[str, str]]]
+) -> None:
+    """A WARC of HTML responses: (body as sent, extra HTTP headers, extra WARC headers)."""
+    with path.open("wb") as out:
+        w = WARCWriter(out, gzip=False)
+        for n, (body, headers, warc_headers) in enumerate(records):
+            http = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html"), *headers], protocol="HTTP/1.1"
+            )
+            record = w.create_warc_record(
+                f"https://x.example/{n}", "response", payload=io.BytesIO(body), http_headers=http
+            )
+            for name, value in warc_headers.items():
+                record.rec_headers.add_header(name, value)
+            w.write_record(record)
+
+
+def _chunked(data: bytes, size: int = 700, *, last: bool = True) -> bytes:
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks)
+    return body + (b"0\r\n\r\n" if last else b"")
+
+
+def test_warc_bodies_cut_short_in_their_coding_are_counted_not_written_cut(
+    tmp_path: Path,
+) -> None:
+    """A gzip or chunked body that ends early holds part of the page: written, it would be an
+    article cut short without a word. A capture the archiver itself cut (WARC-Truncated) too."""
+    html = page(" ".join([FRENCH] * 40)).encode()
+    deflated = zlib_compress(html)
+    raw_deflate = zlib_compress(html, raw=True)
+    gz = gzip.compress(html)
+    records = [
+        (gz, [("Content-Encoding", "gzip")], {}),  # 0 whole
+        (gz[: len(gz) // 2], [("Content-Encoding", "gzip")], {}),  # 1 cut
+        (_chunked(html), [("Transfer-Encoding", "chunked")], {}),  # 2 whole
+        (_chunked(html, last=False), [("Transfer-Encoding", "chunked")], {}),  # 3 no last chunk
+        (_chunked(html)[:-900], [("Transfer-Encoding", "chunked")], {}),  # 4 ends in a chunk
+        (_chunked(gz), [("Transfer-Encoding", "chunked"), ("Content-Encoding", "gzip")], {}),
+        (deflated, [("Content-Encoding", "deflate")], {}),  # 6 zlib-wrapped, as the standard
+        (raw_deflate, [("Content-Encoding", "deflate")], {}),  # 7 raw, as some servers send
+        (deflated[:-40], [("Content-Encoding", "deflate")], {}),  # 8 cut
+        (html, [("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")], {}),  # 9 stored
+        (html, [], {"WARC-Truncated": "length"}),  # 10
+        (b"\x1f\x8b\x08\x00garbage" * 20, [("Content-Encoding", "gzip")], {}),  # 11
+    ]
+    path = tmp_path / "coded.warc"
+    _coded_warc(path, records)
+    items = list(load_path(path))
+    assert reasons(items) == [
+        "doc", "bad_warc", "doc", "bad_warc", "bad_warc", "doc",
+        "doc", "doc", "bad_warc", "doc", "bad_warc", "bad_warc",
+    ]  # fmt: skip
+    for item in items:
+        if isinstance(item, Document):
+            assert item.html is not None and item.html.count(FRENCH) == 40
+    details = [i.detail or "" for i in items if isinstance(i, Drop)]
+    assert "cut short" in details[0] and "last" in details[1] and "inside a chunk" in details[2]
+    assert "WARC-Truncated: length" in details[4] and "does not decode" in details[5]
+
+
+def zlib_compress(data: bytes, *, raw: bool = False) -> bytes:
+    import zlib
+
+    packer = zlib.compressobj(wbits=-15 if raw else 15)
+    return packer.compress(data) + packer.flush()
+
+
+def test_inputs_over_the_size_limit_are_too_large_drops_and_the_rest_loads(
+    tmp_path: Path,
+) -> None:
+    big = page(ENGLISH * 2000).encode()  # about 190 kB
+    small = page(FRENCH).encode()
+    limit = 100_000
+    (tmp_path / "big.html").write_bytes(big)
+    (tmp_path / "bomb.html.gz").write_bytes(gzip.compress(big))  # small on disk, big inside
+    (tmp_path / "small.html.gz").write_bytes(gzip.compress(small))
+    lines = [json.dumps({"html": s.decode()}) for s in (small, big, small)]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(300_000)
+    _coded_warc(
+        tmp_path / "a.warc",
+        [(gzip.compress(big), [("Content-Encoding", "gzip")], {}), (small, [], {})],
+    )
+    with (tmp_path / "a.warc").open("ab") as out:  # a video bigger than the limit: not read
+        w = WARCWriter(out, gzip=False)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "video/mp4")], protocol="HTTP/1.1")
+        w.write_record(
+            w.create_warc_record(
+                "https://x.example/v", "response", payload=io.BytesIO(video), http_headers=http
+            )
+        )
+
+    def loaded(name: str, max_bytes: int = limit) -> list[str]:
+        return reasons(list(read_files([tmp_path / name], max_bytes)))
+
+    assert loaded("big.html") == ["too_large"]
+    assert loaded("bomb.html.gz") == ["too_large"]
+    assert loaded("small.html.gz") == ["doc"]
+    assert loaded("a.jsonl") == ["doc", "too_large", "doc"]
+    assert loaded("a.warc") == ["too_large", "doc", "not_html"]
+    # 0: no limit
+    assert loaded("bomb.html.gz", 0) == ["doc"]
+    assert loaded("a.jsonl", 0) == ["doc", "doc", "doc"]
+    assert loaded("a.warc", 0) == ["doc", "doc", "not_html"]
+    bomb = list(read_files([tmp_path / "bomb.html.gz"], limit))[0]
+    assert isinstance(bomb, Drop) and "100,000 bytes" in (bomb.detail or "")
+
+
+def test_a_file_gone_or_special_when_read_is_a_counted_drop(tmp_path: Path) -> None:
+    """Inputs are listed first and read later: a file removed in between is an ``unreadable``
+    drop, not the end of the run; a FIFO or socket in a folder is counted, and never opened
+    (opening a FIFO would wait for a writer)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.html").write_text(page(FRENCH))
+    (folder / "b.html").write_text(page(ENGLISH))
+    os.mkfifo(folder / "pipe.html")
+    files = expand_inputs([folder])
+    assert [f.name for f in files] == ["a.html", "b.html", "pipe.html"]
+    (folder / "b.html").unlink()
+    items = list(read_files(files))
+    assert reasons(items) == ["doc", "unreadable", "unsupported_type"]
+    assert "No such file" in (items[1].detail or "")  # type: ignore[union-attr]
+    assert "FIFO" in (items[2].detail or "")  # type: ignore[union-attr]
+
+
+def test_empty_gzip_and_bom_only_jsonl_are_empty(tmp_path: Path) -> None:
+    (tmp_path / "x.gz").write_bytes(b"")
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf\n\n")
+    assert drop(tmp_path / "x.gz").reason == "empty"
+    assert drop(tmp_path / "bom.jsonl").reason == "empty"
