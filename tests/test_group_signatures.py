@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from datasketch import MinHash, MinHashLSH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.group import signatures
 from pipeline.group.signatures import band_keys, lean_minhash, shingle_hashes, signature
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
@@ -76,3 +78,17 @@ def test_signatures_depend_on_the_text_alone(pieces: list[str]) -> None:
     # The document's signature is the minimum of everything it contains.
     if one.passage_minhash.shape[0]:
         assert (one.doc_minhash <= one.passage_minhash.min(axis=0)).all()
+
+
+@pytest.mark.parametrize("block", [7, 100, 1000])
+def test_signatures_permuted_in_blocks_equal_datasketch(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Shingles are permuted a block at a time (a book-length text would otherwise take
+    gigabytes): passages that straddle blocks, or span several, keep their exact minima."""
+    monkeypatch.setattr(signatures, "_BLOCK", block)
+    s = sig(SEED_A + "\n\n" + SEED_B)
+    assert s._windows.size > 5 * block
+    for i in range(len(s.spans)):
+        assert np.array_equal(s.passage_minhash[i], datasketch_minhash(s.passage_set(i)))
+    assert np.array_equal(s.doc_minhash, datasketch_minhash(s.doc_shingles))

@@ -163,17 +163,21 @@ class Signature:
 
     def _minhashes(self) -> None:
         num_perm, seed, windows, owner = self.num_perm, self.seed, self._windows, self._owner
-        if windows.size:
-            permuted = apply_permutations(windows, num_perm, seed)
-            # A passage's windows are contiguous in text order: one reduceat gives them all.
-            starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
-            passage_mh = np.minimum.reduceat(permuted, starts, axis=1).T
-            doc_mh = passage_mh.min(axis=0)
-        else:
-            passage_mh = np.zeros((0, num_perm), dtype=np.uint32)
-            doc_mh = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-        if self._rest.size:
-            doc_mh = np.minimum(doc_mh, apply_permutations(self._rest, num_perm, seed).min(axis=1))
+        # A passage's windows are contiguous in text order: one reduceat per block of windows
+        # gives the minima of the passages in it; a passage across blocks takes the least.
+        starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        passage_mh = np.full((starts.size if windows.size else 0, num_perm), _U32_MAX, np.uint32)
+        for w0 in range(0, windows.size, _BLOCK):
+            w1 = min(w0 + _BLOCK, windows.size)
+            first, last = np.searchsorted(starts, [w0, w1 - 1], side="right") - 1
+            cuts = np.concatenate(([0], starts[first + 1 : last + 1] - w0))
+            permuted = apply_permutations(windows[w0:w1], num_perm, seed)
+            part = passage_mh[first : last + 1]
+            np.minimum(part, np.minimum.reduceat(permuted, cuts, axis=1).T, out=part)
+        doc_mh = passage_mh.min(axis=0) if passage_mh.size else np.full(num_perm, _U32_MAX)
+        for r0 in range(0, self._rest.size, _BLOCK):
+            rest = apply_permutations(self._rest[r0 : r0 + _BLOCK], num_perm, seed)
+            doc_mh = np.minimum(doc_mh, rest.min(axis=1))
         self._passage_minhash = np.ascontiguousarray(passage_mh, dtype=np.uint32)
         self._doc_minhash = np.ascontiguousarray(doc_mh, dtype=np.uint32)
 
@@ -242,6 +246,10 @@ class Signature:
 
 
 MAX_PASSAGES = 65535  # passage numbers are stored in 16 bits
+# Shingles permuted at a time: num_perm x 4 bytes each (16 MiB at 64 permutations), so that a
+# book-length text does not take gigabytes (every one at once: 2.3 GiB for 9 MB of text).
+_BLOCK = 1 << 16
+_U32_MAX = np.iinfo(np.uint32).max
 
 
 def signature(
