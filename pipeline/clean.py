@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from pipeline.chrome_rules import CUT_WINDOW, RELATED_HEADING, RULES, Action, Rule
 from pipeline.config import CleanConfig
-from pipeline.document import Document
+from pipeline.document import Document, count_words
 from pipeline.errors import Drop
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,10 @@ _SITE_SUFFIX = re.compile(r"\s+[|\-–—»:·]\s+[^|\-–—»:·]{1,60}$")
 # A sentence's or a clause's end (also inside a closing quote), or a dateline's dash.
 _HEADING_END = re.compile(r"[.,;:][\"'”’»)]*$|\s[-–—]$")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
-_NOT_LINK = re.compile(r"[{}=;<>\[\]\\`|#@$%→]|\w\(|//|[.!:;,]$")
+_NOT_LINK = re.compile(r"[{}=;<>\[\]\\`|#@$%→]|\w\(|//|[.!:;,。！？：；，、]$")
 _LETTER = re.compile(r"[^\W\d_]")
 _INTRO_MIN_WORDS = 5
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?:\s|$)")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?:\s|$)|[。！？]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,7 @@ def clean(doc: Document, cfg: CleanConfig) -> Document:
     """The ``clean`` step: chrome removal, then the article gate."""
     result = clean_text(doc.text, doc.title)
     log.debug("clean %s: %s", doc.id, result.rules_fired)
-    words = len(result.text.split())
+    words = count_words(result.text)
     if words < cfg.min_words:
         raise Drop("too_short", source=doc.source, detail=f"{words} words")
     if looks_like_listing(result.text):
@@ -171,7 +171,7 @@ def looks_like_listing(text: str) -> bool:
     # ("Sort by:", "Filter:") heads a shop's or an index's links instead.
     introduced = False
     for line in logical:
-        n = len(line.split())
+        n = count_words(line)
         total_words += n
         if _is_prose(line, n):
             prose_words += n
@@ -227,7 +227,7 @@ def _classify(line: _Line, fired: Counter[str]) -> None:
             folded = text.casefold()
     line.text = text
     key = _unbulleted(text)
-    line.words = n = len(key.split())
+    line.words = n = count_words(key)
     for rule in _RULES_FOR_WORDS[min(n, _MAX_LIMIT + 1)]:
         if (not rule.needles or _has_needle(rule, folded)) and rule.pattern.search(key):
             line.rule = rule.name
@@ -293,7 +293,7 @@ def _title_key(s: str) -> str:
 
 
 def _is_heading(s: str) -> bool:
-    n = len(s.split())
+    n = count_words(s)
     return (
         2 <= n <= 25
         and len(s) <= 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -87,3 +88,30 @@ class Document:
     @property
     def is_html(self) -> bool:
         return self.html is not None
+
+
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, kana, Han), with
+# the CJK and full-width punctuation that goes with them.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\uff00-\uffef]+"
+)
+UNSPACED_CHARS_PER_WORD = 2
+
+
+def count_words(text: str) -> int:
+    """The words of ``text``: what lies between spaces and, in scripts written without spaces
+    (Chinese, Japanese, Thai, ...), one word for every two characters (about the length of a
+    word in Chinese and Japanese news). So "80 words" asks as much of an article in Japanese
+    as in English, give or take."""
+    if text.isascii():
+        return len(text.split())
+    unspaced = 0
+
+    def cut(match: re.Match[str]) -> str:
+        nonlocal unspaced
+        unspaced += len(match.group())
+        return " "
+
+    spaced = len(_UNSPACED.sub(cut, text).split())
+    return spaced + -(-unspaced // UNSPACED_CHARS_PER_WORD)

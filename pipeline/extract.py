@@ -27,7 +27,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from pipeline.config import CleanConfig
-from pipeline.document import Document, make_id
+from pipeline.document import Document, count_words, make_id
 from pipeline.errors import Drop
 from pipeline.metadata import read_metadata
 from pipeline.prune import prune_chrome
@@ -222,7 +222,7 @@ def _text_room(tree: HtmlElement) -> tuple[int, int]:
             totals = blocks.setdefault(block, [0, 0, 0])
             totals[0] += chars
             totals[1] += chars if in_link else 0
-            totals[2] += len(piece.split())
+            totals[2] += count_words(piece)
 
     # (element, the block and link state of its parent)
     stack: list[tuple[HtmlElement, HtmlElement, bool]] = [(body, body, False)]

@@ -26,6 +26,8 @@ from collections.abc import Iterator
 
 from lxml.html import HtmlElement
 
+from pipeline.document import count_words
+
 # Containers that chrome comes in; headings, paragraphs and inline elements are left alone.
 _CONTAINERS = frozenset(
     {"div", "section", "aside", "ul", "ol", "dl", "form", "footer", "nav", "figure", "dialog",
@@ -152,6 +154,6 @@ def _prose_chars(el: HtmlElement) -> int:
     size = 0
     for p in el.iter("p"):
         text = p.text_content()
-        if len(text.split()) >= _PROSE_MIN_WORDS:
+        if count_words(text) >= _PROSE_MIN_WORDS:
             size += len(text)
     return size

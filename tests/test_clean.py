@@ -8,11 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.charset import decode_html
 from pipeline.chrome_rules import RULE_NAMES, RULES
 from pipeline.clean import MIN_WORDS_BEFORE_WEAK_CUT, clean, clean_text, looks_like_listing
 from pipeline.config import CleanConfig
-from pipeline.document import Document
+from pipeline.document import Document, count_words
 from pipeline.errors import Drop
+from pipeline.loaders import document_from_html
+from pipeline.process import process
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -942,3 +945,52 @@ def test_control_characters_do_not_reach_the_output() -> None:
     assert not set(out.text) & {"\u200b", "\u00ad", "\ufeff"}
     assert "officials said" in out.text
     assert "the harbour reopened on Monday" in out.text and "moving again. Cargo" in out.text
+
+
+# --- scripts written without spaces -----------------------------------------------------------
+
+CJK = Path(__file__).parent / "fixtures" / "cjk"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("The minister said on Thursday", 5),
+        ("Le président a déclaré jeudi", 5),
+        ("大雨で各地", 3),  # five characters: one word per two, rounded up
+        ("気象庁は、警戒を。", 5),  # the punctuation goes with its script
+        ("東京 Tokyo 2024年", 4),  # "東京" and "年" (3 characters, 2 words), "Tokyo", "2024"
+        ("ประเทศไทย", 5),
+        ("", 0),
+    ],
+)
+def test_words_are_counted_in_scripts_written_without_spaces(text: str, words: int) -> None:
+    assert count_words(text) == words
+
+
+def test_an_article_in_japanese_is_long_enough_and_its_copy_in_shift_jis_is_the_same() -> None:
+    """Counted by spaces, a Japanese article is a handful of "words" and every one was
+    dropped as too short; its headlines without 。 still read as a listing."""
+    html = (CJK / "ja.html").read_text(encoding="utf-8")
+    sjis = html.replace('charset="utf-8"', 'charset="shift_jis"').encode("shift_jis")
+    texts = []
+    for name, data in (("ja.html", html.encode()), ("sjis.html", sjis)):
+        doc = process(document_from_html(decode_html(data), source=name, url=None), CleanConfig())
+        assert doc.language == "ja"
+        assert count_words(doc.text) > 250
+        assert "土砂災害" in doc.text and "ホーム" not in doc.text
+        texts.append(doc.text)
+    assert texts[0] == texts[1]
+    headlines = [
+        "大雨で各地に被害 気象庁が警戒呼びかけ",
+        "円相場 一時一ドル百五十円台に",
+        "首相 来月の訪米を正式表明",
+        "プロ野球 首位攻防戦は延長戦に",
+        "新型ロケット 打ち上げに成功",
+        "東京株式市場 日経平均が反発",
+        "春の叙勲 四千人余りが受章",
+        "高速道路で多重事故 三人けが",
+        "国会 補正予算案が成立",
+        "台風十号 週末に接近のおそれ",
+    ]
+    assert looks_like_listing("\n\n".join(headlines))
