@@ -559,13 +559,17 @@ RULES: tuple[Rule, ...] = (
                   |information|details),? (?:you|i)\b.{0,60}\b(?:agree|consent|authori[sz]e
                   |acknowledge|accept|confirm|understand)
               ^(?:terms of submitting this form|by clicking (?:submit|send|sign up|subscribe)\b)
+              ^by (?:subscribing|signing up|registering|entering your e-?mail|clicking\b.{1,40}),?
+                  (?: to [\w .'’&-]{1,40},?)? you (?:also )?(?:agree|consent|acknowledge|accept)\b
               ^(?:and |i )?agree to (?:our|the) (?:terms|privacy)\b.{0,80}\bprivacy (?:policy
                   |notice)\b
           """),
         "Small print under a lead or sign-up form: 'By submitting this form, you "
-        "authorize ...', 'and agree to our Terms & Conditions and Privacy Policy.'",
+        "authorize ...', 'By subscribing to this newsletter, you agree to ...', 'and agree to "
+        "our Terms & Conditions and Privacy Policy.'",
         max_words=90,
-        needles="submit|completing|filling|sending|clicking|agree",
+        needles="submit|completing|filling|sending|clicking|agree|subscribing|signing up"
+        "|registering|entering your",
     ),
     _rule(
         "paywall",

@@ -216,6 +216,16 @@ POSITIVE: list[tuple[str, str, str]] = [
         "tail",
     ),
     ("form_consent", "and agree to our Terms & Conditions and Privacy Policy.", "tail"),
+    (
+        "form_consent",
+        "By subscribing to this newsletter, you agree to our terms of service and privacy policy.",
+        "tail",
+    ),
+    (
+        "form_consent",
+        "By signing up, you agree to receive recurring automated SMS messages.",
+        "tail",
+    ),
     ("paywall", "This article is exclusive to STAT+ subscribers", "tail"),
     (
         "rating_cta",
@@ -383,6 +393,12 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("lead_cta", "Getting started with a budget takes ten minutes, the adviser said.", "middle"),
     ("lead_cta", "Request a Quote from Three Builders First", "middle"),
     ("form_consent", "By submitting the form late, the council lost its appeal.", "middle"),
+    (
+        "form_consent",
+        "By signing up more donors, the charity said, it could accept the city's offer.",
+        "middle",
+    ),
+    ("form_consent", "By registering early you agree to nothing, the organisers said.", "middle"),
     ("form_field", "This field is hidden from view, the engineers said.", "middle"),
     ("form_field", "An asterisk indicates required reading in the syllabus.", "middle"),
     ("paywall", "This article is exclusive reporting from our Kabul bureau.", "middle"),
