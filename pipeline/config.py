@@ -82,6 +82,7 @@ class GroupConfig:
     # 0.8 and up, share two or more of 16 with p >= 0.997; identical texts always count)
     doc_min_bands: int = 2
     # passage level (wire_overlap): sentences of at least passage_min_chars normalised chars
+    # (a character of a script written without spaces, such as Chinese, counts twice)
     passage_min_chars: int = 35
     passage_bands: int = 21  # LSH layout for passage candidates: bands x rows <= num_perm
     passage_rows: int = 3

@@ -99,6 +99,11 @@ _UNSPACED = re.compile(
 UNSPACED_CHARS_PER_WORD = 2
 
 
+def unspaced_chars(text: str) -> int:
+    """How many characters of ``text`` are of a script written without spaces."""
+    return 0 if text.isascii() else sum(len(run) for run in _UNSPACED.findall(text))
+
+
 def count_words(text: str) -> int:
     """The words of ``text``: what lies between spaces and, in scripts written without spaces
     (Chinese, Japanese, Thai, ...), one word for every two characters (about the length of a

@@ -463,3 +463,21 @@ def test_grouping_the_same_articles_again_into_a_fresh_state_is_identical(tmp_pa
     first = outcome([replace(d) for d in SMALL], tmp_path / "a")
     again = outcome([replace(d) for d in SMALL], tmp_path / "b")
     assert first == again
+
+
+@pytest.mark.parametrize("language", ["ru", "ar", "ja"])
+def test_a_rewrite_around_two_wire_sentences_joins_in_other_scripts(
+    tmp_path: Path, language: str
+) -> None:
+    """Sentences were only cut before A-Z, so in Cyrillic, Arabic or Japanese a paragraph was
+    one passage and two wire sentences inside an outlet's own paragraphs were never found."""
+    texts = json.loads((FIXTURES / "languages" / f"{language}.json").read_text(encoding="utf-8"))
+    original = doc("original", texts["original"], "2024-08-01T08:00:00Z")
+    rewrite = doc("rewrite", texts["rewrite"], "2024-08-01T15:00:00Z")
+    independent = doc("independent", texts["independent"], "2024-08-01T12:00:00Z")
+    result = run([original, rewrite, independent], tmp_path)
+    assert rewrite.cluster_id == "original" and rewrite.relation == "wire_overlap"
+    assert independent.cluster_id == "independent" and independent.relation is None
+    (cluster,) = [c for c in result.clusters if "original" in c.members]
+    (link,) = cluster.links
+    assert len(link.passages) == 2

@@ -71,3 +71,35 @@ def test_headings_are_whole_lines_without_a_full_stop() -> None:
         "- 5 ships: waiting": True,
         "Done.": False,
     }
+
+
+def test_sentences_in_other_scripts_and_with_other_openers() -> None:
+    """A sentence may start with a capital of any script, a letter of a script without case,
+    or an opening ¿ ¡ „ «; Chinese and Japanese full stops need no space after them."""
+    assert parts("Правительство приняло решение. Об этом сообщил министр.") == [
+        "Правительство приняло решение.",
+        "Об этом сообщил министр.",
+    ]
+    assert parts("قال الوزير إن الحكومة وافقت. وأضاف أن القرار نهائي؟ ثم غادر.") == [
+        "قال الوزير إن الحكومة وافقت.",
+        "وأضاف أن القرار نهائي؟",
+        "ثم غادر.",
+    ]
+    assert parts("政府は決定した。大臣が「実施する」と発表した。 本当か？はい！") == [
+        "政府は決定した。",
+        "大臣が「実施する」と発表した。",
+        "本当か？",
+        "はい！",
+    ]
+    assert parts("Er sagte das. Überall war Wasser. „Wir helfen“, sagte sie.") == [
+        "Er sagte das.",
+        "Überall war Wasser.",
+        "„Wir helfen“, sagte sie.",
+    ]
+    assert parts("Dijo que sí. ¿Qué pasará ahora? «Nada», respondió.") == [
+        "Dijo que sí.",
+        "¿Qué pasará ahora?",
+        "«Nada», respondió.",
+    ]
+    # lower case goes on, in any script; "_" starts nothing
+    assert len(parts("Он сказал это. и ушёл, потом 3. _x")) == 1

@@ -11,9 +11,15 @@ from __future__ import annotations
 import re
 
 # A sentence ends at terminal punctuation (plus closing quotes or brackets) followed by space
-# and something that can start a sentence; a line break always ends a passage.
+# and something that can start a sentence (group 2: its first letter or digit, checked by
+# ``_starts_sentence``), or at a full stop of Chinese or Japanese, which needs no space; a line
+# break always ends a passage. Terminals: . ! ? … and the Arabic question mark and full stop and
+# the Devanagari danda; openers include „ « ¿ ¡.
 _BOUNDARY = re.compile(
-    r"\n|[.!?\u2026]([\"'\u201d\u2019)\]]*)[ \t\u00a0]+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
+    r"\n"
+    r"|[.!?\u2026\u061f\u06d4\u0964]([\"'\u201d\u2019\u00bb)\]]*)[ \t\u00a0]+"
+    r"(?=[\"'\u201c\u2018\u201e\u00ab(\[\u00bf\u00a1]?(\w))"
+    r"|[\u3002\uff01\uff1f]([\u300d\u300f\u201d\u2019\uff09)\]]*)[ \t\u00a0\u3000]*(?=\S)"
 )
 # Words after which a full stop rarely ends a sentence.
 _ABBREVIATIONS = frozenset(
@@ -40,6 +46,12 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return word.lower() in _ABBREVIATIONS
 
 
+def _starts_sentence(char: str) -> bool:
+    """A sentence starts with a capital, a digit, or a letter of a script without case
+    (Arabic, Hebrew, Chinese, ...): not with a lower-case letter (or "_")."""
+    return char.isdigit() or (char.isalpha() and not char.islower())
+
+
 def split_passages(text: str) -> list[tuple[int, int]]:
     """``[start, end)`` spans of the sentences of ``text``, in order, stripped of outer space."""
     spans: list[tuple[int, int]] = []
@@ -48,7 +60,12 @@ def split_passages(text: str) -> list[tuple[int, int]]:
         cut = match.start()
         if text[cut] == "\n":
             nxt = match.end()
+        elif match.start(3) >= 0:  # 。！？
+            cut = match.end(3)
+            nxt = match.end()
         else:
+            if not _starts_sentence(text[match.start(2)]):
+                continue
             if text[cut] == "." and _is_abbreviation(text, cut):
                 continue
             cut = match.end(1)  # closing quotes and brackets stay with their sentence
@@ -67,7 +84,9 @@ def split_passages(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_TERMINAL = re.compile(r"[.!\u2026][\"'\u201d\u2019)\]]*$")
+_TERMINAL = re.compile(
+    r"[.!\u2026\u06d4\u0964\u3002\uff01][\"'\u201d\u2019\u00bb)\]\u300d\u300f\uff09]*$"
+)
 
 
 def is_heading(text: str, start: int, end: int) -> bool:

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from datasketch import LeanMinHash, MinHash
 from datasketch.minhash import _fmix
 
+from pipeline.document import unspaced_chars
 from pipeline.group.normalize import normalize, text_hash
 from pipeline.group.passages import is_heading, split_passages
 
@@ -262,7 +263,10 @@ def signature(
         raise AssertionError("normalised passages out of step with their spans")
     hashes, valid, line = shingle_hashes("\n".join(norms), shingle_chars)
     lengths = np.fromiter((len(n) for n in norms), dtype=np.int64, count=len(norms))
-    kept = np.flatnonzero(lengths >= max(min_chars, shingle_chars))[:MAX_PASSAGES]
+    # A character of Chinese, Japanese, Thai, ... holds about what two of a spaced script do
+    # (one word for two against one for six): it counts twice towards the minimum.
+    weighted = lengths + np.fromiter(map(unspaced_chars, norms), dtype=np.int64, count=len(norms))
+    kept = np.flatnonzero((weighted >= min_chars) & (lengths >= shingle_chars))[:MAX_PASSAGES]
     # Renumber kept passages 0..n-1; windows of other lines get -1.
     rank = np.full(len(norms) + 1, -1, dtype=np.int64)
     rank[kept] = np.arange(kept.size)
