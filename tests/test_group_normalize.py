@@ -25,6 +25,10 @@ from pipeline.group.normalize import normalize, text_hash
         ("on Jan. 5th", "on January 5"),
         ("30K jobs", "30,000 jobs"),
         ("the colour of the centre", "the color of the center"),
+        # digits of other scripts, and the Arabic separators and percent sign
+        ("بلغ عدد السكان ١٬٨٠٠ بنسبة ٢٫٥٪", "بلغ عدد السكان 1,800 بنسبة 2.5%"),
+        ("१२३ लोग", "123 लोग"),
+        ("２０１６年に６％", "2016年に6%"),
     ],
 )
 def test_equivalent_wordings_normalise_alike(a: str, b: str) -> None:
@@ -37,6 +41,7 @@ def test_equivalent_wordings_normalise_alike(a: str, b: str) -> None:
         ("5 percent", "6 percent"),
         ("the mayor resigned", "the mayor stayed"),
         ("$5 million", "5 million euros"),
+        ("١٨٠٠ نسمة", "١٨٠١ نسمة"),
     ],
 )
 def test_different_facts_stay_different(a: str, b: str) -> None:

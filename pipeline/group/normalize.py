@@ -88,6 +88,27 @@ _ASCII_PUNCT = bytes.maketrans(_PUNCT_BYTES, b" " * len(_PUNCT_BYTES))
 _COMMON_MARKS = ("\u2014", "\u2013", "\u201c", "\u201d", "\u2026", "\u2022", "\u00a9", "\u00ae")
 
 
+# Decimal digits of the other scripts of the Basic Multilingual Plane ("١٨٠٠" is "1800"), with
+# the Arabic decimal and thousands separators and percent sign, become ASCII (NFKC already folds
+# full-width and mathematical digits). An explicit class: scanning for it is about seven times
+# faster than for ``\d`` less [0-9] (and the table takes 5 ms to build).
+_OTHER_DIGIT = re.compile(
+    "["
+    + "".join(
+        f"{chr(c)}-{chr(c + 9)}"
+        for c in range(0x80, 0x10000)
+        if unicodedata.category(chr(c)) == "Nd" and unicodedata.digit(chr(c)) == 0
+    )
+    + "\u066a-\u066c]"
+)
+_ARABIC_MARKS = {"\u066b": ".", "\u066c": ",", "\u066a": "%"}
+
+
+def _ascii_digit(match: re.Match[str]) -> str:
+    char = match.group(0)
+    return _ARABIC_MARKS.get(char) or str(unicodedata.digit(char))
+
+
 def _separator(match: re.Match[str]) -> str:
     # A comma or point between digits goes ("1,000" = "1000"); before a digit only, a space.
     at = match.start()
@@ -122,12 +143,14 @@ def _money(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """The comparable form of ``text``; newlines are kept, so passages joined by ``\\n`` stay apart.
 
-    NFKC, lower case, contractions expanded, small number words as digits, thousands separators
-    and decimal points dropped, "%"/"per cent" as "percent", "$5m"/"5 million dollars" alike,
-    ordinals as plain numbers, month abbreviations spelled out, a few UK spellings as US ones,
-    punctuation removed, runs of spaces collapsed.
+    NFKC, lower case, digits of every script as ASCII, contractions expanded, small number
+    words as digits, thousands separators and decimal points dropped, "%"/"per cent" as
+    "percent", "$5m"/"5 million dollars" alike, ordinals as plain numbers, month abbreviations
+    spelled out, a few UK spellings as US ones, punctuation removed, runs of spaces collapsed.
     """
     s = unicodedata.normalize("NFKC", text).lower()
+    if not s.isascii():
+        s = _OTHER_DIGIT.sub(_ascii_digit, s)
     for mark in _APOSTROPHES:
         if mark in s:
             s = s.replace(mark, "'")
