@@ -49,9 +49,14 @@ SHARE_WORD = (
     r"|e-?mail|mail|copy link|copy url|link copied|sms|messenger|facebook|twitter|x|whatsapp"
     r"|telegram|linkedin|pinterest|reddit|tumblr|pocket|flipboard|threads|bluesky|mastodon|vk"
     r"|line|viber|this|article|story|post|page|on|via|to|with|click|opens|in|new|window|copy"
-    r"|link|\d+[km]?|more|options|friends|save)"
+    r"|link|\d+[km]?|more|options|friends|save"
+    r"|teilen|artikel|partager|compartir|condividi|compartilhar|поделиться|delen|udostępnij"
+    r"|sur|auf|en|su|no|na|в)"
 )
-SHARE_VERB = r"(?:share|shares|sharing|tweet|pin it|pin for later|copy link|print|e-?mail)"
+SHARE_VERB = (
+    r"(?:share|shares|sharing|tweet|pin it|pin for later|copy link|print|e-?mail"
+    r"|teilen|partager|compartir|condividi|compartilhar|поделиться|delen|udostępnij)"
+)
 RELATED_LABEL = alts(r"""
     also read|read also|read more|more to read|see also|must read|don'?t miss
     related(?: (?:articles?|stories|posts?|content|coverage|reading|news|links?|topics|reads))?

@@ -226,6 +226,8 @@ RULES: tuple[Rule, ...] = (
         "^"
         + alts(rf"""
               (?:reader |user |\d+ )?comments?(?: \(\d+\)| \d+)?
+              (?:\d+ )?(?:kommentare?|commentaires?|comentarios?|comentários?|commenti|commento
+                  |reacties|reactie|komentarze?|комментари[йиея]|комментарий)(?: \(\d+\)| \d+)?
               {COMMENT_NUM} (?:comments|replies|responses)|one (?:comment|reply|response)
               leave a comment|post a comment|add (?:a )?comment
               view (?:all )?(?:\d+ )?comments
@@ -235,7 +237,8 @@ RULES: tuple[Rule, ...] = (
           """)
         + r"\s*[:.]?\s*$",
         "A comments heading, counter or button ('Comments', '12 "
-        "comments', 'Leave a comment', 'View all comments', 'Disqus', 'Log in with', 'Reply'): "
+        "comments', 'Kommentare (14)', 'Leave a comment', 'View all comments', 'Disqus', "
+        "'Log in with', 'Reply'): "
         "weak, it cuts only next to another marker.",
         max_words=6,
         strong=False,
@@ -350,7 +353,8 @@ RULES: tuple[Rule, ...] = (
         "A row of share buttons, made only of share words and network names ('Share this:', "
         "'Share on Facebook', 'Tweet', 'Facebook Twitter WhatsApp Email').",
         max_words=30,
-        needles="share|sharing|tweet|pin |copy link|print|mail|" + NETWORK_NEEDLES,
+        needles="share|sharing|tweet|pin |copy link|print|mail|teilen|partager|compartir"
+        "|condividi|compartilhar|поделиться|delen|udostępnij|" + NETWORK_NEEDLES,
     ),
     # --- related links ----------------------------------------------------------------------
     _rule(

@@ -101,6 +101,9 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("comments_heading", "View all comments", "tail"),
     ("comments_heading", "Log in with", "tail"),
     ("comments_heading", "Reply", "tail"),
+    ("comments_heading", "Kommentare (14)", "tail"),
+    ("comments_heading", "12 commentaires", "tail"),
+    ("comments_heading", "Комментарии", "tail"),
     ("donation_amount", "0 $", "head"),
     ("donation_amount", "2,500 $", "head"),
     ("donation_amount", "$5 $10 $25", "tail"),
@@ -144,6 +147,9 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("share_cta", "Share this:", "tail"),
     ("share_cta", "Share on Facebook", "middle"),
     ("share_cta", "Tweet", "tail"),
+    ("share_cta", "Artikel teilen: Facebook | WhatsApp | E-Mail", "tail"),
+    ("share_cta", "Partager sur Facebook", "tail"),
+    ("share_cta", "Поделиться", "tail"),
     ("share_cta", "Facebook Twitter WhatsApp Email", "head"),
     ("share_cta", "Share this article: Facebook | X | LinkedIn | Email", "tail"),
     ("related_link", "Also Read: Floods Force Thousands From Their Homes", "middle"),
@@ -354,6 +360,8 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ),
     ("share_cta", "Share prices fell sharply on Tuesday.", "middle"),
     ("share_cta", "Facebook and Twitter", "middle"),
+    ("share_cta", "Teilen statt besitzen: Carsharing wächst.", "middle"),
+    ("comments_heading", "Kommentare des Ministers sorgten für Aufsehen.", "tail"),
     (
         "related_link",
         "Also read the report, which runs to 200 pages and details how the agency "
