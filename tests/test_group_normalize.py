@@ -29,6 +29,10 @@ from pipeline.group.normalize import normalize, text_hash
         ("بلغ عدد السكان ١٬٨٠٠ بنسبة ٢٫٥٪", "بلغ عدد السكان 1,800 بنسبة 2.5%"),
         ("१२३ लोग", "123 लोग"),
         ("２０１６年に６％", "2016年に6%"),
+        ("Die Preise stiegen um 6 Prozent.", "Die Preise stiegen um 6 %."),
+        ("subieron un 6 por ciento", "subieron un 6%"),
+        ("une hausse de 6 pour cent", "une hausse de 6 %"),
+        ("выросли на 6 процентов", "выросли на 6%"),
     ],
 )
 def test_equivalent_wordings_normalise_alike(a: str, b: str) -> None:

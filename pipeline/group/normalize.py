@@ -41,6 +41,13 @@ _WORDS = {
     "eleven": "11",
     "twelve": "12",
     "pct": "percent",
+    # "percent" in other languages, in one word (Prozent, procent, процент(а/ов), procento)
+    "prozent": "percent",
+    "procent": "percent",
+    "procento": "percent",
+    "процент": "percent",
+    "процента": "percent",
+    "процентов": "percent",
     "jan": "january",
     "feb": "february",
     "apr": "april",
@@ -71,6 +78,8 @@ _MAGNITUDES = {
     "billion": "billion",
     "trillion": "trillion",
 }
+# "per cent" in two words: English, French, Italian, Spanish, Portuguese
+_PER_CENT = (" per cent ", " pour cent ", " per cento ", " por ciento ", " por cento ")
 _ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
 
 _DIGIT_SEPARATOR = re.compile(r"[.,](?=[0-9])")
@@ -144,9 +153,10 @@ def normalize(text: str) -> str:
     """The comparable form of ``text``; newlines are kept, so passages joined by ``\\n`` stay apart.
 
     NFKC, lower case, digits of every script as ASCII, contractions expanded, small number
-    words as digits, thousands separators and decimal points dropped, "%"/"per cent" as
-    "percent", "$5m"/"5 million dollars" alike, ordinals as plain numbers, month abbreviations
-    spelled out, a few UK spellings as US ones, punctuation removed, runs of spaces collapsed.
+    words as digits, thousands separators and decimal points dropped, "%"/"per cent" (and
+    "Prozent", "por ciento", "процентов", ...) as "percent", "$5m"/"5 million dollars" alike,
+    ordinals as plain numbers, month abbreviations spelled out, a few UK spellings as US ones,
+    punctuation removed, runs of spaces collapsed.
     """
     s = unicodedata.normalize("NFKC", text).lower()
     if not s.isascii():
@@ -183,8 +193,9 @@ def normalize(text: str) -> str:
             short = f" {word} s "
             if short in s:
                 s = s.replace(short, f" {word} is ")
-    if " per cent " in s:
-        s = s.replace(" per cent ", " percent ")
+    for phrase in _PER_CENT:
+        if phrase in s:
+            s = s.replace(phrase, " percent ")
     return "\n".join([line[1:-1] for line in s.split("\n")])
 
 
