@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # Query parameters that only track a visit; they never change the article. Matched as whole
 # names (``refid`` or ``reference`` may well select the article), except the ``utm_`` family.
@@ -23,9 +23,12 @@ def _is_tracking(param: str) -> bool:
 def canonical_url(url: str) -> str:
     """Normalise a URL so that the same article gets the same id however it was linked.
 
-    Lower-cases scheme and host, drops the fragment, default ports, tracking parameters and a
-    trailing slash on the path. A URL that cannot be parsed (a port that is not a number) is
-    returned stripped, as given.
+    Lower-cases scheme and host, writes an international host name in its ASCII (punycode)
+    form, writes the path and query in one percent-encoding (UTF-8, upper-case escapes, the
+    unreserved characters ``A-Z a-z 0-9 - . _ ~`` plain: "café", "caf%c3%a9" and "caf%C3%A9"
+    alike), drops the fragment, default ports, tracking parameters and a trailing slash on the
+    path. A URL that cannot be parsed (a port that is not a number) is returned stripped, as
+    given.
     """
     try:
         parts = urlsplit(url.strip())
@@ -33,14 +36,48 @@ def canonical_url(url: str) -> str:
     except ValueError:  # a port that is not a number, a broken IPv6 host: kept as given
         return url.strip()
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = _ascii_host((parts.hostname or "").lower())
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
-    query = "&".join(sorted(p for p in parts.query.split("&") if p and not _is_tracking(p)))
-    path = parts.path or "/"
+    query = "&".join(
+        sorted(_escapes(p) for p in parts.query.split("&") if p and not _is_tracking(p))
+    )
+    path = _escapes(parts.path or "/")
     if len(path) > 1:
         path = path.rstrip("/")
     return urlunsplit((scheme, host, path, query, ""))
+
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# every printable ASCII character but the space stays as it is when non-ASCII is escaped
+_KEEP = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def _escapes(component: str) -> str:
+    """A path or query in one percent-encoding (RFC 3986, 6.2.2): other characters as UTF-8
+    escapes, an escaped unreserved character plain, every other escape in upper case."""
+    if not component.isascii() or " " in component:
+        component = quote(component, safe=_KEEP)
+    if "%" not in component:
+        return component
+
+    def one(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    return _ESCAPE.sub(one, component)
+
+
+def _ascii_host(host: str) -> str:
+    """An international host name in its ASCII form (``пример.рф``: ``xn--e1afmkfd.xn--p1ai``);
+    one the IDNA codec refuses is kept as it is."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def without_surrogates(text: str) -> str:
