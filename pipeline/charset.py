@@ -199,3 +199,38 @@ def _codec(label: str | None) -> str | None:
     if name.startswith(("utf-16", "utf-32")):
         return None
     return _CODEC_SUPERSETS.get(name, name)
+
+
+_XML_DECLARATION = re.compile(r"""\A(\s*<\?xml\s[^>]*?)\bencoding\s*=\s*["'][^"']*["']""")
+
+
+def xml_as_utf8(data: bytes, declared: str | None = None) -> bytes:
+    """An XML document (a feed, a sitemap) in UTF-8, for parsers that read its bytes.
+
+    A byte order mark, or the NULs of UTF-16/32 without one, tell the encoding; else the
+    document's own declaration rules (the bytes are returned as they are); else the charset of
+    the HTTP header (``declared``), which an XML parser never sees. Without any of these the
+    bytes stay as they are (UTF-8 by the XML rule). Re-encoded text declares UTF-8.
+    """
+    text: str | None = None
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            if codec == "utf-8":
+                return data
+            text = data[len(bom) :].decode(codec, "replace")
+            break
+    else:
+        wide = _utf16_without_bom(data[:_UTF16_SNIFF_BYTES]) if b"\x00" in data[:4] else None
+        if wide is not None:
+            text = data.decode(wide, "replace")
+        elif _XML_ENCODING.match(data):
+            return data
+        else:
+            named = _codec(declared)
+            if named is None or named in ("utf-8", "ascii"):
+                return data
+            try:
+                text = data.decode(named)
+            except UnicodeDecodeError:
+                return data
+    return _XML_DECLARATION.sub(r'\1encoding="UTF-8"', text, count=1).encode("utf-8")

@@ -19,10 +19,11 @@ import lxml.etree
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from pipeline.charset import xml_as_utf8
 from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
 from pipeline.errors import Drop
-from pipeline.fetch import document, page_html
+from pipeline.fetch import declared_charset, document, page_html
 from spiders.base import SAFE_XML, DatedUrlSpider, local_name, mend_xml
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class FeedSpider(DatedUrlSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         """A feed, or a page that links to its feeds."""
-        root = parse_feed(response.body, response.url)
+        root = parse_feed(_utf8_body(response), response.url)
         if root is not None:
             yield from self._entries(response, root)
             return
@@ -72,7 +73,7 @@ class FeedSpider(DatedUrlSpider):
             yield response.follow(href, callback=self.parse_feed, errback=self._source_failed)
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
-        root = parse_feed(response.body, response.url)
+        root = parse_feed(_utf8_body(response), response.url)
         if root is None:
             self._count("dropped/bad_feed")
             log.warning("dropped/bad_feed %s: not a feed", response.url)
@@ -89,6 +90,7 @@ class FeedSpider(DatedUrlSpider):
                 callback=self.parse_entry,
                 cb_kwargs={"entry": entry},
                 errback=self._entry_failed,
+                encoding="utf-8",  # not a UTF-16 feed's own: headers are encoded with it
             )
 
     def parse_entry(self, response: Response, entry: Entry) -> Iterator[Document]:
@@ -100,6 +102,12 @@ class FeedSpider(DatedUrlSpider):
         yield document(
             response, html, title=entry.title, published=iso(parse_when(entry.published))
         )
+
+
+def _utf8_body(response: Response) -> bytes:
+    """The response's body as UTF-8 XML: a UTF-16 feed, or one whose charset only the HTTP
+    header gives, is read right (``pipeline.charset.xml_as_utf8``)."""
+    return xml_as_utf8(response.body, declared_charset(response))
 
 
 def parse_feed(body: bytes, base_url: str | None = None) -> lxml.etree._Element | None:

@@ -24,10 +24,11 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
+from pipeline.charset import xml_as_utf8
 from pipeline.dates import is_older, iso, parse_when
 from pipeline.document import Document
 from pipeline.errors import Drop
-from pipeline.fetch import document, page_html
+from pipeline.fetch import declared_charset, document, page_html
 from pipeline.pagetype import classify
 from spiders.base import SAFE_XML, DatedUrlSpider, local_name, mend_xml
 
@@ -107,6 +108,7 @@ class SitemapSpider(DatedUrlSpider):
                     callback=self.parse,
                     errback=self._source_failed,
                     meta=self._sitemap_meta(),
+                    encoding="utf-8",
                 )
             else:
                 yield response.follow(
@@ -114,6 +116,7 @@ class SitemapSpider(DatedUrlSpider):
                     callback=self.parse_page,
                     cb_kwargs={"entry": entry},
                     errback=self._entry_failed,
+                    encoding="utf-8",  # not a UTF-16 sitemap's own: headers are encoded with it
                 )
 
     def parse_page(self, response: Response, entry: SitemapEntry) -> Iterator[Document]:
@@ -136,11 +139,12 @@ class SitemapSpider(DatedUrlSpider):
         )
 
     def _body(self, response: Response) -> bytes | None:
+        """The sitemap's XML, decompressed and in UTF-8 (``pipeline.charset.xml_as_utf8``)."""
         if not gzip_magic_number(response):
-            return response.body
+            return xml_as_utf8(response.body, declared_charset(response))
         limit = int(response.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE")))
         try:
-            return gunzip(response.body, max_size=limit)
+            return xml_as_utf8(gunzip(response.body, max_size=limit))
         except (OSError, EOFError, struct.error, ValueError) as err:
             # ValueError covers Scrapy's "decompressed size over the limit"
             self._count("dropped/bad_sitemap")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sites import feeds
@@ -287,3 +288,40 @@ def test_a_429_with_retry_after_is_retried_after_the_wait(
     first, second = harbour.times["/odd/busy.html"]
     assert 2.0 <= second - first < 3.5  # what it asked for, not twice that
     assert run.stat("newsdedup/retry_after/waits") == 1
+
+
+def test_feeds_in_other_encodings_are_read(harbour: NewsSite, tmp_path: Path) -> None:
+    """A windows-1251 feed whose charset only the HTTP header names (an XML parser sees bytes
+    alone and takes them for UTF-8) and links to Cyrillic paths, and an Atom feed in UTF-16
+    with a byte order mark."""
+    a = next(x for x in harbour.articles if not x.path.startswith("/private/"))
+    page = harbour.answer(a.path).body
+    paths = ["/новости/наводнение.html", "/новости/бюджет.html"]
+    for path in paths:
+        harbour.extra[quote(path)] = Reply(200, page.replace(b"</h1>", path.encode() + b"</h1>"))
+    items = "".join(
+        f"<item><title>Новость</title><link>{harbour.url(p)}</link></item>" for p in paths
+    )
+    rss = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Т</title>{items}</channel></rss>'
+    )
+    atom = (
+        '<?xml version="1.0" encoding="UTF-16"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f'<title>Ü</title><entry><title>Über</title><link href="{harbour.url(a.path)}"/>'
+        "</entry></feed>"
+    )
+    harbour.extra["/feeds/cp1251.xml"] = Reply(
+        200, rss.encode("cp1251"), "application/rss+xml; charset=windows-1251"
+    )
+    harbour.extra["/feeds/utf16.xml"] = Reply(200, atom.encode("utf-16"), "application/atom+xml")
+    for path, expected in (
+        ("/feeds/cp1251.xml", {harbour.url(quote(p)) for p in paths}),
+        ("/feeds/utf16.xml", {harbour.url(a.path)}),
+    ):
+        out = tmp_path / path.rsplit("/", 1)[1]
+        run = crawl("feed", {"url": harbour.url(path)}, out / "o", out / "s")
+        assert run.returncode == 0, run.log[-3000:]
+        assert run.emitted == expected
+        assert run.stat("newsdedup/dropped/bad_feed") == 0
+        assert run.stat("newsdedup/dropped/http_status") == 0
+        assert run.balanced

@@ -233,3 +233,28 @@ def test_a_sitemaps_size_limit_is_never_below_the_pages_one(pages: int, sitemaps
     crawler = get_crawler(SitemapSpider, {"DOWNLOAD_MAXSIZE": pages})
     spider = SitemapSpider.from_crawler(crawler, url="https://example.com/sitemap.xml")
     assert spider._sitemap_meta() == {"download_maxsize": sitemaps}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "content_type"),
+    [("utf-16", "application/xml"), ("cp1251", "application/xml; charset=windows-1251")],
+)
+def test_sitemaps_in_other_encodings_are_read(
+    harbour: NewsSite, tmp_path: Path, encoding: str, content_type: str
+) -> None:
+    """A UTF-16 sitemap (whose encoding Scrapy would also have used for the requests' headers)
+    and a windows-1251 one whose charset only the HTTP header names."""
+    article = next(a for a in harbour.articles if a.published.year == 2024)
+    body = feeds.urlset(harbour, [(article.path, "2024-05-14")])
+    declared = 'encoding="UTF-16"' if encoding == "utf-16" else ""  # cp1251: in the header only
+    body = body.replace('encoding="UTF-8"', declared).replace(
+        "</urlset>", "<!-- Карта --></urlset>"
+    )
+    harbour.extra["/sitemaps/other.xml"] = Reply(200, body.encode(encoding), content_type)
+    run = crawl(
+        "sitemap", {"url": harbour.url("/sitemaps/other.xml")}, tmp_path / "o", tmp_path / "s"
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.emitted == {harbour.url(article.path)}
+    assert run.stat("newsdedup/dropped/fetch_failed") == 0
+    assert run.stat("newsdedup/sitemaps/malformed") == 0
