@@ -13,6 +13,10 @@ Enabled in ``pipeline.settings``. Each one counts what it turns away under ``new
   already emitted (``skipped/seen``); start requests are always fetched.
 - ``OversizeDrop`` (downloader middleware): a page over ``DOWNLOAD_MAXSIZE`` is a counted
   drop (``dropped/too_large``) with an INFO line instead of a download error.
+- ``ArticleFingerprinter`` (``REQUEST_FINGERPRINTER_CLASS``): a request is known by its URL's
+  normal form (``pipeline.document.canonical_url``), so that links differing only in tracking
+  parameters, percent-encoding or a trailing slash fetch the page once, as the article gets one
+  id from all of them.
 - ``ValidatingPolicy`` and ``StateDirCacheStorage``: Scrapy's HTTP cache, revalidating pages
   instead of guessing they are still fresh, kept inside the state directory and written so
   that a killed crawl never leaves a half-written entry behind.
@@ -20,6 +24,7 @@ Enabled in ``pipeline.settings``. Each one counts what it turns away under ``new
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import math
@@ -33,6 +38,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -44,6 +50,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from pipeline.config import is_remote_state, scrapy_out_and_state
+from pipeline.document import canonical_url
 from pipeline.errors import NewsdedupError
 from pipeline.seen import UrlStore, open_seen
 
@@ -53,6 +60,29 @@ START = "newsdedup_start"  # request meta: the operator named this URL
 HTTP_SCHEMES = frozenset({"http", "https"})
 _DECLARED = "_newsdedup_declared_size"
 _RECEIVED = "_newsdedup_received_size"
+
+
+def request_key(request: Request) -> bytes:
+    """What tells two requests apart: the method, the URL's normal form and the body (SHA-1)."""
+    url = canonical_url(request.url)
+    return hashlib.sha1(b"\0".join([request.method.encode(), url.encode(), request.body])).digest()
+
+
+class ArticleFingerprinter:
+    """Scrapy's request fingerprinter (duplicate filter, HTTP cache) on ``request_key``."""
+
+    def __init__(self) -> None:
+        self._cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArticleFingerprinter:
+        return cls()
+
+    def fingerprint(self, request: Request) -> bytes:
+        found = self._cache.get(request)
+        if found is None:
+            found = self._cache[request] = request_key(request)
+        return found
 
 
 def is_start(request: Request) -> bool:

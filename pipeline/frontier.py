@@ -42,10 +42,21 @@ from scrapy.http import Request
 from scrapy.utils.misc import load_object
 from scrapy_redis import scheduler
 from scrapy_redis.connection import get_redis_from_settings
+from scrapy_redis.dupefilter import RFPDupeFilter
+
+from pipeline.crawl import request_key
 
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE = 60.0  # longer than a download may take (DOWNLOAD_TIMEOUT) with its retries
+
+
+class DupeFilter(RFPDupeFilter):  # type: ignore[misc]
+    """scrapy-redis's shared duplicate filter, with requests known as a single crawl knows them
+    (``pipeline.crawl.request_key``: the URL's normal form)."""
+
+    def request_fingerprint(self, request: Request) -> str:
+        return request_key(request).hex()
 
 
 class Scheduler(scheduler.Scheduler):  # type: ignore[misc]

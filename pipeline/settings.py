@@ -18,7 +18,8 @@ NEWSDEDUP_OUT = "output"
 NEWSDEDUP_STATE = ""
 
 LOG_LEVEL = "INFO"
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# Requests are known by their URL's normal form, as articles are (pipeline.crawl)
+REQUEST_FINGERPRINTER_CLASS = "pipeline.crawl.ArticleFingerprinter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 

@@ -21,7 +21,7 @@ import pipeline.settings as _base
 from pipeline.settings import *  # noqa: F403
 
 SCHEDULER = "pipeline.frontier.Scheduler"
-DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+DUPEFILTER_CLASS = "pipeline.frontier.DupeFilter"
 SCHEDULER_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"  # honours Request.priority
 SCHEDULER_PERSIST = True
 REDIS_URL = os.environ.get("NEWSDEDUP_FRONTIER", "redis://127.0.0.1:6379/0")

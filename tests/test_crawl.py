@@ -22,7 +22,13 @@ from scrapy.utils.test import get_crawler
 from sites.crawl import crawl
 from sites.server import NewsSite, serve
 
-from pipeline.crawl import StateDirCacheStorage, ValidatingPolicy, is_public, retry_after
+from pipeline.crawl import (
+    StateDirCacheStorage,
+    ValidatingPolicy,
+    is_public,
+    request_key,
+    retry_after,
+)
 from pipeline.errors import NewsdedupError
 from pipeline.lock import StateLock
 from pipeline.seen import SeenStore
@@ -252,3 +258,23 @@ def test_retry_after_values() -> None:
     assert retry_after(b"86400", 120) == 120  # capped: a day's wait is not a crawl's
     for nothing in (None, b"", b"soon", b"-5", b"nan", b"Mon, 01 Jan 2001 00:00:00 GMT"):
         assert retry_after(nothing, 120) == 0.0, nothing
+
+
+def test_requests_are_known_by_their_urls_normal_form() -> None:
+    """The duplicate filter and the cache know a page as the article id does: tracking
+    parameters, escapes, a trailing slash or a fragment do not make it another request."""
+    same = [
+        "https://x.example/news/caf%C3%A9/",
+        "https://X.example/news/café?utm_source=rss#top",
+        "https://x.example/news/caf%c3%a9?fbclid=abc",
+    ]
+    assert len({request_key(Request(u)) for u in same}) == 1
+    other = [
+        "https://x.example/news/caf%C3%A9?page=2",
+        "https://x.example/news/other",
+        "https://y.example/news/caf%C3%A9",
+    ]
+    keys = {request_key(Request(u)) for u in other} | {request_key(Request(same[0]))}
+    assert len(keys) == 4
+    post = Request(same[0], method="POST", body=b"q=1")
+    assert request_key(post) != request_key(Request(same[0]))

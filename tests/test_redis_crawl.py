@@ -11,9 +11,10 @@ import pytest
 import redis
 from redis_server import RedisServer
 from scrapy import Request
-from scrapy_redis.dupefilter import RFPDupeFilter
 from sites.crawl import ROOT, Crawl, command, environment, finished
 from sites.server import NewsSite, serve
+
+from pipeline.frontier import DupeFilter
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ def test_a_crawl_starting_alone_clears_what_a_killed_crawl_left(
     redis_server.flush()
     frontier = redis.Redis.from_url(redis_server.url(1))
     # A killed crawl's leftovers: its start page marked seen, its liveness long expired.
-    seen = RFPDupeFilter(frontier, "site:dupefilter")
+    seen = DupeFilter(frontier, "site:dupefilter")
     assert not seen.request_seen(Request(harbour.url("/")))
     frontier.zadd("site:requests:crawls", {"dead:1:abc": 1.0})
     (crawl,) = crawl_together(harbour, redis_server, tmp_path, 1)
