@@ -662,13 +662,15 @@ class _Record(NamedTuple):
 def _load_warc(path: Path, limit: int | None) -> Iterator[Document | Drop]:
     seen = False
     with _open_stream(path) as (stream, gz):
-        if not stream.peek(1):
-            yield (
-                Drop("bad_gzip", str(path), gz.error)
-                if gz and gz.error
-                else Drop("empty", str(path))
-            )
-            return
+        while not (head := stream.peek(1)).strip():  # blank space only, so far
+            if not head:  # the end: nothing but blank space (or nothing) in the file
+                yield (
+                    Drop("bad_gzip", str(path), gz.error)
+                    if gz and gz.error
+                    else Drop("empty", str(path))
+                )
+                return
+            stream.read(len(head))
         archive = ArchiveIterator(stream)
         records = iter(archive)
         while True:

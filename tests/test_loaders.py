@@ -1041,3 +1041,10 @@ def test_empty_gzip_and_bom_only_jsonl_are_empty(tmp_path: Path) -> None:
     (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf\n\n")
     assert drop(tmp_path / "x.gz").reason == "empty"
     assert drop(tmp_path / "bom.jsonl").reason == "empty"
+
+
+def test_a_warc_of_blank_space_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "blank.warc").write_bytes(b" \r\n\t\n" * 30_000)
+    (tmp_path / "blank.warc.gz").write_bytes(gzip.compress(b"\n" * 200_000))
+    assert drop(tmp_path / "blank.warc").reason == "empty"
+    assert drop(tmp_path / "blank.warc.gz").reason == "empty"
