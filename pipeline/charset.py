@@ -113,7 +113,20 @@ def decode(data: bytes, declared: str | None, *, html: bool) -> str | None:
 
 
 def _detect(data: bytes) -> str | None:
-    """charset-normalizer's pick, overruled by the code page of the language it finds.
+    """``data`` decoded in the encoding ``detect_codec`` picks for it."""
+    picked = _pick(data)
+    return None if picked is None else picked[1]
+
+
+def detect_codec(data: bytes) -> str | None:
+    """The legacy web encoding ``data`` reads best in (see ``_pick``); None when none does."""
+    picked = _pick(data)
+    return None if picked is None else picked[0]
+
+
+def _pick(data: bytes) -> tuple[str, str] | None:
+    """charset-normalizer's pick among the legacy web encodings, overruled by the code page of
+    the language it finds: the codec and ``data`` decoded in it.
 
     English with a few accented names and a pound sign reads as well in cp1250 ("Ł2bn") as in
     cp1252 to the detector, and Polish as well in cp1252 ("powiedzia³"); the language tells.
@@ -129,10 +142,10 @@ def _detect(data: bytes) -> str | None:
         preferred in m.could_be_from_charset and m.chaos <= best.chaos for m in matches
     ):
         try:
-            return data.decode(preferred)
+            return preferred, data.decode(preferred)
         except UnicodeDecodeError:
             pass
-    return str(best)
+    return str(best.encoding), str(best)
 
 
 def _with_stray_nuls(data: bytes) -> str | None:

@@ -9,7 +9,8 @@ magic bytes whatever the name):
   wins when both are there) and optional ``url``, ``title``, ``published``, ``author`` (strings;
   a field of another type, or a ``published`` that is not an ISO 8601 or RFC 822 date, is
   ignored with a warning that names the line). Lines end with LF, CRLF or a lone CR; the text
-  is UTF-8 (cp1252 read too), or UTF-16/32 with or without a BOM.
+  is UTF-8, or UTF-16/32 with or without a BOM; a file in a legacy code page (cp1252, cp1251,
+  ...) is read in the one detected at its first line that is not UTF-8 and the lines after it.
 - ``.warc``: one item per ``response`` or ``resource`` record. Other records (request, metadata,
   warcinfo, revisit, ...) are not inputs and yield nothing.
 - Any other extension, or none: read as HTML when the content starts like an HTML page (saved
@@ -68,7 +69,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from pipeline.charset import BOMS, decode
+from pipeline.charset import BOMS, decode, detect_codec
 from pipeline.charset import decode_html as decode_html  # the spiders and benches decode bodies too
 from pipeline.config import holds_state
 from pipeline.dates import iso, parse_when
@@ -528,6 +529,9 @@ def _load_jsonl(path: Path, limit: int | None) -> Iterator[Document | Drop]:
             wide = _json_without_bom(head)
             if wide is not None:
                 lines = _lines(io.TextIOWrapper(stream, encoding=wide, errors="replace"), limit)
+        # the file's legacy encoding, when a line is not UTF-8: detected once, on that line and
+        # what follows it, so that a short line is not read in a code page of its own
+        legacy: str | None = None
         for lineno, line in enumerate(lines, 1):
             if isinstance(line, _LongLine):
                 seen = True
@@ -540,7 +544,9 @@ def _load_jsonl(path: Path, limit: int | None) -> Iterator[Document | Drop]:
             if _blank(line):
                 continue
             seen = True
-            yield _jsonl_item(line, f"{path}:{lineno}")
+            if legacy is None and isinstance(line, bytes) and not _utf8_or_binary(line):
+                legacy = detect_codec(line + stream.peek(_LEGACY_SAMPLE)[:_LEGACY_SAMPLE]) or ""
+            yield _jsonl_item(line, f"{path}:{lineno}", legacy or None)
         if gz is not None and gz.error is not None:
             yield Drop("bad_gzip", f"{path}:{cut_at or lineno + 1}", gz.error)
             return
@@ -590,10 +596,25 @@ def _ends_line(line: bytes | str) -> bool:
     return line.endswith((b"\n", b"\r")) if isinstance(line, bytes) else line.endswith("\n")
 
 
-def _jsonl_item(line: bytes | str, source: str) -> Document | Drop:
+_LEGACY_SAMPLE = 1 << 16  # bytes after a line that is not UTF-8 to tell the file's encoding
+
+
+def _utf8_or_binary(line: bytes) -> bool:
+    """Whether a line is ASCII or UTF-8, or holds NUL bytes (which ``decode`` judges)."""
+    if line.isascii() or b"\x00" in line:
+        return True
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _jsonl_item(line: bytes | str, source: str, legacy: str | None = None) -> Document | Drop:
     if isinstance(line, bytes):
-        # JSON is UTF-8 by rule, but cp1252 exports exist; NUL bytes make it None
-        decoded = decode(line, None, html=False)
+        # JSON is UTF-8 by rule, but exports in a legacy code page exist: ``legacy`` is the
+        # file's, tried after UTF-8; NUL bytes make it None
+        decoded = decode(line, legacy, html=False)
         if decoded is None:
             return Drop("bad_json", source, "not text")
         line = decoded

@@ -1048,3 +1048,26 @@ def test_a_warc_of_blank_space_is_empty(tmp_path: Path) -> None:
     (tmp_path / "blank.warc.gz").write_bytes(gzip.compress(b"\n" * 200_000))
     assert drop(tmp_path / "blank.warc").reason == "empty"
     assert drop(tmp_path / "blank.warc.gz").reason == "empty"
+
+
+@pytest.mark.parametrize(
+    ("codec", "short", "long"),
+    [
+        ("cp1252", "Façade rénovée à Besançon", FRENCH),
+        ("cp1251", "Снова в пути", RUSSIAN),
+        ("cp1250", "Żółw się spóźnił", POLISH),
+    ],
+)
+def test_a_jsonl_in_a_legacy_code_page_is_read_in_one_encoding(
+    tmp_path: Path, codec: str, short: str, long: str
+) -> None:
+    """A short line alone reads in several code pages ("à" is "ŕ" in cp1250): the file's
+    encoding is told from the first line that is not UTF-8 and the lines after it."""
+    lines = [{"text": short}] + [{"text": f"{long} ({n})"} for n in range(6)]
+    path = tmp_path / "legacy.jsonl"
+    path.write_bytes(
+        b"\n".join(json.dumps(x, ensure_ascii=False).encode(codec) for x in lines) + b"\n"
+    )
+    items = list(load_path(path))
+    assert all(isinstance(i, Document) for i in items)
+    assert [i.text for i in items] == [x["text"] for x in lines]  # type: ignore[union-attr]
