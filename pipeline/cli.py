@@ -192,7 +192,8 @@ def _run(args: argparse.Namespace) -> int:
     # fails early, with one line, on a path that names nothing
     files = expand_inputs(args.inputs, leave_out=cfg.own_directories())
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    processed = process_all(read_files(files, int(args.max_mib * 2**20)), cfg.clean, cfg.workers)
+    max_bytes = max(1, round(args.max_mib * 2**20))  # never 0, which would mean no limit
+    processed = process_all(read_files(files, max_bytes), cfg.clean, cfg.workers)
     ctrl_c = signal.getsignal(signal.SIGINT)
     try:
         with Run(cfg) as run, closing(processed) as items:  # workers stop before the lock goes
