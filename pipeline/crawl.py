@@ -190,6 +190,7 @@ class AddressGuard:
         self.allow_private = allow_private
         self._public: dict[str, bool] = {}  # host -> every address public
         self._start_origins: set[tuple[str, str]] = set()
+        self._warned = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuard:
@@ -252,7 +253,17 @@ class AddressGuard:
 
     def _refuse(self, request: Request, key: str) -> None:
         _inc(self.crawler, key)
-        log.info("%s %s", key, request.url[:200])
+        if key == "blocked/private_address" and not self._warned:
+            # a crawl of a local or intranet site would otherwise find nothing without a word
+            self._warned = True
+            log.warning(
+                "%s %s: a local or private address; to crawl such a site, set "
+                "-s NEWSDEDUP_ALLOW_PRIVATE=1 (further ones are counted, logged at INFO)",
+                key,
+                request.url[:200],
+            )
+        else:
+            log.info("%s %s", key, request.url[:200])
         raise Counted(f"{key}: {request.url[:200]}")
 
 

@@ -715,7 +715,10 @@ def _load_warc(path: Path, limit: int | None) -> Iterator[Document | Drop]:
                 yield Drop("bad_warc", _record_source(path, warc_record, start), str(exc))
                 continue
             except (_BadWarc, *_WARC_ERRORS) as exc:
-                yield _warc_damage(path, start, gz, str(exc) or type(exc).__name__)
+                detail = str(exc) or type(exc).__name__
+                if isinstance(exc, AttributeError):  # warcio's own slip on broken headers
+                    detail = "record headers that cannot be read: cut or corrupt"
+                yield _warc_damage(path, start, gz, detail)
                 return
             # Reading on to the next record shows whether this one ended where its
             # Content-Length said: warcio counts the miss (and warns on stderr) but goes on.

@@ -28,7 +28,7 @@ from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.group import Index, group, open_index
 from pipeline.lock import OutputLock, StateLock
-from pipeline.output import publish, recover_outputs, stage_outputs
+from pipeline.output import RUNS, publish, recover_outputs, stage_outputs
 from pipeline.process import process_or_drop
 
 log = logging.getLogger(__name__)
@@ -187,14 +187,17 @@ EARLIER_DEFAULT_STATE = Path("output", "state")
 
 def _note_an_earlier_default_state(cfg: Config) -> None:
     """Up to 0.1, the state was ``output/state`` whatever ``--out`` said; it is now ``state/``
-    in the output directory. A run that would start a new state there while the old default
-    holds one is most likely meant to go on with it: say so, before the run writes anything."""
+    in the output directory. A run that would start a new state in an output directory that
+    earlier runs wrote to (its ``runs/``) while the old default holds one is most likely meant
+    to go on with it: say so, before the run writes anything. A new output directory says
+    nothing: it is one more place to write to, not an upgrade."""
     state = Path(cfg.state)
     if (
         state == cfg.out_dir / "state"
         and not holds_state(state)
         and holds_state(EARLIER_DEFAULT_STATE)
         and EARLIER_DEFAULT_STATE.resolve() != state.resolve()
+        and _has_runs(cfg.out_dir)
     ):
         log.warning(
             "starting a new state in %s, while %s holds the state of earlier runs (the state "
@@ -205,6 +208,13 @@ def _note_an_earlier_default_state(cfg: Config) -> None:
             EARLIER_DEFAULT_STATE,
             EARLIER_DEFAULT_STATE,
         )
+
+
+def _has_runs(out_dir: Path) -> bool:
+    try:
+        return any((out_dir / RUNS).iterdir())
+    except OSError:  # no runs/ (or not a folder): nothing written there yet
+        return False
 
 
 def _must_be_writable(path: Path, what: str) -> None:

@@ -256,8 +256,13 @@ def test_the_state_lives_in_the_output_directory_unless_given(tmp_path: Path) ->
 
 def test_a_new_state_beside_the_earlier_default_one_is_pointed_out(tmp_path: Path) -> None:
     """The state used to be output/state whatever --out said: a run that starts a new one in
-    its output directory while output/state holds one says how to go on with that."""
+    an output directory earlier runs wrote to, while output/state holds one, says how to go on
+    with that; a new output directory is no sign of it."""
     run_cli("run", str(SEEDS), cwd=tmp_path)  # output/ and output/state
+    fresh = run_cli("run", str(SEEDS), "--out", "day3", cwd=tmp_path)
+    assert "WARNING" not in fresh.stderr
+    # day1 written as an earlier version did: its outputs there, its state in output/state
+    shutil.copytree(tmp_path / "output" / "runs", tmp_path / "day1" / "runs")
     moved = run_cli("run", str(SEEDS), "--out", "day1", "--json", cwd=tmp_path)
     assert "starting a new state in day1/state, while output/state holds the state" in (
         moved.stderr

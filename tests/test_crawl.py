@@ -122,6 +122,9 @@ def test_private_addresses_are_refused_beyond_the_start_urls(
     blocked = run.stat("newsdedup/blocked/private_address")
     assert blocked > 10
     assert f"blocked/private_address {harbour.url(redirecting.path)}" in run.log
+    # the first one says, without -v, how to crawl a local site on purpose
+    assert run.log.count("[pipeline.crawl] WARNING: blocked/private_address") == 1
+    assert "set -s NEWSDEDUP_ALLOW_PRIVATE=1" in run.log
 
 
 # -- the HTTP cache -------------------------------------------------------------------------------
