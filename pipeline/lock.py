@@ -32,20 +32,19 @@ class StateLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as err:  # a folder named like the lock file, a file where a folder goes
-            raise NewsdedupError(
-                f"cannot open the lock file {self.path}: {err.strerror or err}; is "
-                f"{self.path.parent} the right {self._kind}?"
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+        while True:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                raise NewsdedupError(self._busy(holder)) from None
+            if self._still_named(fd):
+                break
+            # A run refused while holding it removed the file it had made (``discard``):
+            # this lock is on a file nobody else will open again, so take the new one.
             os.close(fd)
-            raise NewsdedupError(self._busy(holder)) from None
         held_by = os.read(fd, 64)
         if held_by.strip() and not held_by.strip().isdigit():
             # not a pid: someone else's file, in a directory that is not a state (a mistyped
@@ -60,6 +59,32 @@ class StateLock:
         os.write(fd, str(os.getpid()).encode("ascii"))
         self._fd = fd
         _HELD.add(self)
+
+    def _open(self) -> int:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:  # a folder named like the lock file, a file where a folder goes
+            raise NewsdedupError(
+                f"cannot open the lock file {self.path}: {err.strerror or err}; is "
+                f"{self.path.parent} the right {self._kind}?"
+            ) from None
+
+    def _still_named(self, fd: int) -> bool:
+        """The locked file is still the one at ``self.path``."""
+        try:
+            named = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(fd)
+        return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+    def discard(self) -> None:
+        """Remove the lock file, then release it: for a directory the run made and is leaving
+        empty. Held until removed, so no other run can lock the file on its way out."""
+        if self._fd is not None:
+            self.path.unlink(missing_ok=True)
+        self.release()
 
     def _busy(self, holder: str) -> str:
         return (

@@ -243,6 +243,11 @@ def _must_be_writable(path: Path, what: str) -> None:
         raise NewsdedupError(f"cannot write to {what} {path}: {_why(err)}") from None
 
 
+def _to_make(path: Path) -> list[Path]:
+    """``path`` and its parents that do not exist yet."""
+    return [place for place in (path, *path.parents) if not place.exists()]
+
+
 def _why(err: BaseException) -> str:
     return str(err.strerror) if isinstance(err, OSError) and err.strerror else str(err)
 
@@ -289,6 +294,7 @@ class Run:
         if local:
             _must_be_writable(Path(self.cfg.state), "the state directory")
             _note_an_earlier_default_state(self.cfg)
+        made = _to_make(self.cfg.out_dir) + (_to_make(Path(self.cfg.state)) if local else [])
         try:
             if local:
                 self._lock = StateLock(Path(self.cfg.state))
@@ -298,9 +304,23 @@ class Run:
             self._index = open_index(self.cfg.state, self.cfg.group)
             self._settle(local)
         except BaseException:
-            self.close()
+            self._abandon(made)
             raise
         return self
+
+    def _abandon(self, made: list[Path]) -> None:
+        """Close a run refused as it opened (an unreachable Redis, say), removing the folders
+        it made for itself when they hold nothing but its lock files."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        for lock in (self._out_lock, self._lock):
+            if lock is not None and lock.path.parent in made:
+                lock.discard()
+        self.close()
+        for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):  # not empty: another run's, or holding a state
+                folder.rmdir()
 
     def _settle(self, local: bool) -> None:
         """Finish or undo what a run stopped part way left (see ``pipeline.output``)."""

@@ -338,3 +338,25 @@ def test_a_run_whose_progress_pipe_closes_commits_nothing_and_says_so(tmp_path: 
     assert not (tmp_path / "o" / "articles.jsonl").exists()
     rerun = run_cli("run", str(SEEDS), "--out", str(tmp_path / "o"), "--state", str(state))
     assert "written   2" in rerun.stdout  # nothing was committed the first time
+
+
+def test_a_run_refused_as_it_opens_leaves_no_folder_it_made(tmp_path: Path) -> None:
+    """Nothing listens on port 1: the run is refused after taking the output folder's lock,
+    and takes away the folders it made for that; a folder that was there stays."""
+    out = tmp_path / "new" / "out"
+    proc = run_cli(
+        "run", str(SEEDS), "--out", str(out), "--state", "redis://127.0.0.1:1/0", check=False
+    )
+    assert proc.returncode != 0
+    assert "cannot connect to Redis at 127.0.0.1:1" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    again = run_cli(
+        "run", str(SEEDS), "--out", str(kept), "--state", "redis://127.0.0.1:1/0", check=False
+    )
+    assert again.returncode != 0
+    assert kept.is_dir()
+    # and an ordinary run in the same places works afterwards
+    run_cli("run", str(SEEDS), "--out", str(out))
+    assert len(read_jsonl(out / "articles.jsonl")) == 2

@@ -106,3 +106,31 @@ def test_a_previous_holders_pid_is_replaced(tmp_path: Path) -> None:
     (tmp_path / "lock").write_text("1234567")  # left by a run that has died
     with StateLock(tmp_path):
         assert (tmp_path / "lock").read_text() == str(os.getpid())
+
+
+def test_a_lock_whose_file_was_removed_by_its_holder_is_taken_on_the_new_file(
+    tmp_path: Path,
+) -> None:
+    """A run that opened the lock file just before its holder discarded it locks the file
+    that is now at the path, not the removed one: two runs can never both hold the lock."""
+    holder = StateLock(tmp_path)
+    holder.acquire()
+    late = StateLock(tmp_path)
+    stale = os.open(late.path, os.O_RDWR)  # opened before the holder removes the file
+    real_open = late._open
+    calls = []
+
+    def open_stale_first() -> int:
+        calls.append(1)
+        return stale if len(calls) == 1 else real_open()
+
+    late._open = open_stale_first  # type: ignore[method-assign]
+    holder.discard()
+    assert not holder.path.exists()
+    late.acquire()
+    assert len(calls) == 2
+    assert os.fstat(late._fd).st_ino == os.stat(late.path).st_ino  # type: ignore[arg-type]
+    third = StateLock(tmp_path)
+    with pytest.raises(NewsdedupError, match="another run"):
+        third.acquire()
+    late.release()
