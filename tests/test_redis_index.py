@@ -264,6 +264,49 @@ def test_a_writer_that_stalled_in_its_clean_up_removes_nothing_of_the_next(
     assert snapshot(redis_url, ids) == snapshot(other, ids)
 
 
+def test_a_writer_that_stalled_clearing_a_dead_runs_list_leaves_the_next_ones_alone(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dead run left its LSH entries listed in ``pending``. The next writer removes them,
+    then stalls past its lease before it clears the list; a third writer takes over, lists
+    and writes the same article's entries and dies too. The stalled writer's clearing is
+    refused in the script that would make it, so the third run's entries stay listed and a
+    later run removes them: the article, redone, links as in a state that never saw any of this."""
+    a, b = seed_docs()
+    dead = RedisIndex(redis_url, CFG, lock_ttl=1.0)
+    group([replace(a)], dead, CFG)
+    dead.lock.abandon()  # killed: no rollback, the lease runs out
+    dead.close()
+    time.sleep(1.2)
+    stalled = RedisIndex(redis_url, CFG, lock_ttl=1.0)
+    third = RedisIndex(redis_url, CFG, lock_ttl=1.0)
+    remove = stalled.lsh.remove
+
+    def remove_then_stall(passages: dict[str, int]) -> None:
+        remove(passages)
+        stalled.lock._stop_renewing()
+        time.sleep(1.5)
+        group([replace(a)], third, CFG)  # takes the lock the stalled run lost, lists a
+        third.lock.abandon()  # and dies before committing
+        third.close()
+
+    monkeypatch.setattr(stalled.lsh, "remove", remove_then_stall)
+    with pytest.raises(NewsdedupError, match="grouping lock .* ran out"):
+        stalled.known([b.id])
+    stalled.close()
+    client = redis.Redis.from_url(redis_url)
+    assert client.hexists(PENDING, a.id)
+    time.sleep(1.2)  # the third run's lease runs out
+    run([replace(b)], redis_url)
+    assert not client.hexists(PENDING, a.id)
+    run([replace(a)], redis_url)
+    other = redis_url.rsplit("/", 1)[0] + "/1"
+    run([replace(b)], other)
+    run([replace(a)], other)
+    ids = [a.id, b.id]
+    assert snapshot(redis_url, ids) == snapshot(other, ids)
+
+
 def test_lsh_entries_without_records_are_left_out_with_a_warning(
     redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

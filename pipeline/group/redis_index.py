@@ -21,9 +21,11 @@ several processes end with the clusters one process would make. Fetching, extrac
 cleaning, the bulk of the work, run in parallel; only grouping and the commit wait in turn.
 
 LSH entries are written at once (a batch queries after inserting), listed in ``pending``
-first: when their writer dies before committing, the next writer removes them. Everything else
-is buffered in memory (reads see it) and written at commit in one MULTI/EXEC under WATCH of
-the lock, so a writer whose lease ran out commits nothing.
+first: when their writer dies before committing, the next writer removes them. Those writes,
+like the LSH entries', are made only while the lock holds the writer's token (one script
+checks and writes), so a writer that stalled past its lease cannot touch the next one's.
+Everything else is buffered in memory (reads see it) and written at commit in one MULTI/EXEC
+under WATCH of the lock, so a writer whose lease ran out commits nothing.
 """
 
 from __future__ import annotations
@@ -64,6 +66,20 @@ PREFIX = b"newsdedup:"
 META, EVIDENCE, PENDING, LOCK, RUNS = (
     PREFIX + k for k in (b"meta", b"evidence", b"pending", b"lock", b"saved_runs")
 )
+# KEYS: lock, pending; ARGV: token, "set" or "del", then id and count pairs, or ids.
+_PENDING = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+    return redis.error_reply('NEWSDEDUP_LOCK_LOST the grouping lock is not held')
+end
+if ARGV[2] == 'set' then
+    for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+else
+    for i = 3, #ARGV do redis.call('HDEL', KEYS[2], ARGV[i]) end
+end
+return 0
+"""
+_PENDING_CHUNK = 2000
+
 LOCK_TTL = 30.0  # seconds a dead writer keeps others waiting
 # A commit is one transaction on the watched lease, which cannot be renewed while it is sent:
 # its lease is extended first by the time its writes take to send at this rate (bytes/s).
@@ -163,6 +179,7 @@ class RedisIndex:
         # Every LSH write checks, in the same script, that this run still holds the lease: a
         # run that stalled past it must not add entries under the next writer's feet.
         passages.fence = documents.fence = (LOCK, self.lock.token)
+        self._pending_script = self.client.register_script(_PENDING)
         self._reset()
         with self._guard():
             self._check_fingerprint()
@@ -227,7 +244,26 @@ class RedisIndex:
             stale = {i: n for i, n in counts.items() if i not in stored}
             log.warning("removing LSH entries of %d articles left by a run that failed", len(stale))
             self.lsh.remove(stale)
-            self.client.hdel(PENDING, *pending)
+            self._unlist(list(pending))
+
+    def _list(self, counts: Mapping[str, int]) -> None:
+        """Add to ``pending``, while the lock is this run's."""
+        pairs = [v for id_, n in counts.items() for v in (id_, n)]
+        for i in range(0, len(pairs), 2 * _PENDING_CHUNK):
+            self._fenced_pending(["set", *pairs[i : i + 2 * _PENDING_CHUNK]])
+
+    def _unlist(self, ids: Sequence[str | bytes]) -> None:
+        """Take ids out of ``pending``, while the lock is this run's."""
+        for i in range(0, len(ids), _PENDING_CHUNK):
+            self._fenced_pending(["del", *ids[i : i + _PENDING_CHUNK]])
+
+    def _fenced_pending(self, args: list[str | bytes | int]) -> None:
+        try:
+            self._pending_script(keys=[LOCK, PENDING], args=[self.lock.token, *args])
+        except redis.ResponseError as err:
+            if "NEWSDEDUP_LOCK_LOST" in str(err):
+                raise LockLost(LOCK.decode()) from None
+            raise
 
     def commit(self) -> None:
         if not self.lock.held:  # every write takes the lock: nothing to write
@@ -334,7 +370,7 @@ class RedisIndex:
             try:
                 if self._pending and self.lock.owned():
                     self.lsh.remove(self._pending)
-                    self.client.hdel(PENDING, *self._pending)
+                    self._unlist(list(self._pending))
                 self.lock.release()
             except (redis.RedisError, LockLost) as err:
                 # The run's own error says what happened; this is only the clean-up. (With
@@ -524,7 +560,7 @@ class RedisIndex:
             if not counts:
                 return
             # Listed before written: a run that dies from here on leaves nothing unlisted.
-            self.client.hset(PENDING, mapping=counts)  # type: ignore[arg-type]
+            self._list(counts)
             self._pending.update(counts)
             self.lsh.insert(entries)
 
