@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import socket
 import time
 from dataclasses import replace
@@ -336,6 +338,35 @@ def test_opening_a_state_to_read_it_writes_nothing(redis_url: str) -> None:
     finally:
         index.close()
     assert client.dbsize() == 0
+
+
+def test_a_server_that_stops_answering_fails_the_run_after_one_timeout(tmp_path: Path) -> None:
+    """A server that stops answering (stopped, swapping, a link gone quiet) fails the run at
+    its first socket timeout; the clean-up does not wait another timeout per call, and the
+    next run, once the server answers again, removes what the failed one wrote."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        a, b = seed_docs()
+        index = RedisIndex(server.url() + "?socket_timeout=2", CFG, lock_ttl=1.0)
+        index.known([a.id])  # takes the lock
+        assert server.proc is not None
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(NewsdedupError, match="lost the connection to Redis .* Timeout"):
+                group([replace(a)], index, CFG)
+            index.close()
+            took = time.monotonic() - started
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        assert 2.0 <= took < 3.5
+        run([replace(a), replace(b)], server.url())  # waits out the lease, then cleans up
+        run([replace(a), replace(b)], server.url(1))
+        ids = [a.id, b.id]
+        assert snapshot(server.url(), ids) == snapshot(server.url(1), ids)
+    finally:
+        server.stop()
 
 
 def test_a_server_that_wants_a_password_says_so(tmp_path: Path) -> None:

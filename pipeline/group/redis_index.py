@@ -180,6 +180,7 @@ class RedisIndex:
         # run that stalled past it must not add entries under the next writer's feet.
         passages.fence = documents.fence = (LOCK, self.lock.token)
         self._pending_script = self.client.register_script(_PENDING)
+        self._silent = False  # the server stopped answering (a socket timeout)
         self._reset()
         with self._guard():
             self._check_fingerprint()
@@ -196,6 +197,9 @@ class RedisIndex:
                 "run again"
             ) from None
         except (redis.ConnectionError, redis.TimeoutError) as err:
+            # A server that stopped answering would keep the clean-up waiting a socket
+            # timeout per call: leave that to the next writer (see ``_begin``).
+            self._silent = self._silent or isinstance(err, redis.TimeoutError)
             raise NewsdedupError(f"lost the connection to Redis at {self.where}: {err}") from None
         except redis.RedisError as err:
             raise NewsdedupError(f"Redis at {self.where} refused a command: {err}") from None
@@ -362,9 +366,10 @@ class RedisIndex:
             pipe.sadd(RUNS, *self._runs)
 
     def rollback(self) -> None:
-        if self._unsettled:
+        if self._unsettled or self._silent:
             # A commit of unknown outcome: what it added stays; the next writer keeps it or
-            # removes it, as the state says (see ``_begin``).
+            # removes it, as the state says (see ``_begin``). Likewise after a server that
+            # stopped answering.
             self.lock.abandon()
         if self.lock.held:
             try:
