@@ -18,15 +18,17 @@ leaves every file as it was, so reruns are idempotent.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,9 @@ PENDING = ".pending-"  # a run's outputs between writing and the state's commit
 STATE_ID = ".state-id"  # in a pending folder: the id of the state it was staged for
 DAMAGED = ".damaged-"  # a saved run whose staged files were damaged before they were published
 TMP_SUFFIX = ".tmp"
+_STAMP = "%Y%m%dT%H%M%SZ"
+_STAMP_LEN = 16
+_RUN_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}(-[0-9a-f]{6})?")
 
 ARTICLE_FIELDS = (
     "id",
@@ -107,11 +112,18 @@ def cluster_record(cluster: Cluster) -> dict[str, Any]:
     }
 
 
+# Characters that line readers other than JSON's own take for line ends (Python's
+# str.splitlines, JavaScript before ES2019): written escaped, so a record is one line for all.
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 def dumps_jsonl(records: Iterable[Mapping[str, Any]]) -> bytes:
     """Canonical JSONL: keys in a fixed order, UTF-8, one record a line. (A file name that is
     not UTF-8 is written with U+FFFD for its undecodable bytes.)"""
     return b"".join(
-        _utf8(json.dumps(r, ensure_ascii=False, separators=(",", ":"))) + b"\n" for r in records
+        _utf8(json.dumps(r, ensure_ascii=False, separators=(",", ":")).translate(_LINE_BREAKS))
+        + b"\n"
+        for r in records
     )
 
 
@@ -139,15 +151,31 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def run_id(articles: bytes, when: datetime | None = None) -> str:
+def run_id(articles: bytes, when: datetime | None = None, after: str | None = None) -> str:
     """Sortable and unique per run: ``YYYYMMDDTHHMMSSZ-<hash of the articles>-<random>``.
 
-    The random part tells apart two runs that write the same articles in the same second to
-    two output folders (two processes on one Redis state): the state records the one that
-    committed, and the other's leftovers must not pass for it.
+    ``after``: the newest run id of the output folder. The time stamp is the run's time, or one
+    second after that run's when it is not later (two runs in one second, a clock set back), so
+    the folders of one output folder sort in the order of their runs. The random part tells
+    apart two runs that write the same articles in the same second to two output folders (two
+    processes on one Redis state): the state records the one that committed, and the other's
+    leftovers must not pass for it.
     """
-    stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{_digest(articles)}-{secrets.token_hex(3)}"
+    moment = (when or datetime.now(UTC)).replace(microsecond=0)
+    if after is not None:
+        with contextlib.suppress(ValueError):
+            newest = datetime.strptime(after[:_STAMP_LEN], _STAMP).replace(tzinfo=UTC)
+            moment = max(moment, newest + timedelta(seconds=1))
+    return f"{moment.strftime(_STAMP)}-{_digest(articles)}-{secrets.token_hex(3)}"
+
+
+def newest_run(out_dir: Path) -> str | None:
+    """The id of the newest run published to ``out_dir``, or None."""
+    try:
+        names = [p.name for p in (out_dir / RUNS).iterdir() if _RUN_NAME.fullmatch(p.name)]
+    except FileNotFoundError:
+        return None
+    return max(names, default=None)
 
 
 def _digest(articles: bytes) -> str:
@@ -184,7 +212,7 @@ def stage_outputs(
     cluster_lines = dumps_jsonl(
         cluster_record(c) for c in sorted(clusters, key=lambda c: c.cluster_id)
     )
-    rid = run_id(articles, when)
+    rid = run_id(articles, when, newest_run(out_dir))
     folder = out_dir / f"{PENDING}{rid}"
     write_atomic(folder / STATE_ID, state_id.encode("ascii"))  # first: the folder is that state's
     write_atomic(folder / CLUSTERS, cluster_lines)
@@ -197,8 +225,10 @@ def publish(out_dir: Path, staged: Staged) -> str:
     """Make a staged run the newest and record it under ``runs/``; returns the run id."""
     # The newest files first: if we die before the rename, the next run finds the staged
     # folder, finds the run recorded in the state and publishes it again (these writes repeat).
-    write_atomic(out_dir / CLUSTERS, (staged.folder / CLUSTERS).read_bytes())
+    # Articles before clusters: a reader between the two sees no cluster naming an article
+    # that articles.jsonl does not hold yet.
     write_atomic(out_dir / ARTICLES, (staged.folder / ARTICLES).read_bytes())
+    write_atomic(out_dir / CLUSTERS, (staged.folder / CLUSTERS).read_bytes())
     final = out_dir / RUNS / staged.run_id
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists():  # the same run, published before by a run that stopped after it

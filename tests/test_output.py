@@ -225,3 +225,35 @@ def test_the_same_articles_staged_in_the_same_second_elsewhere_are_another_run(
     assert list((tmp_path / "a").iterdir()) == []
     (published,) = recover_outputs(tmp_path / "b", lambda runs: set(runs) & saved, STATE)
     assert published.startswith(f"published run {committed.run_id}")
+
+
+def test_runs_in_one_second_or_after_the_clock_went_back_still_list_in_order(
+    tmp_path: Path,
+) -> None:
+    """Readers take every folder of runs/ sorting after the last one they read: a run must
+    sort after the one before it, whatever its hash and however the clock moved."""
+    noon = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    published = []
+    for n, when in enumerate([noon, noon, noon, noon.replace(hour=11), noon]):
+        staged = stage_outputs(tmp_path, [_doc(f"d{n}")], [], STATE, when)
+        assert staged is not None
+        published.append(publish(tmp_path, staged))
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == published
+    assert [rid[:16] for rid in published] == [
+        "20260101T120000Z",
+        "20260101T120001Z",
+        "20260101T120002Z",
+        "20260101T120003Z",
+        "20260101T120004Z",
+    ]
+    later = stage_outputs(tmp_path, [_doc("e")], [], STATE, noon.replace(hour=13))
+    assert later is not None and later.run_id.startswith("20260101T130000Z-")
+
+
+def test_a_record_is_one_line_for_every_line_splitter() -> None:
+    """JSON lets U+0085, U+2028 and U+2029 stand raw in strings; Python's str.splitlines and
+    older JavaScript take them for line ends. Written escaped, they read back the same."""
+    record = {"title": "a\u2028b\u2029c\x85d\x0be\x1cf", "text": "ok"}
+    data = dumps_jsonl([record, record])
+    assert len(data.decode("utf-8").splitlines()) == 2
+    assert [json.loads(line) for line in data.decode("utf-8").splitlines()] == [record, record]
