@@ -621,7 +621,7 @@ def _jsonl_item(line: bytes | str, source: str, legacy: str | None = None) -> Do
     try:
         obj = json.loads(line.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
-        return Drop("bad_json", source, f"{exc.msg} at column {exc.colno}")
+        return Drop("bad_json", source, f"{exc.msg.removesuffix(' at')} at column {exc.colno}")
     except RecursionError:
         return Drop("bad_json", source, "nested too deeply")
     except ValueError:  # Python's limit on integer digits; all else is a JSONDecodeError

@@ -211,6 +211,12 @@ def _sitename(metas: dict[str, str], ld: list[dict[str, object]]) -> str | None:
     return metas.get("application-name")
 
 
+# ISO 639 codes that name no one language: undetermined, several, none, not coded.
+_NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+# Two-letter codes ISO 639-1 withdrew, as pages still declare them, and their replacements.
+_RENAMED_LANGUAGES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
+
+
 def _language(tree: HtmlElement, metas: dict[str, str]) -> str | None:
     root = tree.getroottree().getroot()
     raw = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
@@ -218,7 +224,11 @@ def _language(tree: HtmlElement, metas: dict[str, str]) -> str | None:
     if not raw:
         return None
     primary = re.split(r"[-_,;\s]", raw.strip(), maxsplit=1)[0].lower()
-    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
+    if not (primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3):
+        return None
+    if primary in _NO_LANGUAGE:
+        return None
+    return _RENAMED_LANGUAGES.get(primary, primary)
 
 
 def _author(

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -96,6 +97,7 @@ def _process_chunk(worker: _Worker, chunk: list[Document | Drop]) -> list[Docume
     return [worker(item) for item in chunk]
 
 
+_DIGITS = re.compile(r"([0-9]+)")
 _CHUNK = 8  # items per task: amortises the pickling round trip of one page
 _AHEAD = 4  # unfinished chunks per worker: keeps the workers busy while one chunk is slow
 _HELD = 32  # finished chunks per worker held behind a slow one before reading stops
@@ -241,6 +243,13 @@ def _must_be_writable(path: Path, what: str) -> None:
                 first.rmdir()
     except OSError as err:
         raise NewsdedupError(f"cannot write to {what} {path}: {_why(err)}") from None
+
+
+def source_order(source: str) -> tuple[tuple[str | int, ...], str]:
+    """Sort key of a source, numbers by value: ``a.jsonl:5`` before ``a.jsonl:14``, the
+    fifth line before the fourteenth (``x2.html`` before ``x10.html`` alike)."""
+    parts = _DIGITS.split(source)  # text, digits, text, ...: the same kind at each position
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), source
 
 
 def _to_make(path: Path) -> list[Path]:
@@ -389,7 +398,7 @@ class Run:
         if earlier is not None:
             # The same article twice in one run (same canonical URL, or same content): keep the
             # one whose source sorts first so the choice does not depend on input order.
-            keep, other = sorted((earlier, item), key=lambda d: d.source)
+            keep, other = sorted((earlier, item), key=lambda d: source_order(d.source))
             self._docs[item.id] = keep
             self._log_drop(
                 "duplicate_input",

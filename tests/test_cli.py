@@ -360,3 +360,21 @@ def test_a_run_refused_as_it_opens_leaves_no_folder_it_made(tmp_path: Path) -> N
     # and an ordinary run in the same places works afterwards
     run_cli("run", str(SEEDS), "--out", str(out))
     assert len(read_jsonl(out / "articles.jsonl")) == 2
+
+
+def test_of_an_article_given_twice_the_earlier_line_is_kept(tmp_path: Path) -> None:
+    """Sources sort with their numbers by value: line 5 comes before line 14."""
+    story = " ".join(
+        f"The harbour board met on day {n} and agreed to widen the quay." for n in range(30)
+    )
+    lines = [
+        json.dumps({"url": f"https://example.org/other/{n}", "text": f"{story} Filler {n}."})
+        for n in range(1, 16)
+    ]
+    lines[4] = json.dumps({"url": "https://example.org/a", "text": story, "title": "line five"})
+    lines[13] = json.dumps({"url": "https://example.org/a", "text": story, "title": "line 14"})
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    proc = run_cli("run", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o"), "--json")
+    assert json.loads(proc.stdout)["dropped"] == {"duplicate_input": 1}
+    kept = [r for r in read_jsonl(tmp_path / "o" / "articles.jsonl") if r["url"].endswith("/a")]
+    assert [(r["title"], r["source"]) for r in kept] == [("line five", f"{tmp_path}/in.jsonl:5")]

@@ -435,3 +435,24 @@ def test_extraction_does_not_depend_on_order() -> None:
 
 def test_text_has_no_markup() -> None:
     assert not re.search(r"</?(?:p|div|span|a)\b", extracted("wcxb-4622").text)
+
+
+@pytest.mark.parametrize(
+    ("declared", "language"),
+    [
+        ("en-GB", "en"),
+        ("pt_BR", "pt"),
+        ("iw", "he"),  # withdrawn codes, still declared by pages, read as today's
+        ("in-ID", "id"),
+        ("fil", "fil"),  # no two-letter code: the three-letter one
+        ("haw", "haw"),
+        ("und", None),  # codes that name no one language
+        ("mul", None),
+        ("zxx", None),
+        ("english", None),
+        ("ру", None),
+    ],
+)
+def test_the_language_is_an_iso_639_code_or_null(declared: str, language: str | None) -> None:
+    tree = lxml_html.fromstring(f"<html lang='{declared}'><body><p>x</p></body></html>")
+    assert read_metadata(tree).language == language
