@@ -105,6 +105,10 @@ def cluster_record(cluster: Cluster) -> dict[str, Any]:
         "cluster_id": cluster.cluster_id,
         "canonical": cluster.canonical,
         "members": sorted(cluster.members),
+        "joined": {
+            m: {"parent": parent, "relation": relation}
+            for m, (parent, relation) in sorted(cluster.joined.items())
+        },
         "links": [
             link_record(link)
             for link in sorted(cluster.links, key=lambda k: (k.a, k.b, k.relation))

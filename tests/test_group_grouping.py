@@ -165,6 +165,46 @@ def test_exact_duplicate_differing_in_case_quotes_and_spacing(tmp_path: Path) ->
     assert (link.relation, link.similarity, link.passages) == ("exact", 1.0, [])
 
 
+def _parent_chain_ends_at_the_canonical(cluster: Cluster) -> None:
+    assert set(cluster.joined) == set(cluster.members) - {cluster.canonical}
+    for member in cluster.joined:
+        seen = {member}
+        while member != cluster.canonical:
+            member = cluster.joined[member][0]
+            assert member in cluster.members and member not in seen
+            seen.add(member)
+
+
+def test_many_copies_of_one_text_list_one_link_each_not_every_pair(tmp_path: Path) -> None:
+    """30 copies of one wire text: each joins through one parent, and the cluster lists the
+    29 links they joined through, not the 435 pairs (200 copies made a 2 MB line)."""
+    copies = [
+        doc(f"c{n:02d}", STORIES["harbor"], f"2024-03-04T{8 + n // 6:02d}:{n % 6 * 10:02d}:00Z")
+        for n in range(30)
+    ]
+    (cluster,) = run(copies, tmp_path).clusters
+    assert cluster.canonical == "c00" and len(cluster.members) == 30
+    _parent_chain_ends_at_the_canonical(cluster)
+    assert {relation for _, relation in cluster.joined.values()} == {"exact"}
+    assert len(cluster.links) == 29
+    assert {tuple(sorted((k.a, k.b))) for k in cluster.links} == {
+        tuple(sorted((m, parent))) for m, (parent, _) in cluster.joined.items()
+    }
+    assert all(k.merged for k in cluster.links)
+
+
+def test_a_cluster_re_rooted_by_a_later_run_says_how_every_member_joins(tmp_path: Path) -> None:
+    """The first run's article is canonical in its run; the second brings an earlier
+    original: its cluster line says what the first one's relation and parent now are."""
+    original = doc("orig", STORIES["harbor"], "2024-03-04T08:00:00Z")
+    copy = doc("copy", STORIES["harbor"], "2024-03-04T09:00:00Z")
+    first = run([copy], tmp_path)
+    assert copy.duplicate_of is None and first.clusters == []
+    (cluster,) = run([original], tmp_path).clusters
+    assert cluster.canonical == "orig"
+    assert cluster.joined == {"copy": ("orig", "exact")}
+
+
 def test_near_duplicate_with_a_changed_sentence(tmp_path: Path) -> None:
     original = doc("orig", STORIES["vaccine"], "2024-03-04T08:00:00Z")
     edited = STORIES["vaccine"].replace(

@@ -40,6 +40,8 @@ class Cluster:
     canonical: str
     members: list[str]
     links: list[Link]
+    # every member but the canonical: the member it joined through, and how
+    joined: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -165,8 +167,13 @@ def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gro
         if (set(ms) & new or set(ms) != old_groups.get(root, set()))
         and (len(ms) > 1 or len(old_groups[before[root]]) > 1)
     )
+    joined = {
+        i: (parent, relations[i] or "")
+        for i in scope
+        if (parent := parents[i]) is not None and root_of[i] in changed
+    }
     clusters = [
-        _make_cluster(batch, graph, root, sorted(groups[root]), root_of) for root in changed
+        _make_cluster(batch, graph, root, sorted(groups[root]), root_of, joined) for root in changed
     ]
     result = GroupResult(clusters)
     for i in sorted(new):
@@ -185,12 +192,27 @@ def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gro
 
 
 def _make_cluster(
-    batch: _Batch, graph: _Graph, root: str, members: list[str], root_of: dict[str, str]
+    batch: _Batch,
+    graph: _Graph,
+    root: str,
+    members: list[str],
+    root_of: dict[str, str],
+    joined: dict[str, tuple[str, str]],
 ) -> Cluster:
     graph.expand(members)
+    tree = {tuple(sorted((m, joined[m][0]))) for m in members if m in joined}
     pairs = sorted(
         {(m, e.other) if m < e.other else (e.other, m) for m in members for e in graph.edges[m]}
     )
+    # Copies of one text link every pair (200 copies: 19,900 links): within the cluster a
+    # duplicate link is listed only where a member joined through it.
+    pairs = [
+        (a, b)
+        for a, b in pairs
+        if graph.evidence[(a, b)][1].relation == "wire_overlap"
+        or (a, b) in tree
+        or not (root_of.get(a) == root_of.get(b) == root)
+    ]
     batch.load({x for p in pairs for x in p} | set(members), text=True)
     links = []
     for a, b in pairs:
@@ -211,4 +233,4 @@ def _make_cluster(
         assert d.relation is not None
         merged = root_of.get(a) == root_of.get(b) == root
         links.append(Link(a, b, d.relation, d.similarity, passages, d.coverage, merged))
-    return Cluster(root, root, members, links)
+    return Cluster(root, root, members, links, {m: joined[m] for m in members if m in joined})
