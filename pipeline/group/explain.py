@@ -31,7 +31,7 @@ class Explanation:
     same_cluster: bool
     cluster_a: str | None
     cluster_b: str | None
-    compared: bool  # whether grouping verified this pair (it was an LSH candidate)
+    compared: bool  # whether grouping verified this pair and kept its evidence
     passages: list[SharedPassage] = field(default_factory=list)
     # the article each one joins its cluster through (None: it is its cluster's root)
     parent_a: str | None = None
@@ -59,7 +59,10 @@ class Explanation:
                     f"{_parent(self.parent_b)}; see Round-ups in the README)"
                 )
         if not self.compared:
-            lines.append("(grouping never compared these two: no shared LSH band)")
+            lines.append(
+                "(grouping never compared these two: they did not share two LSH bands, or "
+                "only on passages too common to count, or their sketches ruled them out)"
+            )
         for n, sp in enumerate(self.passages, 1):
             p = sp.pair
             flag = "" if sp.counted else "  [not counted]"
