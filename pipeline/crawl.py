@@ -17,6 +17,10 @@ Enabled in ``pipeline.settings``. Each one counts what it turns away under ``new
   normal form (``pipeline.document.canonical_url``), so that links differing only in tracking
   parameters, percent-encoding or a trailing slash fetch the page once, as the article gets one
   id from all of them.
+- ``Retry`` and ``RobotsTxt``: Scrapy's RetryMiddleware and RobotsTxtMiddleware, logging what
+  is routine on the web as such: a page that still fails after its retries is one INFO line
+  (the spider counts it as a drop), a robots.txt that cannot be downloaded one WARNING line,
+  without a traceback (the site is then crawled as if it had none, as Scrapy does).
 - ``ValidatingPolicy`` and ``StateDirCacheStorage``: Scrapy's HTTP cache, revalidating pages
   instead of guessing they are still fresh, kept inside the state directory and written so
   that a killed crawl never leaves a half-written entry behind.
@@ -36,15 +40,18 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
@@ -396,6 +403,87 @@ class RetryAfter:
             # makes it look and costs nothing.
             slot.delay = 0.001
         return response
+
+
+class Retry(RetryMiddleware):
+    """Scrapy's RetryMiddleware, giving up with an INFO line rather than an ERROR one.
+
+    A page that fails after its retries is routine: the spider's errback counts it as a drop
+    (``http_status``, ``fetch_failed``), and warns of a start URL, feed or sitemap. Scrapy's own
+    give-up logs at ERROR (set by ``RETRY_GIVE_UP_LOG_LEVEL`` only from Scrapy 2.17), which
+    the README keeps for what stops a crawl. The retries themselves are Scrapy's.
+    """
+
+    def _retry(
+        self, request: Request, reason: str | Exception | type[Exception], *args: Any
+    ) -> Request | None:
+        # *args: the spider, which Scrapy before 2.14 passes as well
+        most = request.meta.get("max_retry_times", self.max_retry_times)
+        if most is None:
+            most = self.max_retry_times
+        tries = request.meta.get("retry_times", 0) + 1
+        if tries <= most:
+            retried: Request | None = super()._retry(request, reason, *args)
+            return retried
+        if isinstance(reason, Exception):
+            reason = f"{type(reason).__name__}: {reason}"
+        elif isinstance(reason, type):
+            reason = reason.__name__
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("retry/max_reached")
+        _retry_log.info(
+            "Gave up retrying %s (failed %d times): %s", request, tries, str(reason)[:200]
+        )
+        return None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = super().from_crawler(crawler)
+        middleware.crawler = crawler  # Scrapy before 2.14 does not keep it
+        return middleware
+
+
+_retry_log = logging.getLogger("scrapy.downloadermiddlewares.retry")
+
+
+class RobotsTxt(RobotsTxtMiddleware):
+    """Scrapy's RobotsTxtMiddleware, with a robots.txt that cannot be downloaded (the site is
+    down, the connection refused after the retries) as one WARNING line instead of an ERROR
+    with a traceback. The site is then crawled as if it had no robots.txt, as Scrapy does;
+    its pages' own failures are counted by the spiders.
+
+    Scrapy logs every failure of its robots.txt request but ``IgnoreRequest``, and treats
+    that as "no robots.txt": the failure is turned into one here, on its way back from the
+    downloader, after it was logged once.
+    """
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> None:
+        if not _is_robots_request(request) or type(exception) is IgnoreRequest:
+            return
+        if isinstance(exception, IgnoreRequest):
+            # Turned away by a newsdedup middleware, which counted it; Scrapy before 2.14
+            # lets only IgnoreRequest itself pass unlogged.
+            raise IgnoreRequest(str(exception)) from None
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"robotstxt/exception_count/{type(exception)}")
+        log.warning(
+            "robots.txt %s could not be downloaded (%s: %s): crawling the site as if it had none",
+            request.url[:200],
+            type(exception).__name__,
+            str(exception)[:200],
+        )
+        raise IgnoreRequest(f"robots.txt could not be downloaded: {request.url[:200]}") from None
+
+
+def _is_robots_request(request: Request) -> bool:
+    """Whether ``request`` is RobotsTxtMiddleware's own (not a sitemap spider's start URL)."""
+    return (
+        bool(request.meta.get("dont_obey_robotstxt"))
+        and request.callback is NO_CALLBACK
+        and urlsplit(request.url).path == "/robots.txt"
+    )
 
 
 def retry_after(value: bytes | None, most: float) -> float:

@@ -63,6 +63,13 @@ SPIDER_MIDDLEWARES = {
     "pipeline.crawl.CrawlScope": 50,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's own, in their places, logging what is routine as such: a page given up after
+    # its retries at INFO (the spider counts it), a robots.txt that cannot be downloaded as
+    # one WARNING line without a traceback.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "pipeline.crawl.RobotsTxt": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "pipeline.crawl.Retry": 550,
     # Before RobotsTxtMiddleware (100): a refused host's robots.txt is not fetched either.
     "pipeline.crawl.AddressGuard": 50,
     "pipeline.crawl.SeenSkip": 60,
