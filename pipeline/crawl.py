@@ -23,7 +23,9 @@ Enabled in ``pipeline.settings``. Each one counts what it turns away under ``new
   without a traceback (the site is then crawled as if it had none, as Scrapy does).
 - ``ValidatingPolicy`` and ``StateDirCacheStorage``: Scrapy's HTTP cache, revalidating pages
   instead of guessing they are still fresh, kept inside the state directory and written so
-  that a killed crawl never leaves a half-written entry behind.
+  that a killed crawl never leaves a half-written entry behind. The pages of articles a run
+  saved leave it (``articles_saved``): ``SeenSkip`` turns them away before the cache on
+  every later crawl, so their entries would only grow the cache.
 """
 
 from __future__ import annotations
@@ -526,6 +528,10 @@ class ValidatingPolicy(RFC2616Policy):
 
 _TMP = ".tmp"
 
+# Signal sent by the item pipeline once a run is saved, with ``urls``: the fetch and canonical
+# URLs of its articles, which the seen-URL store now holds.
+articles_saved = object()
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -559,15 +565,29 @@ class StateDirCacheStorage(FilesystemCacheStorage):
         base = Path(".scrapy") if is_remote_state(state) else Path(state)
         self.cachedir = str(cache if cache.is_absolute() else base / cache)
         self._writing_to: str | None = None
+        self._spider: Spider | None = None
 
     def open_spider(self, spider: Spider) -> None:
         super().open_spider(spider)
+        self._spider = spider
+        spider.crawler.signals.connect(self._forget, signal=articles_saved)
         # Entries a killed crawl was writing: their process is gone (a live one, a crawl on
         # the same machine sharing this cache, may still be writing its own).
         for tmp in Path(self.cachedir, spider.name).glob(f"*/*{_TMP}*"):
             pid = tmp.name.rpartition(_TMP)[2]
             if pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def _forget(self, urls: Iterable[str]) -> None:
+        """Removes the entries of articles' pages, which no later crawl fetches again."""
+        if self._spider is None:
+            return
+        for url in urls:
+            try:
+                path = self._get_request_path(self._spider, Request(url))
+            except ValueError:  # not a URL a request can be made for
+                continue
+            shutil.rmtree(path, ignore_errors=True)
 
     def _get_request_path(self, spider: Spider, request: Request) -> str:
         if self._writing_to is not None:

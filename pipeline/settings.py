@@ -48,7 +48,8 @@ REDIRECT_MAX_TIMES = 10
 # Revalidate listing, feed and sitemap pages on reruns instead of downloading them again
 # (RFC 2616 rules without heuristic freshness; only responses with a validator or a lifetime
 # are stored). The cache lives in the
-# state directory: <NEWSDEDUP_STATE>/httpcache; it can be deleted at any time.
+# state directory: <NEWSDEDUP_STATE>/httpcache; it can be deleted at any time. The pages of
+# articles a run saved leave it then: they are not fetched again (pipeline.crawl.SeenSkip).
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "pipeline.crawl.ValidatingPolicy"
 HTTPCACHE_STORAGE = "pipeline.crawl.StateDirCacheStorage"

@@ -255,6 +255,50 @@ def test_cache_lives_in_the_state_dir_and_entries_appear_whole(tmp_path: Path) -
     assert left == sorted([entry.name, f"{entry.name}.tmp{os.getpid()}"])
 
 
+def _cached(state: Path, spider: str, url: str) -> bool:
+    """Whether the crawl's HTTP cache holds an entry for a GET of ``url``."""
+    key = request_key(Request(url)).hex()
+    return (state / "httpcache" / spider / key[:2] / key).is_dir()
+
+
+@pytest.mark.parametrize(
+    ("spider", "start", "sources"),
+    [
+        ("feed", "/", ["/", "/feeds/rss.xml", "/feeds/atom.xml"]),
+        ("site", "/", ["/", "/city/", "/city/page/2/", "/about/"]),
+        (
+            "sitemap",
+            "/robots.txt",
+            ["/robots.txt", "/sitemap_index.xml", "/sitemaps/news.xml.gz", "/sitemaps/pages.xml"]
+            + ["/city/", "/about/"],  # entries that are listings
+        ),
+    ],
+)
+def test_emitted_articles_leave_the_cache_and_the_rest_is_revalidated(
+    harbour: NewsSite, tmp_path: Path, spider: str, start: str, sources: list[str]
+) -> None:
+    """An emitted article is never fetched again (the seen-URL store turns it away before the
+    cache), so its page leaves the cache once the run is saved. Feeds, sitemaps and listing
+    pages stay, and the next crawl revalidates them (304)."""
+    out, state = tmp_path / "out", tmp_path / "state"
+    first = crawl(spider, {"url": harbour.url(start)}, out, state)
+    assert first.returncode == 0, first.log[-3000:]
+    assert len(first.emitted) > 5
+    assert not [url for url in first.emitted if _cached(state, spider, url)]
+    assert [path for path in sources if not _cached(state, spider, harbour.url(path))] == []
+
+    harbour.reset_log()
+    second = crawl(spider, {"url": harbour.url(start)}, out, state)
+    assert second.returncode == 0, second.log[-3000:]
+    assert second.emitted == set()
+    assert second.stat("newsdedup/skipped/seen") > 0
+    for path in sources:
+        assert (path, 304) in harbour.log, path
+    emitted_paths = {url.removeprefix(harbour.origin) for url in first.emitted}
+    assert not emitted_paths & set(harbour.paths())
+    assert not [url for url in first.emitted if _cached(state, spider, url)]
+
+
 # -- settings -------------------------------------------------------------------------------------
 
 
