@@ -280,7 +280,8 @@ class SeenSkip:
     """Skips downloading pages whose URL an earlier run emitted as an article.
 
     Only emitted articles are in the store, so listing, feed and sitemap pages are always
-    fetched again and new articles are found on them.
+    fetched again and new articles are found on them. An emitted article whose sitemap
+    ``lastmod`` or feed date has moved since is skipped too: updates are not picked up.
     """
 
     def __init__(self, crawler: Crawler, state: str) -> None:

@@ -178,4 +178,5 @@ class NewsdedupPipeline:
         for reason, n in summary.dropped.items():
             if stats is not None and n > stats.get_value(f"newsdedup/dropped/{reason}", 0):
                 stats.set_value(f"newsdedup/dropped/{reason}", n)
-        log.info("newsdedup run summary:\n%s", summary.render())
+        skipped = stats.get_value("newsdedup/skipped/seen", 0) if stats is not None else 0
+        log.info("newsdedup run summary:\n%s", summary.render(skipped_seen=skipped))
