@@ -17,9 +17,15 @@ Enabled in ``pipeline.settings``. Each one counts what it turns away under ``new
   normal form (``pipeline.document.canonical_url``), so that links differing only in tracking
   parameters, percent-encoding or a trailing slash fetch the page once, as the article gets one
   id from all of them.
+- ``Retry`` and ``RobotsTxt``: Scrapy's RetryMiddleware and RobotsTxtMiddleware, logging what
+  is routine on the web as such: a page that still fails after its retries is one INFO line
+  (the spider counts it as a drop), a robots.txt that cannot be downloaded one WARNING line,
+  without a traceback (the site is then crawled as if it had none, as Scrapy does).
 - ``ValidatingPolicy`` and ``StateDirCacheStorage``: Scrapy's HTTP cache, revalidating pages
   instead of guessing they are still fresh, kept inside the state directory and written so
-  that a killed crawl never leaves a half-written entry behind.
+  that a killed crawl never leaves a half-written entry behind. The pages of articles a run
+  saved leave it (``articles_saved``): ``SeenSkip`` turns them away before the cache on
+  every later crawl, so their entries would only grow the cache.
 """
 
 from __future__ import annotations
@@ -36,15 +42,18 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
@@ -271,7 +280,8 @@ class SeenSkip:
     """Skips downloading pages whose URL an earlier run emitted as an article.
 
     Only emitted articles are in the store, so listing, feed and sitemap pages are always
-    fetched again and new articles are found on them.
+    fetched again and new articles are found on them. An emitted article whose sitemap
+    ``lastmod`` or feed date has moved since is skipped too: updates are not picked up.
     """
 
     def __init__(self, crawler: Crawler, state: str) -> None:
@@ -398,6 +408,87 @@ class RetryAfter:
         return response
 
 
+class Retry(RetryMiddleware):
+    """Scrapy's RetryMiddleware, giving up with an INFO line rather than an ERROR one.
+
+    A page that fails after its retries is routine: the spider's errback counts it as a drop
+    (``http_status``, ``fetch_failed``), and warns of a start URL, feed or sitemap. Scrapy's own
+    give-up logs at ERROR (set by ``RETRY_GIVE_UP_LOG_LEVEL`` only from Scrapy 2.17), which
+    the README keeps for what stops a crawl. The retries themselves are Scrapy's.
+    """
+
+    def _retry(
+        self, request: Request, reason: str | Exception | type[Exception], *args: Any
+    ) -> Request | None:
+        # *args: the spider, which Scrapy before 2.14 passes as well
+        most = request.meta.get("max_retry_times", self.max_retry_times)
+        if most is None:
+            most = self.max_retry_times
+        tries = request.meta.get("retry_times", 0) + 1
+        if tries <= most:
+            retried: Request | None = super()._retry(request, reason, *args)
+            return retried
+        if isinstance(reason, Exception):
+            reason = f"{type(reason).__name__}: {reason}"
+        elif isinstance(reason, type):
+            reason = reason.__name__
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("retry/max_reached")
+        _retry_log.info(
+            "Gave up retrying %s (failed %d times): %s", request, tries, str(reason)[:200]
+        )
+        return None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = super().from_crawler(crawler)
+        middleware.crawler = crawler  # Scrapy before 2.14 does not keep it
+        return middleware
+
+
+_retry_log = logging.getLogger("scrapy.downloadermiddlewares.retry")
+
+
+class RobotsTxt(RobotsTxtMiddleware):
+    """Scrapy's RobotsTxtMiddleware, with a robots.txt that cannot be downloaded (the site is
+    down, the connection refused after the retries) as one WARNING line instead of an ERROR
+    with a traceback. The site is then crawled as if it had no robots.txt, as Scrapy does;
+    its pages' own failures are counted by the spiders.
+
+    Scrapy logs every failure of its robots.txt request but ``IgnoreRequest``, and treats
+    that as "no robots.txt": the failure is turned into one here, on its way back from the
+    downloader, after it was logged once.
+    """
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> None:
+        if not _is_robots_request(request) or type(exception) is IgnoreRequest:
+            return
+        if isinstance(exception, IgnoreRequest):
+            # Turned away by a newsdedup middleware, which counted it; Scrapy before 2.14
+            # lets only IgnoreRequest itself pass unlogged.
+            raise IgnoreRequest(str(exception)) from None
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"robotstxt/exception_count/{type(exception)}")
+        log.warning(
+            "robots.txt %s could not be downloaded (%s: %s): crawling the site as if it had none",
+            request.url[:200],
+            type(exception).__name__,
+            str(exception)[:200],
+        )
+        raise IgnoreRequest(f"robots.txt could not be downloaded: {request.url[:200]}") from None
+
+
+def _is_robots_request(request: Request) -> bool:
+    """Whether ``request`` is RobotsTxtMiddleware's own (not a sitemap spider's start URL)."""
+    return (
+        bool(request.meta.get("dont_obey_robotstxt"))
+        and request.callback is NO_CALLBACK
+        and urlsplit(request.url).path == "/robots.txt"
+    )
+
+
 def retry_after(value: bytes | None, most: float) -> float:
     """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), at most ``most``;
     0 when it is absent or unreadable."""
@@ -438,6 +529,10 @@ class ValidatingPolicy(RFC2616Policy):
 
 _TMP = ".tmp"
 
+# Signal sent by the item pipeline once a run is saved, with ``urls``: the fetch and canonical
+# URLs of its articles, which the seen-URL store now holds.
+articles_saved = object()
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -471,15 +566,29 @@ class StateDirCacheStorage(FilesystemCacheStorage):
         base = Path(".scrapy") if is_remote_state(state) else Path(state)
         self.cachedir = str(cache if cache.is_absolute() else base / cache)
         self._writing_to: str | None = None
+        self._spider: Spider | None = None
 
     def open_spider(self, spider: Spider) -> None:
         super().open_spider(spider)
+        self._spider = spider
+        spider.crawler.signals.connect(self._forget, signal=articles_saved)
         # Entries a killed crawl was writing: their process is gone (a live one, a crawl on
         # the same machine sharing this cache, may still be writing its own).
         for tmp in Path(self.cachedir, spider.name).glob(f"*/*{_TMP}*"):
             pid = tmp.name.rpartition(_TMP)[2]
             if pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def _forget(self, urls: Iterable[str]) -> None:
+        """Removes the entries of articles' pages, which no later crawl fetches again."""
+        if self._spider is None:
+            return
+        for url in urls:
+            try:
+                path = self._get_request_path(self._spider, Request(url))
+            except ValueError:  # not a URL a request can be made for
+                continue
+            shutil.rmtree(path, ignore_errors=True)
 
     def _get_request_path(self, spider: Spider, request: Request) -> str:
         if self._writing_to is not None:

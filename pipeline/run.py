@@ -62,7 +62,9 @@ class RunSummary:
             "run_id": self.run_id,
         }
 
-    def render(self) -> str:
+    def render(self, skipped_seen: int = 0) -> str:
+        """The summary as the log shows it. ``skipped_seen``: a crawl's pages it did not fetch
+        since an earlier run emitted them (not in ``seen``); no line when there are none."""
         lines = [
             f"seen      {self.seen}",
             f"written   {self.written}",
@@ -70,6 +72,11 @@ class RunSummary:
             f"dropped   {sum(self.dropped.values())}",
         ]
         lines += [f"  dropped/{reason}  {n}" for reason, n in sorted(self.dropped.items())]
+        if skipped_seen:
+            lines.append(
+                f"skipped (seen)  {skipped_seen}  (emitted by an earlier run: not fetched again, "
+                "not in seen)"
+            )
         lines.append(f"clusters  {self.clusters}  (new or changed in this run)")
         lines += [f"  {relation}  {n}" for relation, n in sorted(self.relations.items())]
         if self.run_id:

@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from pipeline.config import CleanConfig, Config, GroupConfig, scrapy_out_and_state
-from pipeline.crawl import crawl_failed, fail_crawl
+from pipeline.crawl import articles_saved, crawl_failed, fail_crawl
 from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.extract import quiet_extractors
@@ -55,16 +55,11 @@ def config_from_settings(settings: Any) -> Config:
     )
 
 
-def _remember(seen: UrlStore, docs: list[Document]) -> None:
-    """Record the fetch and canonical URLs of the run's saved articles, new and already known:
-    a rerun does not download them again.
-
-    Called once the run is saved, so a killed crawl records nothing it lost.
-    """
-    urls = [
+def _article_urls(docs: list[Document]) -> list[str]:
+    """The fetch and canonical URLs of articles."""
+    return [
         u for d in docs for u in (d.source, d.url) if u and u.startswith(("http://", "https://"))
     ]
-    seen.add(urls)
 
 
 class NewsdedupPipeline:
@@ -101,9 +96,20 @@ class NewsdedupPipeline:
         except BaseException:
             run.close()
             raise
-        run.on_saved.append(lambda docs: _remember(seen, docs))
+        run.on_saved.append(self._saved)
         self._seen = seen
         self.run = run
+
+    def _saved(self, docs: list[Document]) -> None:
+        """Record the fetch and canonical URLs of the run's saved articles, new and already
+        known: a rerun does not download them again, so the HTTP cache lets their pages go.
+
+        Called once the run is saved, so a killed crawl records nothing it lost.
+        """
+        assert self._seen is not None
+        urls = _article_urls(docs)
+        self._seen.add(urls)
+        self.crawler.signals.send_catch_log(signal=articles_saved, urls=urls)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         assert self.run is not None
@@ -172,4 +178,5 @@ class NewsdedupPipeline:
         for reason, n in summary.dropped.items():
             if stats is not None and n > stats.get_value(f"newsdedup/dropped/{reason}", 0):
                 stats.set_value(f"newsdedup/dropped/{reason}", n)
-        log.info("newsdedup run summary:\n%s", summary.render())
+        skipped = stats.get_value("newsdedup/skipped/seen", 0) if stats is not None else 0
+        log.info("newsdedup run summary:\n%s", summary.render(skipped_seen=skipped))

@@ -48,7 +48,8 @@ REDIRECT_MAX_TIMES = 10
 # Revalidate listing, feed and sitemap pages on reruns instead of downloading them again
 # (RFC 2616 rules without heuristic freshness; only responses with a validator or a lifetime
 # are stored). The cache lives in the
-# state directory: <NEWSDEDUP_STATE>/httpcache; it can be deleted at any time.
+# state directory: <NEWSDEDUP_STATE>/httpcache; it can be deleted at any time. The pages of
+# articles a run saved leave it then: they are not fetched again (pipeline.crawl.SeenSkip).
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "pipeline.crawl.ValidatingPolicy"
 HTTPCACHE_STORAGE = "pipeline.crawl.StateDirCacheStorage"
@@ -63,6 +64,13 @@ SPIDER_MIDDLEWARES = {
     "pipeline.crawl.CrawlScope": 50,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's own, in their places, logging what is routine as such: a page given up after
+    # its retries at INFO (the spider counts it), a robots.txt that cannot be downloaded as
+    # one WARNING line without a traceback.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "pipeline.crawl.RobotsTxt": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "pipeline.crawl.Retry": 550,
     # Before RobotsTxtMiddleware (100): a refused host's robots.txt is not fetched either.
     "pipeline.crawl.AddressGuard": 50,
     "pipeline.crawl.SeenSkip": 60,

@@ -3,7 +3,8 @@
 Takes sitemap indexes, sitemaps (plain or gzipped) and robots.txt files (the sitemaps they
 list). Entries of a Google News sitemap are articles by the publisher's word and are emitted
 with their ``news:title`` and ``news:publication_date``; entries of a plain sitemap (which also
-lists sections and other pages) are emitted only when ``pipeline.pagetype`` calls them articles.
+lists sections and other pages) are emitted only when ``pipeline.pagetype`` calls them articles
+(the others are ``not_article`` drops).
 ``-a since=YYYY-MM-DD`` skips entries, and whole child sitemaps, last modified or published
 before that day.
 """
@@ -127,8 +128,11 @@ class SitemapSpider(DatedUrlSpider):
         if not entry.is_news:
             verdict = classify(response.url, html)
             if not verdict.is_article:
+                # An entry the crawl fetched and found to be no article: a counted drop, in
+                # the run summary as every other entry is.
                 self._count("pages/listing")
                 log.debug("listing %s %s", response.url, " ".join(verdict.reasons))
+                self._dropped(Drop("not_article", response.url, "a listing page"))
                 return
         self._count("pages/article")
         yield document(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 from sites.crawl import crawl
-from sites.server import NewsSite, serve
+from sites.server import NewsSite, Reply, serve
 
 from pipeline.crawl import (
     StateDirCacheStorage,
@@ -127,6 +128,58 @@ def test_private_addresses_are_refused_beyond_the_start_urls(
     assert "set -s NEWSDEDUP_ALLOW_PRIVATE=1" in run.log
 
 
+# -- what the log says ----------------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (a site that is down)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_routine_failures_are_counted_and_logged_without_errors(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """A page that still answers 500 after its retries, and a site that is down (its
+    robots.txt cannot be downloaded either), are counted drops and warnings: no ERROR line, no
+    traceback. The README keeps ERROR for what stops a crawl."""
+    good = next(a for a in harbour.articles if a.path.startswith("/2024/") and not a.flaky)
+    harbour.extra["/odd/broken.html"] = Reply(500, b"<h1>Down</h1>", validators=False)
+    items = "".join(
+        f"<item><link>{harbour.url(p)}</link></item>" for p in (good.path, "/odd/broken.html")
+    )
+    body = f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+    harbour.extra["/feeds/odd.xml"] = Reply(200, body.encode(), "application/rss+xml")
+    down = f"http://127.0.0.1:{_closed_port()}"
+    run = crawl(
+        "feed",
+        {"url": f"{harbour.url('/feeds/odd.xml')},{down}/feed.xml"},
+        tmp_path / "out",
+        tmp_path / "state",
+    )
+    assert run.returncode == 0, run.log[-3000:]
+    assert run.emitted == {harbour.url(good.path)}
+    errors = [line for line in run.log.splitlines() if "] ERROR: " in line or "CRITICAL" in line]
+    assert errors == [], errors
+    assert "Traceback" not in run.log
+    # The counts are those of before: one entry dropped, one feed that could not be fetched.
+    assert run.stat("newsdedup/dropped/http_status") == 1
+    assert run.stat("newsdedup/dropped/fetch_failed") == 1
+    assert run.balanced
+    # Retried as before (three tries each), then given up on with one INFO line each.
+    assert harbour.requested("/odd/broken.html") == 3
+    assert run.stat("retry/max_reached") == 3  # the page, the dead feed, its robots.txt
+    assert f"INFO: Gave up retrying <GET {harbour.url('/odd/broken.html')}>" in run.log
+    assert f"INFO: Gave up retrying <GET {down}/feed.xml>" in run.log
+    # The robots.txt that could not be downloaded: one warning, and the site is tried anyway.
+    robots = [line for line in run.log.splitlines() if f"{down}/robots.txt could not" in line]
+    assert len(robots) == 1 and "] WARNING: robots.txt " in robots[0], robots
+    assert "ConnectionRefusedError" in robots[0]
+    assert "a start URL, feed or sitemap, so nothing it lists was read" in run.log
+
+
 # -- the HTTP cache -------------------------------------------------------------------------------
 
 
@@ -200,6 +253,50 @@ def test_cache_lives_in_the_state_dir_and_entries_appear_whole(tmp_path: Path) -
     StateDirCacheStorage(crawler.settings).open_spider(spider)
     left = sorted(p.name for p in entry.parent.iterdir())
     assert left == sorted([entry.name, f"{entry.name}.tmp{os.getpid()}"])
+
+
+def _cached(state: Path, spider: str, url: str) -> bool:
+    """Whether the crawl's HTTP cache holds an entry for a GET of ``url``."""
+    key = request_key(Request(url)).hex()
+    return (state / "httpcache" / spider / key[:2] / key).is_dir()
+
+
+@pytest.mark.parametrize(
+    ("spider", "start", "sources"),
+    [
+        ("feed", "/", ["/", "/feeds/rss.xml", "/feeds/atom.xml"]),
+        ("site", "/", ["/", "/city/", "/city/page/2/", "/about/"]),
+        (
+            "sitemap",
+            "/robots.txt",
+            ["/robots.txt", "/sitemap_index.xml", "/sitemaps/news.xml.gz", "/sitemaps/pages.xml"]
+            + ["/city/", "/about/"],  # entries that are listings
+        ),
+    ],
+)
+def test_emitted_articles_leave_the_cache_and_the_rest_is_revalidated(
+    harbour: NewsSite, tmp_path: Path, spider: str, start: str, sources: list[str]
+) -> None:
+    """An emitted article is never fetched again (the seen-URL store turns it away before the
+    cache), so its page leaves the cache once the run is saved. Feeds, sitemaps and listing
+    pages stay, and the next crawl revalidates them (304)."""
+    out, state = tmp_path / "out", tmp_path / "state"
+    first = crawl(spider, {"url": harbour.url(start)}, out, state)
+    assert first.returncode == 0, first.log[-3000:]
+    assert len(first.emitted) > 5
+    assert not [url for url in first.emitted if _cached(state, spider, url)]
+    assert [path for path in sources if not _cached(state, spider, harbour.url(path))] == []
+
+    harbour.reset_log()
+    second = crawl(spider, {"url": harbour.url(start)}, out, state)
+    assert second.returncode == 0, second.log[-3000:]
+    assert second.emitted == set()
+    assert second.stat("newsdedup/skipped/seen") > 0
+    for path in sources:
+        assert (path, 304) in harbour.log, path
+    emitted_paths = {url.removeprefix(harbour.origin) for url in first.emitted}
+    assert not emitted_paths & set(harbour.paths())
+    assert not [url for url in first.emitted if _cached(state, spider, url)]
 
 
 # -- settings -------------------------------------------------------------------------------------

@@ -59,13 +59,16 @@ def test_one_feed_with_since(harbour: NewsSite, tmp_path: Path) -> None:
     assert run.emitted == in_feeds(harbour, {"city", "business"}, year=2024)
     assert "/feeds/atom.xml" not in harbour.paths()
     assert run.stat("newsdedup/skipped/older") == 1
+    assert "skipped (seen)" not in run.log
 
-    # A rerun turns every entry away before download (seen before): nothing new, and it says so.
+    # A rerun turns every entry away before download (seen before): nothing new, and it says
+    # so, in the summary too, though those entries are not in its "seen".
     again = crawl("feed", args, tmp_path / "o", tmp_path / "s")
     assert again.returncode == 0, again.log[-3000:]
     assert again.stat("newsdedup/skipped/seen") == len(run.emitted)
     assert again.stat("newsdedup/seen") == 0
     assert "nothing new: outputs left as they were" in again.log
+    assert f"\nskipped (seen)  {len(run.emitted)}  (emitted by an earlier run" in again.log
 
 
 def test_parse_rss_and_atom(harbour: NewsSite) -> None:

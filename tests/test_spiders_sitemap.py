@@ -46,9 +46,19 @@ def test_robots_txt_leads_to_every_sitemap_and_article(harbour: NewsSite, tmp_pa
     assert run.stat("newsdedup/pages/listing") == len(listings)
     # The news sitemap lists the private memo; robots.txt still wins.
     assert not any(p.startswith("/private/") for p in fetched)
-    assert run.stat("newsdedup/dropped/too_large") == 2
-    # ...and in the run summary, which accounts for every page.
+    # Entries requested and not emitted are counted drops: the listings (not articles), the
+    # pages over the size limit, the memo robots.txt forbids...
+    drops = {k: v for k, v in run.stats.items() if k.startswith("newsdedup/dropped/")}
+    assert drops == {
+        "newsdedup/dropped/not_article": len(listings),
+        "newsdedup/dropped/too_large": 2,
+        "newsdedup/dropped/robots_txt": 1,
+    }
+    assert run.log.count("INFO: dropped/not_article") == len(listings)
+    # ...and in the run summary, which accounts for every entry requested.
+    assert run.stat("newsdedup/seen") == len(run.emitted) + len(listings) + 2 + 1
     assert run.balanced
+    assert f"  dropped/not_article  {len(listings)}\n" in run.log
     assert "  dropped/too_large  2\n" in run.log
 
 
