@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
 __all__ = ["day_of", "is_older", "iso", "parse_when"]
 
+# an ISO 8601 week without its day ("2024-W10", "2024W10T08:00"): Python reads it as the Monday
+_WEEK_WITHOUT_DAY = re.compile(r"\d{4}-?W\d{2}(?![-\d])", re.IGNORECASE)
+
 
 def parse_when(text: str | None) -> datetime | date | None:
     """A W3C/ISO 8601 date or datetime (sitemaps, Atom) or an RFC 822 one (RSS), else None.
 
-    A datetime whose UTC time falls outside the years 1-9999 (``0001-01-01T00:00+01:00``) is
-    None too: it has no UTC day to compare or write.
+    A date without a time is a date, in any of ISO 8601's forms (``2024-03-05``, ``20240305``,
+    ``2024-W10-2``), not midnight of it. What names no calendar day is None: a day that does
+    not exist (``2024-02-30``), a month (``2024-03``) or a week (``2024-W10``). A datetime
+    whose UTC time falls outside the years 1-9999 (``0001-01-01T00:00+01:00``) is None too: it
+    has no UTC day to compare or write.
     """
     if not text:
         return None
     text = text.strip()
+    if _WEEK_WITHOUT_DAY.match(text):
+        return None
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
         when = datetime.fromisoformat(text)
     except ValueError:
         try:

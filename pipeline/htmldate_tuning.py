@@ -1,6 +1,6 @@
-"""Two changes to htmldate's date search, for newsdedup's own calls.
+"""Three changes to htmldate's date search, for newsdedup's own calls.
 
-Both were measured with ``bench/steps.py`` and on the 782 WCXB dev pages whose ground truth
+The first two were measured with ``bench/steps.py`` and on the 782 WCXB dev pages whose ground truth
 gives a date (``bench/extraction.py``).
 
 1. **Its fallback parser reads the 40 languages dateparser ranks as most used**, not all 205,
@@ -27,20 +27,36 @@ gives a date (``bench/extraction.py``).
    10 dates, 1 of them right: the year in an upload path or a footer is not a publication
    date. Without it such a page has no date, rather than a wrong one.
 
-Both apply only within :func:`newsdedup_dating`, around newsdedup's own call, whose readings
+3. **A reading must be the day the string writes.** htmldate fills in what a string leaves
+   out: "2024-03" or "Posted 2024-03" becomes the 1st of the month, a ``2024-03 10:30`` in
+   dateutil's hands takes today's day, a week ``2024-W10`` its Monday, and the copyright year
+   in ``<meta itemprop="copyrightYear">`` becomes 1 January; and a string that is no date is
+   read as another: ``2024-02-30`` as 2024-02-01, ``2024-13-01`` (month 13) as 13 January.
+   A reading is kept only when the string writes its year, its day as a number and its month
+   (as a number or a word), and, when the string holds a year-first numeric date
+   (``2024-02-30``, ``2024/3/5``), only when the reading is that very date; dateutil's only
+   when it does not depend on the default it fills gaps from. The copyright-year reserve is
+   left out. A page whose only dates name no day (a year, a month) has no date, rather than
+   a made-up day.
+
+All apply only within :func:`newsdedup_dating`, around newsdedup's own call, whose readings
 htmldate caches apart from everyone else's: elsewhere in the process (trafilatura's metadata,
 say) htmldate works as shipped. Each change is made only when htmldate has the function it
-replaces (``extractors.get_external_parser``, ``core.search_page`` and
-``extractors.try_date_expr``, htmldate 1.11); another htmldate runs as it is, slower, with
-its last resort.
+replaces (``extractors.get_external_parser``, ``core.search_page``,
+``extractors.try_date_expr``, ``extractors._date_candidates``, ``extractors.dateutil_parse``,
+``extractors._external_date`` and ``core.is_valid_date``, htmldate 1.11); another htmldate
+runs as it is, slower, with its last resort and its made-up days.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime
 from functools import cache, lru_cache, update_wrapper
 from types import ModuleType
 from typing import Any
@@ -103,6 +119,91 @@ def _no_page_search(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+_NUMBER = re.compile(r"\d+")
+# a year-first numeric date: its reading is this date or none
+_YEAR_FIRST = re.compile(r"(?<!\d)(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?!\d)")
+# dateutil fills what a string leaves out from its default: two defaults apart in every field
+_DEFAULTS = (datetime(2001, 1, 1), datetime(2002, 2, 2))
+
+
+def writes_day(string: str, when: date) -> bool:
+    """Whether ``string`` writes the day ``when``: its year (four digits, or the last two),
+    its day as a number of its own and its month as another or as a word, and, when the
+    string holds a year-first numeric date, that date exactly. A run of eight digits or more
+    counts as YYYYMMDD (and the rest) too, as htmldate reads it."""
+    head = _YEAR_FIRST.search(string)
+    if head is not None:
+        return (int(head[1]), int(head[3]), int(head[4])) == (when.year, when.month, when.day)
+    numbers: list[int] = []
+    for run in _NUMBER.findall(string):
+        numbers.append(int(run))
+        if len(run) >= 8:
+            numbers.extend((int(run[:4]), int(run[4:6]), int(run[6:8])))
+    for year in (when.year, when.year % 100):
+        if year in numbers:
+            numbers.remove(year)
+            break
+    else:
+        return False
+    if when.day not in numbers:
+        return False
+    numbers.remove(when.day)
+    return when.month in numbers or _has_word(string)
+
+
+def _has_word(string: str) -> bool:
+    """Whether ``string`` holds two letters in a row (a month's name, in any script: vowel
+    signs and other combining marks count as letters)."""
+    run = 0
+    for char in string:
+        run = run + 1 if unicodedata.category(char)[0] in "LM" else 0
+        if run == 2:
+            return True
+    return False
+
+
+def _whole_dateutil(shipped: Callable[..., datetime]) -> Callable[..., datetime]:
+    """dateutil's reading, when the string writes a year, a month and a day: what it leaves
+    out (``2024-03``) is not taken from today."""
+
+    def parse(string: str, *args: Any, **kwargs: Any) -> datetime:
+        kwargs.pop("default", None)
+        first, second = (shipped(string, *args, default=d, **kwargs) for d in _DEFAULTS)
+        if first.date() != second.date():
+            raise ValueError(f"no day in {string!r}")
+        return first
+
+    return parse
+
+
+def _written_only(shipped: Callable[[str], Iterable[Any]]) -> Callable[[str], Iterator[Any]]:
+    """htmldate's candidate readings of a string, less those that are not the day it writes
+    (``None``, a step that read nothing, is passed on as htmldate gives it)."""
+
+    def candidates(string: str) -> Iterator[Any]:
+        for candidate in shipped(string):
+            if candidate is None or writes_day(string, candidate):
+                yield candidate
+
+    return candidates
+
+
+def _written_external(shipped: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The fallback parser's reading of a string, when it is the day the string writes."""
+
+    def reading(string: str) -> Any:
+        found = shipped(string)
+        return found if found is None or writes_day(string, found) else None
+
+    return reading
+
+
+def _no_year_reserve(*args: Any, **kwargs: Any) -> bool:
+    """For ``core.is_valid_date``, which htmldate 1.11's core calls only to keep a copyright
+    year as 1 January (``examine_header``) and in ``search_page`` (left out)."""
+    return False
+
+
 class _Inside:
     """Stands in for one htmldate function: ``ours`` within :func:`newsdedup_dating`, the
     shipped function elsewhere, called with whatever arguments it is given."""
@@ -162,3 +263,7 @@ class _OwnCache:
 _stand_in((htmldate.extractors, htmldate.core), "try_date_expr", _OwnCache)
 _stand_in((htmldate.extractors,), "get_external_parser", lambda shipped: _parser)
 _stand_in((htmldate.core,), "search_page", lambda shipped: _no_page_search)
+_stand_in((htmldate.extractors,), "_date_candidates", _written_only)
+_stand_in((htmldate.extractors,), "dateutil_parse", _whole_dateutil)
+_stand_in((htmldate.extractors,), "_external_date", _written_external)
+_stand_in((htmldate.core,), "is_valid_date", lambda shipped: _no_year_reserve)

@@ -7,8 +7,9 @@ magic bytes whatever the name):
 - ``.txt``: one plain-text Document per file.
 - ``.jsonl .ndjson``: one item per non-blank line, an object with ``html`` or ``text`` (``html``
   wins when both are there) and optional ``url``, ``title``, ``published``, ``author`` (strings;
-  a field of another type, or a ``published`` that is not an ISO 8601 or RFC 822 date, is
-  ignored with a warning that names the line). Lines end with LF, CRLF or a lone CR; the text
+  a field of another type, or a ``published`` that is not an ISO 8601 or RFC 822 date of a
+  calendar day, is ignored with a warning that names the line: ``2024-02-30``, ``2024-03`` and
+  ``2024-W10`` are, ``20240305`` is 2024-03-05). Lines end with LF, CRLF or a lone CR; the text
   is UTF-8, or UTF-16/32 with or without a BOM; a file in a legacy code page (cp1252, cp1251,
   ...) is read in the one detected at its first line that is not UTF-8 and the lines after it.
 - ``.warc``: one item per ``response`` or ``resource`` record. Other records (request, metadata,
@@ -641,7 +642,11 @@ def _jsonl_item(line: bytes | str, source: str, legacy: str | None = None) -> Do
     published = _str_field(obj, "published", source)
     doc.published = iso(parse_when(published))
     if published and doc.published is None:
-        log.warning("%s: 'published' is not an ISO 8601 or RFC 822 date: ignored", source)
+        log.warning(
+            "%s: 'published' %r is not a calendar day in ISO 8601 or RFC 822 form: ignored",
+            source,
+            published[:40],
+        )
     return doc
 
 

@@ -9,9 +9,11 @@ Structured data first (JSON-LD, ``<meta>`` tags), then what the reader sees:
   htmldate estimate wins; then the structured publication date; then the first byline date;
   then htmldate's estimate of the original publication date. When the structured publication
   and modification dates are the same day, the first byline date wins over them. Dates in the
-  future or before 1990 are ignored. htmldate reads text dates in the 40 most used languages
-  and the page's own, and takes no date from patterns in the raw markup
-  (``pipeline.htmldate_tuning``).
+  future or before 1990 are ignored, and so is a date that is no calendar day
+  (``2024-02-30``, month 13): it does not become another day. A date that names no day (a
+  year, a month, a week, a copyright year) gives none: the page then has no date rather than
+  a made-up day. htmldate reads text dates in the 40 most used languages and the page's own,
+  and takes no date from patterns in the raw markup (``pipeline.htmldate_tuning``).
 """
 
 from __future__ import annotations

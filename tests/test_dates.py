@@ -17,6 +17,20 @@ from pipeline.dates import day_of, is_older, iso, parse_when
         ("2024-05-14T08:30:00Z", "2024-05-14T08:30:00+00:00"),
         ("2024-05-14T08:30:00", "2024-05-14T08:30:00"),  # no zone: kept as written
         ("Tue, 14 May 2024 06:00:00 GMT", "2024-05-14T06:00:00+00:00"),
+        # a date without a time is that date, in ISO 8601's basic and week forms too
+        ("20240514", "2024-05-14"),
+        ("2024-W20-2", "2024-05-14"),
+        ("20240514T0830", "2024-05-14T08:30:00"),
+        # no calendar day: none is made up
+        ("2024-02-30", None),
+        ("2023-02-29", None),
+        ("2024-13-01", None),
+        ("2024-02-30T10:00:00Z", None),
+        ("2024-05", None),
+        ("2024", None),
+        ("2024-W20", None),
+        ("2024W20", None),
+        ("2024-W20T08:30", None),
         ("yesterday", None),
         ("", None),
         (None, None),

@@ -25,6 +25,7 @@ from pipeline.metadata import parse_date, read_metadata, strip_site_name
 from pipeline.prune import prune_chrome
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+DATED = Path(__file__).resolve().parent / "fixtures" / "dates"
 CFG = CleanConfig()
 WCXB = sorted(p.name.removesuffix(".html.gz") for p in PAGES.glob("wcxb-*.html.gz"))
 WIRE = sorted(p.name.removesuffix(".html.gz") for p in PAGES.glob("wire-*.html.gz"))
@@ -266,6 +267,30 @@ def test_site_logo_h1_is_not_the_title() -> None:
 )
 def test_parse_date(text: str, expected: date | None) -> None:
     assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("meta-2024-02-29.html", "2024-02-29"),  # a leap day: a real one
+        # no calendar day: not the 1st of the month, nor day and month swapped
+        ("meta-2024-02-30.html", None),
+        ("meta-2023-02-29.html", None),
+        ("meta-2024-13-01.html", None),
+        ("ld-2024-02-30T10.html", None),
+        # a month, a week or a year only: no day to report
+        ("time-year-month.html", None),
+        ("date-year-month.html", None),
+        ("date-week.html", None),
+        ("copyright-year.html", None),
+    ],
+)
+def test_a_date_that_is_no_calendar_day_is_not_made_into_one(
+    name: str, expected: str | None
+) -> None:
+    html = (DATED / name).read_text(encoding="utf-8")
+    doc = extract(document_from_html(html, source=name, url=None), CFG)
+    assert doc.published == expected
 
 
 def _dated_page(published: str, modified: str | None = None, byline: str | None = None) -> str:

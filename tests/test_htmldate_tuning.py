@@ -179,3 +179,90 @@ def test_newsdedup_s_readings_are_cached_apart_from_other_callers() -> None:
     htmldate.extractors.try_date_expr.cache_clear()
     assert (outside(), _published(html)) == (alone_outside, alone_inside)
     assert alone_outside == "2025-03-05" and alone_inside != "2025-03-05"
+
+
+@pytest.mark.parametrize(
+    ("printed", "shipped"),
+    [
+        ("2024-02-30", "2024-02-01"),  # no such day: htmldate takes the month
+        ("2024-13-01", "2024-01-13"),  # no month 13: dateutil swaps day and month
+        ("Posted 2024-03", "2024-03-01"),  # a month: its 1st
+        ("2024-W10", "2024-03-04"),  # a week: its Monday
+    ],
+)
+def test_a_string_is_read_as_the_day_it_writes_or_not_at_all(printed: str, shipped: str) -> None:
+    """htmldate as shipped makes these into days; within newsdedup's calls they are none,
+    and the page, with no other date, has none."""
+    html = _page(printed, "en").replace("<div class='meta'>", "<div class='date'>")
+    tree = lxml_html.fromstring(html)
+    bounds = {"min_date": "1990-01-01", "max_date": "2026-12-08"}
+    assert htmldate.find_date(tree, original_date=True, **bounds) == shipped
+    with newsdedup_dating("en"):
+        assert htmldate.find_date(tree, original_date=True, **bounds) is None
+    assert _published(html) is None
+
+
+def test_a_copyright_year_is_no_publication_day() -> None:
+    html = _page("", "en").replace(
+        "</title>", "</title><meta itemprop='copyrightYear' content='2023'>"
+    )
+    tree = lxml_html.fromstring(html)
+    assert htmldate.find_date(tree, original_date=True) == "2023-01-01"
+    assert _published(html) is None
+
+
+@pytest.mark.parametrize(
+    ("string", "when", "written"),
+    [
+        ("2024-03-05", date(2024, 3, 5), True),
+        ("Posted 2024/3/5 10:00", date(2024, 3, 5), True),
+        ("20240305", date(2024, 3, 5), True),
+        ("201709011234", date(2017, 9, 1), True),
+        ("5 March 2024", date(2024, 3, 5), True),
+        ("March 5th, 2024", date(2024, 3, 5), True),
+        ("05/03/24", date(2024, 3, 5), True),
+        ("01/13/2024", date(2024, 1, 13), True),  # month first
+        ("2025年3月4日", date(2025, 3, 4), True),
+        ("4 de março de 2025", date(2025, 3, 4), True),
+        ("2024-02-30", date(2024, 2, 1), False),
+        ("2024-13-01", date(2024, 1, 13), False),
+        ("2024-03", date(2024, 3, 1), False),
+        ("2024-03", date(2024, 3, 3), False),  # the 3 is the month, not the day too
+        ("March 2024", date(2024, 3, 7), False),
+        ("2024-W10", date(2024, 3, 4), False),
+        ("2024", date(2024, 1, 1), False),
+        ("5 March", date(2024, 3, 5), False),
+    ],
+)
+def test_writes_day(string: str, when: date, written: bool) -> None:
+    assert tuning.writes_day(string, when) is written
+
+
+def test_htmldate_s_core_checks_a_date_only_where_newsdedup_expects() -> None:
+    """``core.is_valid_date`` stands in refusing everything: htmldate's core calls it only for
+    the copyright-year reserve and in the markup search newsdedup leaves out. A core that calls
+    it elsewhere would lose those dates in newsdedup's calls: this test says so first."""
+
+    def names(function: object) -> tuple[str, ...]:
+        """The global names a function of htmldate's core uses (none for another module's)."""
+        function = getattr(function, "newsdedup_shipped", function)
+        code = getattr(function, "__code__", None)
+        if code is None or getattr(function, "__module__", None) != "htmldate.core":
+            return ()
+        return tuple(code.co_names)
+
+    callers = {
+        n for n, function in vars(htmldate.core).items() if "is_valid_date" in names(function)
+    }
+    assert callers == {"examine_header", "search_page"}
+
+
+def test_dateutil_s_reading_does_not_take_today_s_day() -> None:
+    """A year and a month with a time: dateutil takes the missing day from today."""
+    shipped = htmldate.extractors.dateutil_parse("2024-03 10:30")
+    assert (shipped.year, shipped.month) == (2024, 3)
+    with newsdedup_dating(), pytest.raises(ValueError, match="no day"):
+        htmldate.extractors.dateutil_parse("2024-03 10:30")
+    with newsdedup_dating():
+        whole = htmldate.extractors.dateutil_parse("2024-03-05 10:30 +01:00")
+    assert (whole.date(), whole.hour) == (date(2024, 3, 5), 10)

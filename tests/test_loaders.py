@@ -788,8 +788,40 @@ def test_jsonl_text_that_cannot_be_utf8_and_dates_that_are_not_dates(
     assert isinstance(first, Document) and isinstance(second, Document)
     assert first.text.endswith("end \ufffd") and first.title == "T \ufffd"
     assert first.url == "https://ex.example/\ufffd" and first.published is None
-    assert f"{path}:1: 'published' is not an ISO 8601 or RFC 822 date: ignored" in caplog.text
+    assert (
+        f"{path}:1: 'published' '99999-99-99' is not a calendar day in ISO 8601 or RFC 822 form: "
+        "ignored" in caplog.text
+    )
     assert second.published == "2024-05-01T10:00:00+00:00"
+
+
+def test_a_jsonl_date_that_names_no_calendar_day_is_left_out_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A day that does not exist, a month or a week is not made into a day; a date in ISO
+    8601's basic form is that date, not midnight of it."""
+    given = ["2024-02-30", "2024-13-01", "2024-03", "2024-W10", "20240305", "2024-02-29"]
+    path = tmp_path / "dump.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"text": f"story {n} " * 100, "published": p}) + "\n"
+            for n, p in enumerate(given)
+        ),
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING", logger="pipeline.loaders"):
+        docs = list(load_path(path))
+    assert [d.published for d in docs if isinstance(d, Document)] == [
+        None,
+        None,
+        None,
+        None,
+        "2024-03-05",
+        "2024-02-29",
+    ]
+    for line, value in enumerate(given[:4], start=1):
+        assert f"{path}:{line}: 'published' '{value}' is not a calendar day" in caplog.text
+    assert f"{path}:5:" not in caplog.text and f"{path}:6:" not in caplog.text
 
 
 def test_a_page_with_a_stray_nul_byte_is_read_without_it(tmp_path: Path) -> None:
