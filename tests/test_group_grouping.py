@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -191,6 +192,52 @@ def test_many_copies_of_one_text_list_one_link_each_not_every_pair(tmp_path: Pat
         tuple(sorted((m, parent))) for m, (parent, _) in cluster.joined.items()
     }
     assert all(k.merged for k in cluster.links)
+
+
+def _copies(n: int, start_hour: int = 8, footer: bool = False) -> list[Document]:
+    return [
+        doc(
+            f"c{k:03d}",
+            STORIES["harbor"]
+            + (f"\n\nRepublished by outlet {k} with its own footer." if footer else ""),
+            f"2024-03-{4 + (start_hour * 60 + k) // 1440:02d}T"
+            f"{(start_hour * 60 + k) // 60 % 24:02d}:{k % 60:02d}:00Z",
+        )
+        for k in range(n)
+    ]
+
+
+def _evidence_rows(state: Path) -> int:
+    with sqlite3.connect(state / "groups.sqlite") as db:
+        return int(db.execute("SELECT count(*) FROM evidence").fetchone()[0])
+
+
+@pytest.mark.parametrize("footer", [False, True])
+def test_copies_of_one_story_cost_a_bounded_number_of_pairs_each(
+    tmp_path: Path, footer: bool
+) -> None:
+    """120 copies (exact, or near duplicates with footers of their own): each is verified
+    against at most max_earlier_links earlier ones, and they make the one cluster, with the
+    same members and canonical as when every pair is verified."""
+    cfg = replace(CFG, max_earlier_links=20)
+    copies = _copies(120, footer=footer)
+    (cluster,) = run(copies, tmp_path / "capped", cfg).clusters
+    every = replace(CFG, max_earlier_links=10_000)
+    (full,) = run(_copies(120, footer=footer), tmp_path / "full", every).clusters
+    assert sorted(cluster.members) == sorted(full.members) == [d.id for d in copies]
+    assert cluster.canonical == full.canonical == "c000"
+    _parent_chain_ends_at_the_canonical(cluster)
+    assert _evidence_rows(tmp_path / "full") == 120 * 119 // 2
+    assert _evidence_rows(tmp_path / "capped") <= 120 * 20
+
+
+def test_an_original_arriving_after_many_copies_still_roots_them_all(tmp_path: Path) -> None:
+    cfg = replace(CFG, max_earlier_links=20)
+    run(_copies(60, start_hour=9), tmp_path, cfg)
+    original = doc("orig", STORIES["harbor"], "2024-03-04T07:00:00Z")
+    (cluster,) = run([original], tmp_path, cfg).clusters
+    assert cluster.canonical == "orig" and len(cluster.members) == 61
+    assert {parent for parent, _ in cluster.joined.values()} == {"orig"}
 
 
 def test_a_cluster_re_rooted_by_a_later_run_says_how_every_member_joins(tmp_path: Path) -> None:

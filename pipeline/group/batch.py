@@ -23,6 +23,7 @@ import numpy as np
 
 from pipeline.config import GroupConfig
 from pipeline.document import Document
+from pipeline.group.clusters import order_key
 from pipeline.group.index import I64, SKETCH_BITS, Collisions, DocRecord, Index, LshEntry
 from pipeline.group.links import SATURATED, Evidence, verify
 from pipeline.group.regroup import GroupResult, regroup
@@ -355,7 +356,54 @@ class _Batch:
         for id_, df in self.df.items():
             if id_ in self.records:
                 self.records[id_].df = df
-        return pairs, changed
+        return self._few_earlier(pairs, packed, base, ids), changed
+
+    def _few_earlier(
+        self,
+        pairs: set[tuple[str, str]],
+        packed: np.ndarray,
+        base: np.ndarray,
+        ids: Sequence[str],
+    ) -> set[tuple[str, str]]:
+        """At most ``max_earlier_links`` candidates per article among those before it in the
+        canonical order, the closest by sketch estimate (then the earliest).
+
+        An article joins its cluster through one link to an earlier article, its strongest:
+        the closest few are enough to find it. Without a bound, n copies of one story make
+        n(n-1)/2 pairs to verify, keep and re-cluster (2,000 copies: 2 million). A pair is
+        judged by its later article, which in a batch sees every candidate before it; an
+        earlier article that arrives after the later one (a re-rooting) is kept for every
+        later one, so the cluster moves to it whole. Articles with fewer candidates, nearly
+        all of them, keep every one.
+        """
+        cap = self.cfg.max_earlier_links
+        partners: dict[str, list[str]] = {}
+        for a, b in pairs:
+            partners.setdefault(a, []).append(b)
+            partners.setdefault(b, []).append(a)
+        crowded = sorted(i for i, ps in partners.items() if len(ps) > cap)
+        if not crowded:
+            return pairs
+        involved = set(crowded) | {p for i in crowded for p in partners[i]}
+        self.load(i for i in involved if i not in self.records)
+        key = {i: order_key(i, self.records[i].published, self.records[i].length) for i in involved}
+        where = {id_: n for n, id_ in enumerate(ids)}
+        dropped: set[tuple[str, str]] = set()
+        for later in crowded:
+            if later not in self.docs:
+                continue  # a stored article, met by earlier ones arriving now: all are kept
+            earlier = [e for e in partners[later] if key[e] < key[later]]
+            if len(earlier) <= cap:
+                continue
+            rows = base[np.array([where[e] for e in earlier], dtype=np.int64)]
+            own = np.full(rows.size, base[where[later]], dtype=np.int64)
+            estimate = _estimates(packed, own, rows)
+            ranked = sorted(
+                zip(earlier, estimate.tolist(), strict=True), key=lambda x: (-x[1], key[x[0]])
+            )
+            for e, _ in ranked[cap:]:
+                dropped.add((e, later) if e < later else (later, e))
+        return pairs - dropped
 
     def _saturate(self, id_: str, idx: int) -> None:
         df = self._df_of(id_)
