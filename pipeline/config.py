@@ -105,8 +105,9 @@ class GroupConfig:
     # share of the shorter one (an updated or cut version); else the lines are site furniture
     same_site_coverage: float = 0.5
     window_days: float | None = None  # wire_overlap only within this many days, when dates known
-    # an article is verified against at most this many candidates before it in the canonical
-    # order (the closest by estimate): n copies of a story cost n x this, not n^2 / 2, pairs
+    # an article is verified against at most this many near copies (whole-text estimate at
+    # near_threshold or more) before it in the canonical order, the closest first: n copies of
+    # a story cost n x this, not n^2 / 2, pairs
     max_earlier_links: int = 50
 
 

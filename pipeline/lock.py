@@ -13,6 +13,7 @@ from pipeline.errors import NewsdedupError
 
 LOCK_NAME = "lock"
 OUT_LOCK_NAME = ".lock"
+_OPEN_ATTEMPTS = 5
 
 
 class StateLock:
@@ -61,14 +62,24 @@ class StateLock:
         _HELD.add(self)
 
     def _open(self) -> int:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as err:  # a folder named like the lock file, a file where a folder goes
-            raise NewsdedupError(
-                f"cannot open the lock file {self.path}: {err.strerror or err}; is "
-                f"{self.path.parent} the right {self._kind}?"
-            ) from None
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:
+                # The folder went between the two steps: a run refused as it opened removed
+                # the folder it had made (``discard``). Make it again.
+                if attempt + 1 < _OPEN_ATTEMPTS:
+                    continue
+                raise NewsdedupError(
+                    f"cannot open the lock file {self.path}: its folder keeps disappearing"
+                ) from None
+            except OSError as err:  # a folder named like the lock file, a file for a folder
+                raise NewsdedupError(
+                    f"cannot open the lock file {self.path}: {err.strerror or err}; is "
+                    f"{self.path.parent} the right {self._kind}?"
+                ) from None
+        raise AssertionError("unreachable")
 
     def _still_named(self, fd: int) -> bool:
         """The locked file is still the one at ``self.path``."""

@@ -24,9 +24,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import htmldate
+from babel import Locale, UnknownLocaleError
 from lxml.html import HtmlElement
 
 from pipeline.htmldate_tuning import newsdedup_dating
@@ -230,7 +232,21 @@ def _language(tree: HtmlElement, metas: dict[str, str]) -> str | None:
         return None
     if primary in _NO_LANGUAGE:
         return None
-    return _RENAMED_LANGUAGES.get(primary, primary)
+    return _RENAMED_LANGUAGES.get(primary) or _two_letters(primary)
+
+
+@lru_cache(maxsize=512)
+def _two_letters(code: str) -> str:
+    """A three-letter ISO 639-2/3 code as the ISO 639-1 one when the language has one
+    (``eng``, ``fre``, ``deu``: ``en``, ``fr``, ``de``), by CLDR's data (babel); else as given
+    (``fil``, ``haw``)."""
+    if len(code) != 3:
+        return code
+    try:
+        language = str(Locale.parse(code).language)
+    except (UnknownLocaleError, ValueError):
+        return code
+    return language if len(language) == 2 else code
 
 
 def _author(

@@ -252,11 +252,14 @@ def _must_be_writable(path: Path, what: str) -> None:
         raise NewsdedupError(f"cannot write to {what} {path}: {_why(err)}") from None
 
 
-def source_order(source: str) -> tuple[tuple[str | int, ...], str]:
+def source_order(source: str) -> tuple[tuple[str | tuple[int, str], ...], str]:
     """Sort key of a source, numbers by value: ``a.jsonl:5`` before ``a.jsonl:14``, the
     fifth line before the fourteenth (``x2.html`` before ``x10.html`` alike)."""
     parts = _DIGITS.split(source)  # text, digits, text, ...: the same kind at each position
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), source
+    # A number by its length without leading zeros, then its digits: by value, at any length.
+    return tuple(
+        (len(p.lstrip("0")), p.lstrip("0")) if i % 2 else p for i, p in enumerate(parts)
+    ), source
 
 
 def _to_make(path: Path) -> list[Path]:

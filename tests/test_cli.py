@@ -378,3 +378,12 @@ def test_of_an_article_given_twice_the_earlier_line_is_kept(tmp_path: Path) -> N
     assert json.loads(proc.stdout)["dropped"] == {"duplicate_input": 1}
     kept = [r for r in read_jsonl(tmp_path / "o" / "articles.jsonl") if r["url"].endswith("/a")]
     assert [(r["title"], r["source"]) for r in kept] == [("line five", f"{tmp_path}/in.jsonl:5")]
+
+
+def test_sources_sort_with_their_numbers_by_value_at_any_length() -> None:
+    from pipeline.run import source_order
+
+    sources = ["a.jsonl:14", "a.jsonl:5", "a.jsonl:05", "b?id=" + "9" * 5000, "b?id=" + "8" * 5000]
+    assert sorted(sources, key=source_order) == [
+        "a.jsonl:05", "a.jsonl:5", "a.jsonl:14", "b?id=" + "8" * 5000, "b?id=" + "9" * 5000
+    ]  # fmt: skip

@@ -482,6 +482,10 @@ def test_text_has_no_markup() -> None:
         ("pt_BR", "pt"),
         ("iw", "he"),  # withdrawn codes, still declared by pages, read as today's
         ("in-ID", "id"),
+        ("eng", "en"),  # a three-letter code of a language with a two-letter one
+        ("fre", "fr"),
+        ("deu-DE", "de"),
+        ("tl", "tl"),
         ("fil", "fil"),  # no two-letter code: the three-letter one
         ("haw", "haw"),
         ("und", None),  # codes that name no one language

@@ -240,6 +240,47 @@ def test_an_original_arriving_after_many_copies_still_roots_them_all(tmp_path: P
     assert {parent for parent, _ in cluster.joined.values()} == {"orig"}
 
 
+def test_many_pages_sharing_furniture_do_not_crowd_out_a_wire_link(tmp_path: Path) -> None:
+    """Only near copies are capped: 30 earlier pages of a site that share a long footer with
+    an article (candidates, never links) leave its wire overlap with a story of another site
+    in place, in one run or split into two in either order."""
+    rng = random.Random(7)
+    words = "council budget river school market bakery festival tram library weather".split()
+    footer = " ".join(FILLER[:4])
+    pages = [
+        doc(
+            f"x{k:03d}",
+            " ".join(
+                " ".join(rng.choice(words) for _ in range(9)).capitalize() + f" number {k}."
+                for _ in range(3)
+            )
+            + "\n\n"
+            + footer,
+            f"2024-03-02T{k // 60:02d}:{k % 60:02d}:00Z",
+            site="pressx.example",
+        )
+        for k in range(30)
+    ]
+    paras = STORIES["harbor"].split("\n\n")
+    story = [
+        doc("orig", STORIES["harbor"], "2024-03-01T06:00:00Z", site="wire.example"),
+        doc("late", "\n\n".join([paras[0], paras[1], footer]), "2024-03-05T12:00:00Z",
+            site="pressx.example"),
+    ]  # fmt: skip
+    cfg = replace(CFG, max_earlier_links=10)
+    for n, batches in enumerate([[pages + story], [pages, story], [story, pages]]):
+        docs = [replace(d) for d in pages + story]
+        by_id = {d.id: d for d in docs}
+        for batch in batches:
+            run([by_id[d.id] for d in batch], tmp_path / str(n), cfg)
+        state = open_index(str(tmp_path / str(n)), cfg)
+        try:
+            late = state.get_records(["late"], text=False)["late"]
+        finally:
+            state.close()
+        assert (late.cluster_id, late.relation) == ("orig", "wire_overlap"), batches
+
+
 def test_a_cluster_re_rooted_by_a_later_run_says_how_every_member_joins(tmp_path: Path) -> None:
     """The first run's article is canonical in its run; the second brings an earlier
     original: its cluster line says what the first one's relation and parent now are."""

@@ -134,3 +134,25 @@ def test_a_lock_whose_file_was_removed_by_its_holder_is_taken_on_the_new_file(
     with pytest.raises(NewsdedupError, match="another run"):
         third.acquire()
     late.release()
+
+
+def test_a_folder_removed_between_making_it_and_opening_the_lock_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run refused as it opened removes the new folder it made; another run starting at
+    that moment, between its mkdir and its open, makes the folder again and takes the lock."""
+    folder = tmp_path / "new"
+    real_open = os.open
+    calls = []
+
+    def open_after_removal(path: str | os.PathLike[str], *args: int) -> int:
+        calls.append(path)
+        if len(calls) == 1:
+            os.rmdir(folder)  # the refused run's clean-up, just before this open
+        return real_open(path, *args)
+
+    monkeypatch.setattr("pipeline.lock.os.open", open_after_removal)
+    lock = StateLock(folder)
+    lock.acquire()
+    assert len(calls) == 2 and (folder / "lock").read_text() == str(os.getpid())
+    lock.release()

@@ -365,18 +365,21 @@ class _Batch:
         base: np.ndarray,
         ids: Sequence[str],
     ) -> set[tuple[str, str]]:
-        """At most ``max_earlier_links`` candidates per article among those before it in the
-        canonical order, the closest by sketch estimate (then the earliest).
+        """At most ``max_earlier_links`` near copies per article among the candidates before
+        it in the canonical order: those whose whole-text estimate reaches ``near_threshold``,
+        the closest first (then the earliest). Other candidates are all kept.
 
-        An article joins its cluster through one link to an earlier article, its strongest:
-        the closest few are enough to find it. Without a bound, n copies of one story make
-        n(n-1)/2 pairs to verify, keep and re-cluster (2,000 copies: 2 million). A pair is
-        judged by its later article, which in a batch sees every candidate before it; an
-        earlier article that arrives after the later one (a re-rooting) is kept for every
-        later one, so the cluster moves to it whole. Articles with fewer candidates, nearly
-        all of them, keep every one.
+        An article joins its cluster through its strongest link to an earlier article, and a
+        duplicate link outranks any wire overlap: among many near copies, the closest few hold
+        the one it joins through. Without a bound, n copies of one story make n(n-1)/2 pairs
+        to verify, keep and re-cluster (2,000 copies: 2 million). Candidates that are not near
+        copies (articles sharing sentences, or furniture) are not ranked by this estimate,
+        which says little of how strongly they link, and their number is bounded already
+        (``max_passage_df``). A pair is judged by its later article, which in a batch sees
+        every candidate before it; an earlier article that arrives after the later one (a
+        re-rooting) is kept for every later one, so the cluster moves to it whole.
         """
-        cap = self.cfg.max_earlier_links
+        cap, threshold = self.cfg.max_earlier_links, self.cfg.near_threshold
         partners: dict[str, list[str]] = {}
         for a, b in pairs:
             partners.setdefault(a, []).append(b)
@@ -397,11 +400,10 @@ class _Batch:
                 continue
             rows = base[np.array([where[e] for e in earlier], dtype=np.int64)]
             own = np.full(rows.size, base[where[later]], dtype=np.int64)
-            estimate = _estimates(packed, own, rows)
-            ranked = sorted(
-                zip(earlier, estimate.tolist(), strict=True), key=lambda x: (-x[1], key[x[0]])
-            )
-            for e, _ in ranked[cap:]:
+            estimate = _estimates(packed, own, rows).tolist()
+            near = [(e, x) for e, x in zip(earlier, estimate, strict=True) if x >= threshold]
+            near.sort(key=lambda pair: (-pair[1], key[pair[0]]))
+            for e, _ in near[cap:]:
                 dropped.add((e, later) if e < later else (later, e))
         return pairs - dropped
 
