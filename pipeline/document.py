@@ -121,6 +121,8 @@ class Document:
     cluster_id: str | None = None
     relation: str | None = None
     duplicate_of: str | None = None
+    # A crawled page: the URLs that redirected to it (remembered with it, never written).
+    redirected_from: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def is_html(self) -> bool:

@@ -84,6 +84,10 @@ def document(
 
     ``title`` and ``published`` come from a feed or news sitemap, when it gave them.
     """
+    try:
+        redirected_from = tuple(response.meta.get("redirect_urls", ()))
+    except AttributeError:  # a response built without its request
+        redirected_from = ()
     return Document(
         id=make_id(response.url),
         source=response.url,
@@ -91,4 +95,5 @@ def document(
         html=html,
         title=title or None,
         published=published,
+        redirected_from=redirected_from,
     )

@@ -56,9 +56,13 @@ def config_from_settings(settings: Any) -> Config:
 
 
 def _article_urls(docs: list[Document]) -> list[str]:
-    """The fetch and canonical URLs of articles."""
+    """The fetch and canonical URLs of articles, and those that redirected to them (a feed's
+    tracking link): none of them is requested again."""
     return [
-        u for d in docs for u in (d.source, d.url) if u and u.startswith(("http://", "https://"))
+        u
+        for d in docs
+        for u in (d.source, d.url, *d.redirected_from)
+        if u and u.startswith(("http://", "https://"))
     ]
 
 

@@ -330,3 +330,26 @@ def test_feeds_in_other_encodings_are_read(harbour: NewsSite, tmp_path: Path) ->
         assert run.stat("newsdedup/dropped/bad_feed") == 0
         assert run.stat("newsdedup/dropped/http_status") == 0
         assert run.balanced
+
+
+def test_an_entry_that_redirects_to_an_article_is_not_requested_again(
+    harbour: NewsSite, tmp_path: Path
+) -> None:
+    """Feeds often link through a redirect (a tracking link). Once its article is saved, the
+    link that led to it is remembered too: the next crawl requests neither."""
+    article = next(a for a in harbour.articles if a.path.startswith("/2024/") and not a.flaky)
+    harbour.extra["/go/1"] = Reply(301, headers={"Location": harbour.url(article.path)})
+    item = f"<item><link>{harbour.url('/go/1')}</link></item>"
+    body = f'<rss version="2.0"><channel><title>T</title>{item}</channel></rss>'
+    harbour.extra["/feeds/go.xml"] = Reply(200, body.encode(), "application/rss+xml")
+    out, state = tmp_path / "o", tmp_path / "s"
+    first = crawl("feed", {"url": harbour.url("/feeds/go.xml")}, out, state)
+    assert first.returncode == 0, first.log[-3000:]
+    assert first.emitted == {harbour.url(article.path)}
+    assert harbour.requested("/go/1") == 1
+    harbour.reset_log()
+    again = crawl("feed", {"url": harbour.url("/feeds/go.xml")}, out, state)
+    assert again.returncode == 0, again.log[-3000:]
+    assert harbour.requested("/go/1") == 0 and harbour.requested(article.path) == 0
+    assert again.stat("newsdedup/skipped/seen") == 1
+    assert "skipped (seen)  1" in again.log
