@@ -57,7 +57,7 @@ from pipeline.group.index import (
 from pipeline.group.links import Evidence
 from pipeline.group.redis_connect import connect
 from pipeline.group.redis_lock import LockLost, RedisLock
-from pipeline.group.redis_lsh import LshSpace, RedisLsh
+from pipeline.group.redis_lsh import LshSpace, RedisLsh, run_fenced
 from pipeline.group.sqlite_index import _pack_evidence, _unpack_evidence
 
 log = logging.getLogger(__name__)
@@ -262,12 +262,7 @@ class RedisIndex:
             self._fenced_pending(["del", *ids[i : i + _PENDING_CHUNK]])
 
     def _fenced_pending(self, args: list[str | bytes | int]) -> None:
-        try:
-            self._pending_script(keys=[LOCK, PENDING], args=[self.lock.token, *args])
-        except redis.ResponseError as err:
-            if "NEWSDEDUP_LOCK_LOST" in str(err):
-                raise LockLost(LOCK.decode()) from None
-            raise
+        run_fenced(self._pending_script, LOCK, keys=[LOCK, PENDING], args=[self.lock.token, *args])
 
     def commit(self) -> None:
         if not self.lock.held:  # every write takes the lock: nothing to write

@@ -110,6 +110,17 @@ return 0
 """
 
 
+def run_fenced(script: Any, lock: bytes, **call: Any) -> None:
+    """Run a script that refuses to write, with ``NEWSDEDUP_LOCK_LOST``, unless the lock key
+    ``lock`` still holds this writer's token; that refusal raises ``LockLost``."""
+    try:
+        script(**call)
+    except redis.ResponseError as err:
+        if "NEWSDEDUP_LOCK_LOST" in str(err):
+            raise LockLost(lock.decode()) from None
+        raise
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -194,12 +205,7 @@ class LshSpace:
     def _fenced(self, script: Any, args: list[Any]) -> None:
         """Run a script that writes only while the lock holds the token (``fence``)."""
         assert self.fence is not None
-        try:
-            script(args=args)
-        except redis.ResponseError as err:
-            if "NEWSDEDUP_LOCK_LOST" in str(err):
-                raise LockLost(self.fence[0].decode()) from None
-            raise
+        run_fenced(script, self.fence[0], args=args)
 
 
 @dataclass(slots=True)

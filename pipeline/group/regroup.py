@@ -167,10 +167,11 @@ def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gro
         if (set(ms) & new or set(ms) != old_groups.get(root, set()))
         and (len(ms) > 1 or len(old_groups[before[root]]) > 1)
     )
+    reported = set(changed)
     joined = {
         i: (parent, relations[i] or "")
         for i in scope
-        if (parent := parents[i]) is not None and root_of[i] in changed
+        if (parent := parents[i]) is not None and root_of[i] in reported
     }
     clusters = [
         _make_cluster(batch, graph, root, sorted(groups[root]), root_of, joined) for root in changed
