@@ -388,7 +388,7 @@ class _Batch:
         if not crowded:
             return pairs
         involved = set(crowded) | {p for i in crowded for p in partners[i]}
-        self.load(i for i in involved if i not in self.records)
+        self.load(involved)
         key = {i: order_key(i, self.records[i].published, self.records[i].length) for i in involved}
         where = {id_: n for n, id_ in enumerate(ids)}
         dropped: set[tuple[str, str]] = set()
