@@ -15,6 +15,7 @@ from redis_server import RedisServer
 from pipeline.config import GroupConfig
 from pipeline.document import Document
 from pipeline.group import GroupResult, explain, group, open_index
+from pipeline.group.batch import _Batch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
 STORIES = json.loads((FIXTURES / "stories.json").read_text(encoding="utf-8"))
@@ -325,3 +326,61 @@ def test_a_much_copied_text_joins_every_copy(new_state: NewState) -> None:
     run(docs, new_state())
     assert {d.cluster_id for d in docs} == {"orig"}
     assert {d.relation for d in docs[1:]} == {"near_duplicate"}
+
+
+def _near_copies(n: int) -> list[Document]:
+    """Near copies of one story, each with a footer of its own; the later the id, the earlier
+    published (so neither id nor arrival order is the canonical order)."""
+    return [
+        doc(
+            f"copy{i:03d}",
+            f"{STORIES['harbor']}\n\nFiled by desk {i}.",
+            f"2024-03-04T{23 - i:02d}:00:00Z",
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_crowded_whole_article_bucket_yields_its_earliest_articles(
+    new_state: NewState,
+) -> None:
+    """Copies beyond doc_bucket_cap in a whole-article bucket: a query meets the cap's worth
+    that come first in the canonical order (earliest published), not the first stored or the
+    first by id, and the copies still make one cluster under the earliest."""
+    cfg = replace(CFG, doc_bucket_cap=5, max_earlier_links=3)
+    copies = _near_copies(14)
+    state = new_state()
+    run(copies[7:], state, cfg)  # the earliest published arrive first...
+    run(copies[:7], state, cfg)  # ...and the latest later: by arrival, the first are 7 to 13
+    assert {d.cluster_id for d in copies} == {"copy013"}
+    late = doc("late", f"{STORIES['harbor']}\n\nFiled by a late desk.", "2024-03-05T08:00:00Z")
+    index = open_index(state, cfg)
+    try:
+        batch = _Batch([late], index, cfg)
+        found = index.query_lsh(batch.insert())
+        met = {found.ids[k] for k in found.doc_other.tolist()}
+        index.rollback()
+    finally:
+        index.close()
+    assert met == {f"copy{i:03d}" for i in range(9, 14)}
+
+
+def test_both_adapters_choose_the_same_copies_from_a_crowded_bucket(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    redis_server.flush()
+    # Passage buckets fill up too (hot_bucket), as they do for copies past 64: the
+    # whole-article buckets alone find the copies.
+    cfg = replace(CFG, doc_bucket_cap=4, max_earlier_links=2, hot_bucket=6)
+    docs = _near_copies(12) + [
+        doc(f"same{i:02d}", STORIES["vaccine"], None if i % 3 else "2024-03-01") for i in range(9)
+    ]
+    ids = [d.id for d in docs]
+    states = [str(tmp_path / "embedded"), redis_server.url(4)]
+    for state in states:
+        for batch in (docs[1::2], docs[::2]):
+            run([replace(d) for d in batch], state, cfg)
+    embedded, remote = (snapshot(s, ids, cfg) for s in states)
+    assert remote == embedded
+    clusters = {r[0] for r in embedded["records"].values()}
+    assert clusters == {"copy011", "same00"}

@@ -129,7 +129,7 @@ class Collisions:
     sharing ``passage_min_bands`` bands or more are reported (``shared_bands``), one row per
     band. ``hot_*``: batch passages in full buckets. ``saturate_*``: stored passages of
     buckets this batch filled. ``doc_mine``/``doc_other``: whole articles sharing
-    ``doc_min_bands`` bands or more, one row per band. ``exact_mine``/``exact_other``:
+    ``doc_min_bands`` bands or more, one row per pair. ``exact_mine``/``exact_other``:
     articles with the same text hash.
     """
 

@@ -30,6 +30,7 @@ under WATCH of the lock, so a writer whose lease ran out commits nothing.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import secrets
@@ -44,6 +45,7 @@ import redis
 
 from pipeline.config import GroupConfig
 from pipeline.errors import NewsdedupError
+from pipeline.group.clusters import order_key
 from pipeline.group.index import (
     SCHEMA_VERSION,
     U8,
@@ -173,7 +175,11 @@ class RedisIndex:
             cfg.doc_rows,
         )
         self.lsh = RedisLsh(
-            passages, documents, cfg.hot_bucket, (cfg.passage_min_bands, cfg.doc_min_bands)
+            passages,
+            documents,
+            cfg.hot_bucket,
+            (cfg.passage_min_bands, cfg.doc_min_bands),
+            cfg.doc_bucket_cap,
         )
         self.lock = RedisLock(self.client, LOCK, lock_ttl)
         # Every LSH write checks, in the same script, that this run still holds the lease: a
@@ -586,8 +592,19 @@ class RedisIndex:
                 same = ({i.decode() for i in ids} | self._by_hash.get(e.text_hash, set())) - {e.id}
                 if same:
                     exact[n] = sorted(same)[: self.cfg.hot_bucket]
-            found = self.lsh.query(entries, exact)
+            found = self.lsh.query(entries, exact, self._earliest)
             return self._stored_only(found, len(entries))
+
+    def _earliest(self, ids: list[str]) -> list[str]:
+        """The ``doc_bucket_cap`` of ``ids`` first in the canonical order (articles without a
+        record left out)."""
+        key = {}
+        for id_, f in self._fields(ids, (b"length", b"published")):
+            published = f.get(b"published")
+            key[id_] = order_key(
+                id_, float(published) if published is not None else None, int(f[b"length"] or 0)
+            )
+        return heapq.nsmallest(self.cfg.doc_bucket_cap, key, key=key.__getitem__)
 
     def _stored_only(self, found: Collisions, batch: int) -> Collisions:
         """Leave out articles the LSH names but no record backs: Redis evicted them (a

@@ -18,7 +18,7 @@ adapter does.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -194,6 +194,13 @@ class LshSpace:
                 members[base + found[k]] = found[k + 1]
         return np.array(sizes, dtype=np.int64).reshape(-1, self.bands), members
 
+    def buckets(self, which: Sequence[tuple[int, bytes]]) -> list[list[bytes]]:
+        """The members of each bucket ``(band, band value)`` of ``which``."""
+        pipe = self.client.pipeline(transaction=False)
+        for band, value in which:
+            pipe.smembers(self.tables[band] + value)
+        return [sorted(members) for members in pipe.execute()]
+
     def remove(self, keys: Sequence[bytes]) -> None:
         """Take ``keys`` out of every bucket (an absent key is no error)."""
         if self.fence is None:
@@ -244,7 +251,9 @@ class RedisLsh:
 
     A passage bucket holding ``hot_bucket`` keys or more is full: it yields no candidates and
     takes no more keys. The batch that fills it reports the passages stored in it once. A pair
-    is reported only when it shares ``min_bands`` (passages, documents) bands or more.
+    is reported only when it shares ``min_bands`` (passages, documents) bands or more. A
+    whole-article bucket holding more than ``doc_cap`` articles yields the ``doc_cap`` that
+    ``earliest`` (given to ``query``) chooses.
     """
 
     def __init__(
@@ -253,11 +262,13 @@ class RedisLsh:
         documents: LshSpace,
         hot_bucket: int,
         min_bands: tuple[int, int] = (1, 1),
+        doc_cap: int = np.iinfo(np.int64).max,
     ) -> None:
         self.passages = passages
         self.documents = documents
         self.hot = hot_bucket
         self.min_bands = min_bands
+        self.doc_cap = doc_cap
         self._rows: _Rows | None = None
 
     def forget(self) -> None:
@@ -311,9 +322,15 @@ class RedisLsh:
         self.passages.remove(keys)
         self.documents.remove([i.encode() for i in passages])
 
-    def query(self, entries: Sequence[LshEntry], exact: Mapping[int, list[str]]) -> Collisions:
+    def query(
+        self,
+        entries: Sequence[LshEntry],
+        exact: Mapping[int, list[str]],
+        earliest: Callable[[list[str]], list[str]] | None = None,
+    ) -> Collisions:
         """Collisions of the entries of the last ``insert``; ``exact``: entry number -> other
-        articles with the same text."""
+        articles with the same text; ``earliest``: the ``doc_cap`` articles of a crowded
+        whole-article bucket that it yields (by default, the first by id)."""
         rows = self._batch(entries)
         ids = list(rows.ids)
         pos = {id_: n for n, id_ in enumerate(ids)}
@@ -346,14 +363,27 @@ class RedisLsh:
             newly = filled[which].ravel()
             saturate = {_split(m) for r, ms in stored.items() if newly[r] for m in ms}
         doc_bands = self.documents.bands
-        # Whole-article buckets have no cap, as in the embedded adapter: every copy of a
-        # much-copied text is a duplicate worth linking.
-        _, dmembers = self.documents.read(rows.documents, most=np.iinfo(np.int64).max, least=2)
+        # A crowded whole-article bucket (copies of one text) yields doc_cap of its articles,
+        # as in the embedded adapter; each is read once, however many articles meet it.
+        dsizes, dmembers = self.documents.read(rows.documents, most=self.doc_cap, least=2)
+        crowded = np.flatnonzero(dsizes.ravel() > self.doc_cap).tolist()
+        if crowded:
+            blob, width = self.documents.band_values(rows.documents), self.documents.width
+            bucket = {r: (r % doc_bands, blob[r * width : (r + 1) * width]) for r in crowded}
+            full = sorted(set(bucket.values()))
+            chosen: dict[tuple[int, bytes], list[bytes]] = {}
+            for b, in_bucket in zip(full, self.documents.buckets(full), strict=True):
+                names = [m.decode() for m in in_bucket]
+                first = earliest(names) if earliest else names[: self.doc_cap]
+                chosen[b] = [name.encode() for name in first]
+            for r in crowded:
+                dmembers[r] = chosen[bucket[r]]
         doc_rows: list[tuple[int, str]] = []
         for r, found in dmembers.items():
             n = rows.some[r // doc_bands]
             doc_rows += [(n, m.decode()) for m in found if m.decode() != ids[n]]
-        doc_rows = _shared(doc_rows, self.min_bands[1])
+        # One row per pair, as in the embedded adapter.
+        doc_rows = list(dict.fromkeys(_shared(doc_rows, self.min_bands[1])))
         doc_mine = [n for n, _ in doc_rows]
         doc_other = [o for _, o in doc_rows]
         exact_mine = [n for n, others in sorted(exact.items()) for _ in others]

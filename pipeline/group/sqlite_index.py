@@ -8,6 +8,7 @@ an integer ``ref`` inside the state and by their id outside it.
 
 from __future__ import annotations
 
+import heapq
 import json
 import secrets
 import sqlite3
@@ -21,6 +22,7 @@ import numpy as np
 from pipeline.config import STATE_DB, GroupConfig
 from pipeline.errors import NewsdedupError
 from pipeline.group.bandstore import BandStore
+from pipeline.group.clusters import order_key
 from pipeline.group.index import (
     I64,
     SKETCH_BITS,
@@ -36,6 +38,7 @@ from pipeline.group.links import Evidence, Match
 from pipeline.group.signatures import band_keys
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+_DOC_CHUNK = 512  # articles whose whole-article band keys are looked up at a time
 _T = TypeVar("_T")
 _IDX_BITS = np.int64(16)  # a passage band value is ref << 16 | passage index
 _IDX_MASK = np.int64(0xFFFF)
@@ -412,6 +415,77 @@ class SqliteIndex:
         if dkeys.size:
             self._bands.insert(_DOCUMENT, dkeys, batch_refs[downer])
 
+    def _document_pairs(self, keys: I64, owner: I64, batch_refs: I64) -> tuple[I64, I64]:
+        """Whole articles sharing ``doc_min_bands`` bands with the batch's: (entry number,
+        ref) pairs, one per pair, for the band keys ``keys`` of the entries ``owner``.
+
+        A bucket yields its articles, or the earliest ``doc_bucket_cap`` of them in the
+        canonical order when it holds more (copies of one text). Keys are looked up a few
+        hundred articles at a time (an article's keys are consecutive), so that n copies of one
+        text need memory for a few hundred times the cap, not n times.
+        """
+        cfg = self.cfg
+        cap = cfg.doc_bucket_cap
+        chosen: dict[int, I64] = {}
+        mine, other = [], []
+        step = _DOC_CHUNK * cfg.doc_bands
+        for start in range(0, keys.size, step):
+            part = keys[start : start + step]
+            found, counts = self._bands.lookup(_DOCUMENT, part, limit=cap + 1)
+            query, ref = found.query, found.value
+            crowded = np.flatnonzero(counts > cap)
+            if crowded.size:
+                more_query, more_ref = self._earliest_in_buckets(part, crowded, chosen)
+                query = np.concatenate([query, more_query])
+                ref = np.concatenate([ref, more_ref])
+            entry = owner[start + query]
+            keep = ref != batch_refs[entry]
+            keep[keep] = shared_bands((entry[keep], ref[keep]), cfg.doc_min_bands)
+            # One row per pair: copies share every band, and grouping needs each pair once.
+            pairs = np.unique(np.stack([entry[keep], ref[keep]], axis=1), axis=0)
+            mine.append(pairs[:, 0])
+            other.append(pairs[:, 1])
+        if not mine:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(mine), np.concatenate(other)
+
+    def _earliest_in_buckets(self, keys: I64, rows: I64, chosen: dict[int, I64]) -> tuple[I64, I64]:
+        """For the queries ``rows`` of ``keys`` (whole-article band keys): the
+        ``doc_bucket_cap`` articles of each one's bucket that come first in the canonical
+        order, as (query row, ref) pairs. Each bucket is read once (``chosen`` keeps them)."""
+        most = self.cfg.doc_bucket_cap
+        unique, which = np.unique(keys[rows], return_inverse=True)
+        new = np.array([k for k in unique.tolist() if k not in chosen], dtype=np.int64)
+        if new.size:
+            chosen.update(self._earliest_of(new, most))
+        which = which.reshape(-1)
+        picks = [chosen[int(k)] for k in unique.tolist()]
+        sizes = np.array([picks[g].size for g in which.tolist()], dtype=np.int64)
+        found = np.concatenate([picks[g] for g in which.tolist()])
+        return np.repeat(rows, sizes), found
+
+    def _earliest_of(self, unique: I64, most: int) -> dict[int, I64]:
+        """The ``most`` articles first in the canonical order of each bucket ``unique``."""
+        stored = self._bands.values_of(_DOCUMENT, unique)
+        refs = np.unique(stored.value).tolist()
+        key = {}
+        for chunk in _chunks(refs):
+            sql = f"SELECT ref, id, published, length FROM docs WHERE ref IN ({_marks(len(chunk))})"
+            for ref, id_, published, length in self._db.execute(sql, chunk):
+                key[ref] = order_key(id_, published, length)
+        order = np.argsort(stored.query, kind="stable")
+        bounds = np.searchsorted(stored.query[order], np.arange(unique.size + 1))
+        members = stored.value[order]
+        return {
+            k: np.array(
+                heapq.nsmallest(most, members[lo:hi].tolist(), key=key.__getitem__),
+                dtype=np.int64,
+            )
+            for k, lo, hi in zip(
+                unique.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
+            )
+        }
+
     def query_lsh(self, entries: Sequence[LshEntry]) -> Collisions:
         self._write()
         cfg = self.cfg
@@ -451,26 +525,26 @@ class SqliteIndex:
             out.other_passage = value & _IDX_MASK
         else:
             oref = sat_refs = sat_idx = np.zeros(0, dtype=np.int64)
-        # Whole-article buckets have no cap: every copy of a much-copied text is a duplicate
-        # worth linking, and checking a duplicate is cheap.
-        dfound, _ = self._bands.lookup(_DOCUMENT, dkeys)
-        downer = downer_all[dfound.query]
-        dref = dfound.value
-        keep = dref != batch_refs[downer]
-        keep[keep] = shared_bands((downer[keep], dref[keep]), cfg.doc_min_bands)
-        downer, dref = downer[keep], dref[keep]
+        downer, dref = self._document_pairs(dkeys, downer_all, batch_refs)
         other_refs.append(dref)
         # Identical texts, however many: the first hot_bucket by id are enough to join them.
+        # One look-up per text, however many of the batch's articles have it.
+        first: dict[bytes, list[int]] = {}
         exact_mine, exact_refs = [], []
         for n, e in enumerate(entries):
             if not e.text_hash:
                 continue
-            for (r,) in self._db.execute(
-                "SELECT ref FROM docs WHERE text_hash = ? AND ref != ? ORDER BY id LIMIT ?",
-                (e.text_hash, refs[e.id], cfg.hot_bucket),
-            ):
-                exact_mine.append(n)
-                exact_refs.append(r)
+            if e.text_hash not in first:
+                first[e.text_hash] = [
+                    r
+                    for (r,) in self._db.execute(
+                        "SELECT ref FROM docs WHERE text_hash = ? ORDER BY id LIMIT ?",
+                        (e.text_hash, cfg.hot_bucket + 1),
+                    )
+                ]
+            same = [r for r in first[e.text_hash] if r != refs[e.id]][: cfg.hot_bucket]
+            exact_mine += [n] * len(same)
+            exact_refs += same
         other_refs.append(np.array(exact_refs, dtype=np.int64))
         # Name every other article, the batch's own first.
         every = np.unique(np.concatenate(other_refs))
