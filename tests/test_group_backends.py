@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from redis_server import RedisServer
 
 from pipeline.config import GroupConfig
@@ -384,3 +385,30 @@ def test_both_adapters_choose_the_same_copies_from_a_crowded_bucket(
     assert remote == embedded
     clusters = {r[0] for r in embedded["records"].values()}
     assert clusters == {"copy011", "same00"}
+
+
+def _bytes_sent(server: RedisServer) -> int:
+    client = redis.Redis(host="127.0.0.1", port=server.port)
+    try:
+        return int(client.info("stats")["total_net_output_bytes"])
+    finally:
+        client.close()
+
+
+def test_redis_reads_each_crowded_bucket_once_however_many_copies(
+    redis_server: RedisServer,
+) -> None:
+    """Copies of one text in one batch fill the same passage buckets and crowd the same
+    whole-article buckets: each is read once, so what the server sends grows with the number
+    of copies, not with its square (every copy read every filled bucket's members: 21 GiB
+    for 2,000 copies)."""
+    redis_server.flush()
+    cfg = replace(CFG, hot_bucket=4, doc_bucket_cap=5)
+    sent = []
+    for n, db in ((30, 5), (120, 6)):
+        copies = [doc(f"copy{i:03d}", STORIES["harbor"]) for i in range(n)]
+        before = _bytes_sent(redis_server)
+        run(copies, redis_server.url(db), cfg)
+        sent.append(_bytes_sent(redis_server) - before)
+        assert {d.cluster_id for d in copies} == {"copy000"}
+    assert sent[1] < 6 * sent[0]  # four times the copies: 16 times the bytes if quadratic

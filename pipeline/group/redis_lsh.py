@@ -355,13 +355,14 @@ class RedisLsh:
             mine_passage.append(i)
             other.append(oid)
             other_passage.append(oi)
-        filled = (sizes >= self.hot) & (rows.before < self.hot)
+        # The passages of the buckets this batch filled, each bucket read once however many
+        # batch passages fill it (n copies of one text fill the same ones n times).
+        filled = np.flatnonzero(((sizes >= self.hot) & (rows.before < self.hot)).ravel())
         saturate: set[tuple[str, int]] = set()
-        which = np.flatnonzero(filled.any(axis=1))
-        if which.size:
-            _, stored = self.passages.read(rows.matrix[which], most=np.iinfo(np.int64).max)
-            newly = filled[which].ravel()
-            saturate = {_split(m) for r, ms in stored.items() if newly[r] for m in ms}
+        if filled.size:
+            blob, width = self.passages.band_values(rows.matrix), self.passages.width
+            full = sorted({(r % bands, blob[r * width : (r + 1) * width]) for r in filled.tolist()})
+            saturate = {_split(m) for ms in self.passages.buckets(full) for m in ms}
         doc_bands = self.documents.bands
         # A crowded whole-article bucket (copies of one text) yields doc_cap of its articles,
         # as in the embedded adapter; each is read once, however many articles meet it.
