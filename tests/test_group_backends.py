@@ -384,3 +384,13 @@ def test_both_adapters_choose_the_same_copies_from_a_crowded_bucket(
     assert remote == embedded
     clusters = {r[0] for r in embedded["records"].values()}
     assert clusters == {"copy011", "same00"}
+
+
+def test_a_batch_whose_passages_all_fall_in_full_buckets(new_state: NewState) -> None:
+    """One more copy of a text whose every passage bucket is full: nothing to store there."""
+    cfg = replace(CFG, hot_bucket=4)
+    state = new_state()
+    run([doc(f"copy{i}", STORIES["harbor"]) for i in range(cfg.hot_bucket + 1)], state, cfg)
+    late = doc("late", STORIES["harbor"], "2021-07-10T10:00:00Z")
+    run([late], state, cfg)
+    assert late.cluster_id == "copy0"
