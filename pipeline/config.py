@@ -109,9 +109,9 @@ class GroupConfig:
     # near_threshold or more) before it in the canonical order, the closest first: n copies of
     # a story cost n x this, not n^2 / 2, pairs
     max_earlier_links: int = 50
-    # a whole-article LSH bucket yields at most this many articles, the earliest in the
-    # canonical order (at least max_earlier_links): n copies of one text cost n x this
-    # candidate rows, not n^2
+    # a whole-article LSH bucket yields at most this many of the batch's articles and this
+    # many of the stored ones, the earliest in the canonical order (at least
+    # max_earlier_links): n copies of one text cost n x this candidate rows, not n^2
     doc_bucket_cap: int = 128
 
 

@@ -412,3 +412,35 @@ def test_redis_reads_each_crowded_bucket_once_however_many_copies(
         sent.append(_bytes_sent(redis_server) - before)
         assert {d.cluster_id for d in copies} == {"copy000"}
     assert sent[1] < 6 * sent[0]  # four times the copies: 16 times the bytes if quadratic
+
+
+def test_copies_earlier_than_a_crowded_buckets_stored_ones_join_their_cluster(
+    new_state: NewState,
+) -> None:
+    """More copies than doc_bucket_cap stored, then copies that come before all of them in the
+    canonical order (dated, where the stored ones are undated): the later run still meets
+    the stored cluster and moves it whole, as one run of all of them would. (Passage buckets
+    are full, as they are past 64 copies: only whole-article buckets find the copies.)"""
+    cfg = replace(CFG, doc_bucket_cap=5, max_earlier_links=3, hot_bucket=4)
+    text = STORIES["harbor"]
+    undated = [doc(f"desk{i:02d}", f"{text}\n\nFiled by desk {i}.", None) for i in range(8)]
+    day = "2024-03-04T08:00:00Z"
+    dated = [doc(f"wire{i:02d}", f"{text}\n\nWire copy {i}.", day) for i in range(8)]
+    ids = [d.id for d in undated + dated]
+    state, once = new_state(), new_state()
+    run(undated, state, cfg)
+    run(dated, state, cfg)
+    run([replace(d) for d in undated + dated], once, cfg)
+    clusters = {r[0] for r in snapshot(state, ids, cfg)["records"].values()}
+    assert clusters == {r[0] for r in snapshot(once, ids, cfg)["records"].values()}
+    assert len(clusters) == 1
+
+
+def test_a_batch_whose_passages_all_fall_in_full_buckets(new_state: NewState) -> None:
+    """One more copy of a text whose every passage bucket is full: nothing to store there."""
+    cfg = replace(CFG, hot_bucket=4)
+    state = new_state()
+    run([doc(f"copy{i}", STORIES["harbor"]) for i in range(cfg.hot_bucket + 1)], state, cfg)
+    late = doc("late", STORIES["harbor"], "2021-07-10T10:00:00Z")
+    run([late], state, cfg)
+    assert late.cluster_id == "copy0"

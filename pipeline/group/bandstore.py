@@ -131,10 +131,10 @@ class BandStore:
 
         ``order``: the permutation that sorts ``keys``, when the caller has it already.
         """
-        if not keys.size:
-            return
         if order is None:
             order = np.argsort(keys)
+        if not order.size:  # nothing to store (``order`` may select none of ``keys``)
+            return
         ordered = keys[order]
         if int(ordered[0]) < 0 or int(ordered[-1]) > _U32_MAX:
             raise ValueError("band keys must fit in 32 bits")

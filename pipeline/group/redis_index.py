@@ -596,15 +596,22 @@ class RedisIndex:
             return self._stored_only(found, len(entries))
 
     def _earliest(self, ids: list[str]) -> list[str]:
-        """The ``doc_bucket_cap`` of ``ids`` first in the canonical order (articles without a
-        record left out)."""
+        """The ``doc_bucket_cap`` of ``ids`` first in the canonical order among this batch's
+        articles, and the ``doc_bucket_cap`` first among the others (articles without a record
+        left out), as the embedded adapter chooses them."""
         key = {}
         for id_, f in self._fields(ids, (b"length", b"published")):
             published = f.get(b"published")
             key[id_] = order_key(
                 id_, float(published) if published is not None else None, int(f[b"length"] or 0)
             )
-        return heapq.nsmallest(self.cfg.doc_bucket_cap, key, key=key.__getitem__)
+        most = self.cfg.doc_bucket_cap
+        batch = [i for i in key if i in self._created]
+        rest = [i for i in key if i not in self._created]
+        return [
+            *heapq.nsmallest(most, batch, key=key.__getitem__),
+            *heapq.nsmallest(most, rest, key=key.__getitem__),
+        ]
 
     def _stored_only(self, found: Collisions, batch: int) -> Collisions:
         """Leave out articles the LSH names but no record backs: Redis evicted them (a

@@ -252,8 +252,8 @@ class RedisLsh:
     A passage bucket holding ``hot_bucket`` keys or more is full: it yields no candidates and
     takes no more keys. The batch that fills it reports the passages stored in it once. A pair
     is reported only when it shares ``min_bands`` (passages, documents) bands or more. A
-    whole-article bucket holding more than ``doc_cap`` articles yields the ``doc_cap`` that
-    ``earliest`` (given to ``query``) chooses.
+    whole-article bucket holding more than ``doc_cap`` articles yields those ``earliest``
+    (given to ``query``) chooses.
     """
 
     def __init__(
@@ -329,8 +329,8 @@ class RedisLsh:
         earliest: Callable[[list[str]], list[str]] | None = None,
     ) -> Collisions:
         """Collisions of the entries of the last ``insert``; ``exact``: entry number -> other
-        articles with the same text; ``earliest``: the ``doc_cap`` articles of a crowded
-        whole-article bucket that it yields (by default, the first by id)."""
+        articles with the same text; ``earliest``: the articles of a crowded whole-article
+        bucket that it yields (by default, the first ``doc_cap`` by id)."""
         rows = self._batch(entries)
         ids = list(rows.ids)
         pos = {id_: n for n, id_ in enumerate(ids)}

@@ -419,23 +419,33 @@ class SqliteIndex:
         """Whole articles sharing ``doc_min_bands`` bands with the batch's: (entry number,
         ref) pairs, one per pair, for the band keys ``keys`` of the entries ``owner``.
 
-        A bucket yields its articles, or the earliest ``doc_bucket_cap`` of them in the
-        canonical order when it holds more (copies of one text). Keys are looked up a few
-        hundred articles at a time (an article's keys are consecutive), so that n copies of one
-        text need memory for a few hundred times the cap, not n times.
+        A bucket yields its articles or, when it holds more than ``doc_bucket_cap`` (copies of
+        one text), the earliest ``doc_bucket_cap`` of the batch's and the earliest
+        ``doc_bucket_cap`` of the others in the canonical order: a batch of copies earlier
+        than stored ones still meets the stored ones' cluster (its canonical member), so
+        that it moves to them whole, as if all had come in one batch. Buckets are looked up
+        once; the crowded ones are expanded a few hundred articles at a time (an article's
+        keys are consecutive), so that n copies of one text need memory for a few hundred
+        times the cap, not n times.
         """
         cfg = self.cfg
         cap = cfg.doc_bucket_cap
         chosen: dict[int, I64] = {}
         mine, other = [], []
+        # One look-up for the whole batch: its binary searches in key order are several
+        # times faster than one per chunk. A crowded bucket yields no row here.
+        found, counts = self._bands.lookup(_DOCUMENT, keys, limit=cap + 1)
+        order = np.argsort(found.query, kind="stable")
+        all_query, all_ref = found.query[order], found.value[order]
+        ours = set(batch_refs.tolist())
         step = _DOC_CHUNK * cfg.doc_bands
         for start in range(0, keys.size, step):
             part = keys[start : start + step]
-            found, counts = self._bands.lookup(_DOCUMENT, part, limit=cap + 1)
-            query, ref = found.query, found.value
-            crowded = np.flatnonzero(counts > cap)
+            lo, hi = np.searchsorted(all_query, [start, start + part.size])
+            query, ref = all_query[lo:hi] - start, all_ref[lo:hi]
+            crowded = np.flatnonzero(counts[start : start + step] > cap)
             if crowded.size:
-                more_query, more_ref = self._earliest_in_buckets(part, crowded, chosen)
+                more_query, more_ref = self._earliest_in_buckets(part, crowded, chosen, ours)
                 query = np.concatenate([query, more_query])
                 ref = np.concatenate([ref, more_ref])
             entry = owner[start + query]
@@ -449,23 +459,26 @@ class SqliteIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(mine), np.concatenate(other)
 
-    def _earliest_in_buckets(self, keys: I64, rows: I64, chosen: dict[int, I64]) -> tuple[I64, I64]:
-        """For the queries ``rows`` of ``keys`` (whole-article band keys): the
-        ``doc_bucket_cap`` articles of each one's bucket that come first in the canonical
-        order, as (query row, ref) pairs. Each bucket is read once (``chosen`` keeps them)."""
+    def _earliest_in_buckets(
+        self, keys: I64, rows: I64, chosen: dict[int, I64], ours: set[int]
+    ) -> tuple[I64, I64]:
+        """For the queries ``rows`` of ``keys`` (whole-article band keys): the articles of
+        each one's bucket that ``_earliest_of`` chooses, as (query row, ref) pairs. Each
+        bucket is read once (``chosen`` keeps them)."""
         most = self.cfg.doc_bucket_cap
         unique, which = np.unique(keys[rows], return_inverse=True)
         new = np.array([k for k in unique.tolist() if k not in chosen], dtype=np.int64)
         if new.size:
-            chosen.update(self._earliest_of(new, most))
+            chosen.update(self._earliest_of(new, most, ours))
         which = which.reshape(-1)
         picks = [chosen[int(k)] for k in unique.tolist()]
         sizes = np.array([picks[g].size for g in which.tolist()], dtype=np.int64)
         found = np.concatenate([picks[g] for g in which.tolist()])
         return np.repeat(rows, sizes), found
 
-    def _earliest_of(self, unique: I64, most: int) -> dict[int, I64]:
-        """The ``most`` articles first in the canonical order of each bucket ``unique``."""
+    def _earliest_of(self, unique: I64, most: int, ours: set[int]) -> dict[int, I64]:
+        """For each bucket ``unique``: the ``most`` articles first in the canonical order among
+        the batch's (``ours``), and the ``most`` first among the others."""
         stored = self._bands.values_of(_DOCUMENT, unique)
         refs = np.unique(stored.value).tolist()
         key = {}
@@ -476,11 +489,17 @@ class SqliteIndex:
         order = np.argsort(stored.query, kind="stable")
         bounds = np.searchsorted(stored.query[order], np.arange(unique.size + 1))
         members = stored.value[order]
+
+        def earliest(refs: list[int]) -> list[int]:
+            batch = [r for r in refs if r in ours]
+            rest = [r for r in refs if r not in ours]
+            return [
+                *heapq.nsmallest(most, batch, key=key.__getitem__),
+                *heapq.nsmallest(most, rest, key=key.__getitem__),
+            ]
+
         return {
-            k: np.array(
-                heapq.nsmallest(most, members[lo:hi].tolist(), key=key.__getitem__),
-                dtype=np.int64,
-            )
+            k: np.array(earliest(members[lo:hi].tolist()), dtype=np.int64)
             for k, lo, hi in zip(
                 unique.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
             )
