@@ -389,8 +389,8 @@ class _Batch:
         copied = [n for n in stored if self.records[ids[n]].relation in ("exact", "near_duplicate")]
         self.load(p for n in copied if (p := self.records[ids[n]].parent) is not None)
         for n in copied:
-            parent = self.records.get(self.records[ids[n]].parent or "")
-            if parent is not None and not _same_site(self.records[ids[n]], parent):
+            parent = self.records[ids[n]].parent
+            if parent is not None and not _same_site(self.records[ids[n]], self.records[parent]):
                 repeat[n] = True
         near = doc_estimate >= self.cfg.near_threshold
         mine, other = doc_mine[near].tolist(), doc_other[near].tolist()
