@@ -444,31 +444,3 @@ def test_a_batch_whose_passages_all_fall_in_full_buckets(new_state: NewState) ->
     late = doc("late", STORIES["harbor"], "2021-07-10T10:00:00Z")
     run([late], state, cfg)
     assert late.cluster_id == "copy0"
-
-
-@pytest.mark.parametrize("split", [False, True])
-def test_copies_of_the_wire_report_do_not_make_its_sentences_boilerplate(
-    new_state: NewState, split: bool
-) -> None:
-    """The seed pair shares two sentences of one Reuters report. Ten sites republishing one of
-    the two articles word for word (more than max_passage_df) are one story, not ten articles
-    sharing those sentences: the other article still links to it, in one run or after them."""
-    strat, south = seed_docs()
-    copies = [
-        Document(
-            id=f"repub{k}",
-            source=f"test:repub{k}",
-            url=f"https://repub{k}.example/news/taliban",
-            text=strat.text,
-            published=f"2021-07-09T{9 + k % 4:02d}:{k:02d}:00Z",
-        )
-        for k in range(10)
-    ]
-    state = new_state()
-    if split:
-        run([strat, *copies], state)
-        run([south], state)
-    else:
-        run([strat, south, *copies], state)
-    assert (south.cluster_id, south.relation) == ("stratnews", "wire_overlap")
-    assert {d.cluster_id for d in copies} == {"stratnews"}

@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.config import GroupConfig
 from pipeline.document import Document
-from pipeline.group.clusters import OrderKey, order_key
+from pipeline.group.clusters import order_key
 from pipeline.group.index import I64, SKETCH_BITS, Collisions, DocRecord, Index, LshEntry
 from pipeline.group.links import SATURATED, Evidence, verify
 from pipeline.group.regroup import GroupResult, regroup
@@ -192,10 +192,6 @@ def _boilerplate(col: Collisions, base: np.ndarray, cfg: GroupConfig) -> tuple[I
     return hot_rows[bands > cfg.hot_share * cfg.passage_bands], stored
 
 
-def _same_site(a: DocRecord, b: DocRecord) -> bool:
-    return a.site is not None and a.site == b.site
-
-
 class _Batch:
     """One batch on its way into the state: its signatures, and the records it touches."""
 
@@ -281,8 +277,7 @@ class _Batch:
         # Whole articles sharing bands are verified only when their sketches say they could
         # be near duplicates: most such collisions are unrelated texts sharing common shingles.
         # (Identical texts have identical sketches.)
-        doc_estimate = _estimates(packed, base[doc_mine], base[doc_other])
-        likely = doc_estimate >= cfg.doc_estimate
+        likely = _estimates(packed, base[doc_mine], base[doc_other]) >= cfg.doc_estimate
         pairs = {
             (min(ids[x], ids[y]), max(ids[x], ids[y]))
             for x, y in zip(doc_mine[likely].tolist(), doc_other[likely].tolist(), strict=True)
@@ -305,7 +300,6 @@ class _Batch:
         involved[a[close]] = involved[b[close]] = involved[col.saturate_doc] = True
         chosen = np.flatnonzero(involved).tolist()
         self.load(ids[n] for n in chosen if ids[n] not in self.docs)
-        repeat = self._repeats(ids, chosen, doc_mine, doc_other, doc_estimate)
         freq = np.zeros(int(base[-1]), dtype=np.int64)
         for n in chosen:
             freq[base[n] + 1 : base[n + 1]] = self._df_of(ids[n])
@@ -328,13 +322,13 @@ class _Batch:
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
             pairs.add((ids[x], ids[y]))  # duplicates: verified, never counted in frequencies
         counted = ~dup[pair_of]
-        # One count per (article pair, passage) on each side, from a partner that is not a
-        # republication: a story's copies on other sites count once, through the first.
+        # One count per (article pair, passage) on each side.
         rows_a = base[a] + 1 + pa
         rows_b = base[b] + 1 + pb
-        for rows, partner in ((rows_a, b), (rows_b, a)):
-            sel = counted & ~repeat[partner]
-            once = np.unique((pair_of[sel] << np.int64(32)) | rows[sel]) & np.int64(0xFFFFFFFF)
+        for rows in (rows_a, rows_b):
+            once = np.unique((pair_of[counted] << np.int64(32)) | rows[counted]) & np.int64(
+                0xFFFFFFFF
+            )
             freq += np.bincount(once, minlength=freq.size)
         limit = cfg.max_passage_df
         # Counts above the limit all mean "too common": keeping them at limit + 1 means a
@@ -363,55 +357,6 @@ class _Batch:
             if id_ in self.records:
                 self.records[id_].df = df
         return self._few_earlier(pairs, packed, base, ids), changed
-
-    def _repeats(
-        self,
-        ids: Sequence[str],
-        chosen: Sequence[int],
-        doc_mine: np.ndarray,
-        doc_other: np.ndarray,
-        doc_estimate: np.ndarray,
-    ) -> np.ndarray:
-        """Which of ``ids`` are republications: near copies of an article of another site
-        before them in the canonical order. A batch article is one when its whole-text
-        estimate against such an article reaches ``near_threshold``; a stored article (of
-        ``chosen``, whose records are loaded) when it joined its cluster as an exact or near
-        duplicate of an article of another site.
-
-        Republications do not count towards other articles' passage frequencies: a wire story
-        republished word for word on ten sites is one story, not ten articles sharing its
-        sentences, and a rewrite around two of them must still link to it. Near copies on one
-        site (pages that are mostly a shared template) count as before: their common lines are
-        the site's furniture.
-        """
-        repeat = np.zeros(len(ids), dtype=bool)
-        stored = [n for n in chosen if ids[n] not in self.docs]
-        copied = [n for n in stored if self.records[ids[n]].relation in ("exact", "near_duplicate")]
-        self.load(p for n in copied if (p := self.records[ids[n]].parent) is not None)
-        for n in copied:
-            parent = self.records[ids[n]].parent
-            if parent is not None and not _same_site(self.records[ids[n]], self.records[parent]):
-                repeat[n] = True
-        near = doc_estimate >= self.cfg.near_threshold
-        mine, other = doc_mine[near].tolist(), doc_other[near].tolist()
-        if not mine:
-            return repeat
-        self.load(ids[n] for n in other if ids[n] not in self.docs)
-
-        def key(n: int) -> OrderKey:
-            rec = self.records[ids[n]]
-            return order_key(ids[n], rec.published, rec.length)
-
-        batch = len(self.docs)
-        for x, y in zip(mine, other, strict=True):
-            if _same_site(self.records[ids[x]], self.records[ids[y]]):
-                continue
-            kx, ky = key(x), key(y)
-            if ky < kx:
-                repeat[x] = True
-            elif kx < ky and y < batch:
-                repeat[y] = True
-        return repeat
 
     def _few_earlier(
         self,
