@@ -300,6 +300,7 @@ class _Batch:
         involved[a[close]] = involved[b[close]] = involved[col.saturate_doc] = True
         chosen = np.flatnonzero(involved).tolist()
         self.load(ids[n] for n in chosen if ids[n] not in self.docs)
+        counts = self._one_per_text(ids, chosen)
         freq = np.zeros(int(base[-1]), dtype=np.int64)
         for n in chosen:
             freq[base[n] + 1 : base[n + 1]] = self._df_of(ids[n])
@@ -322,13 +323,12 @@ class _Batch:
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
             pairs.add((ids[x], ids[y]))  # duplicates: verified, never counted in frequencies
         counted = ~dup[pair_of]
-        # One count per (article pair, passage) on each side.
+        # One count per (article pair, passage) on each side, from one article per text.
         rows_a = base[a] + 1 + pa
         rows_b = base[b] + 1 + pb
-        for rows in (rows_a, rows_b):
-            once = np.unique((pair_of[counted] << np.int64(32)) | rows[counted]) & np.int64(
-                0xFFFFFFFF
-            )
+        for rows, partner in ((rows_a, b), (rows_b, a)):
+            sel = counted & counts[partner]
+            once = np.unique((pair_of[sel] << np.int64(32)) | rows[sel]) & np.int64(0xFFFFFFFF)
             freq += np.bincount(once, minlength=freq.size)
         limit = cfg.max_passage_df
         # Counts above the limit all mean "too common": keeping them at limit + 1 means a
@@ -357,6 +357,31 @@ class _Batch:
             if id_ in self.records:
                 self.records[id_].df = df
         return self._few_earlier(pairs, packed, base, ids), changed
+
+    def _one_per_text(self, ids: Sequence[str], chosen: Sequence[int]) -> np.ndarray:
+        """Which of ``ids`` count towards other articles' passage frequencies: of the
+        articles with one text (a report republished word for word on several sites), one.
+        Among those stored, the first by id; a batch article when no stored article has its
+        text and it is the first by id of the batch's with it. (``chosen``: the articles
+        whose records are loaded; the others are never counted from.)
+
+        Whichever counts, each text counts once, in any order of arrival: a frequency is only
+        ever counted up, and a text met again adds nothing.
+        """
+        counts = np.ones(len(ids), dtype=bool)
+        texts = {n: self.records[ids[n]].text_hash for n in chosen}
+        stored_first = self.index.first_stored({h for h in texts.values() if h})
+        batch_first: dict[bytes, str] = {}
+        for id_ in sorted(self.docs):
+            batch_first.setdefault(self.records[id_].text_hash, id_)
+        for n, text_hash in texts.items():
+            if not text_hash:
+                continue
+            if ids[n] in self.docs:
+                counts[n] = text_hash not in stored_first and batch_first[text_hash] == ids[n]
+            else:
+                counts[n] = stored_first.get(text_hash) == ids[n]
+        return counts
 
     def _few_earlier(
         self,

@@ -163,6 +163,10 @@ class Index(Protocol):
     def known(self, ids: Iterable[str]) -> set[str]:
         """The subset of ``ids`` already in the state."""
 
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[bytes, str]:
+        """For each text hash, the smallest id among the articles stored before this batch
+        with that text (hashes no stored article has are left out)."""
+
     def record_run(self, run_id: str) -> None:
         """Record, with this run's other writes, that run ``run_id`` saved its articles."""
 

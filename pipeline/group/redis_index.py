@@ -403,6 +403,16 @@ class RedisIndex:
             pipe.exists(_doc(i))
         return {i for i, n in zip(wanted, pipe.execute(), strict=True) if n}
 
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[bytes, str]:
+        wanted = sorted(set(text_hashes))
+        with self._guard():
+            pipe = self.client.pipeline(transaction=False)
+            for text_hash in wanted:
+                # The set lists committed articles only; this batch's join it at commit.
+                pipe.zrange(PREFIX + b"text:" + text_hash, b"-", b"+", bylex=True, offset=0, num=1)
+            found = pipe.execute()
+        return {h: ids[0].decode() for h, ids in zip(wanted, found, strict=True) if ids}
+
     def known(self, ids: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(ids))
         with self._guard():

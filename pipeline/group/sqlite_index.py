@@ -160,6 +160,7 @@ class SqliteIndex:
         self._refs: dict[str, int] = {}
         self._ids: dict[int, str] = {}
         self._in_txn = False
+        self._floor = 0  # the first ref of the open write transaction (see _write)
         self._staged: tuple[list[str], tuple[I64, I64, I64, I64, I64, I64, I64]] | None = None
 
     # -- transactions -------------------------------------------------------------------
@@ -188,6 +189,22 @@ class SqliteIndex:
             self._db.execute("BEGIN IMMEDIATE")
             self._in_txn = True
             self._bands.collect_garbage()
+            # Refs grow: the articles stored before this batch are those below this one.
+            sql = "SELECT COALESCE(MAX(ref), 0) + 1 FROM docs"
+            (self._floor,) = self._db.execute(sql).fetchone()
+
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[bytes, str]:
+        wanted = sorted(set(text_hashes))
+        floor = self._floor if self._in_txn else None
+        out: dict[bytes, str] = {}
+        for chunk in _chunks(wanted):
+            sql = (
+                "SELECT text_hash, MIN(id) FROM docs WHERE text_hash IN"
+                f" ({_marks(len(chunk))}) AND (? IS NULL OR ref < ?) GROUP BY text_hash"
+            )
+            for text_hash, id_ in self._db.execute(sql, [*chunk, floor, floor]):
+                out[bytes(text_hash)] = id_
+        return out
 
     def commit(self) -> None:
         if self._in_txn:

@@ -1,0 +1,145 @@
+"""Copies of an article and passage frequencies: a report republished word for word counts
+once, in any order of arrival, and templates still make their stock lines boilerplate.
+
+Every test runs on both adapters (``new_state`` of ``test_group_backends``)."""
+
+# ruff: noqa: F811  (new_state is the fixture of test_group_backends, imported to be used here)
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from test_group_backends import (  # noqa: F401
+    STORIES,
+    NewState,
+    doc,
+    new_state,
+    run,
+    seed_docs,
+    snapshot,
+)
+
+from pipeline.document import Document
+
+
+def copy_of(src: Document, id_: str, site: str, published: str | None) -> Document:
+    return Document(
+        id=id_,
+        source=f"test:{id_}",
+        url=f"https://{site}/news/{id_}",
+        text=src.text,
+        published=published,
+    )
+
+
+def state_after(
+    new_state: NewState, runs: Iterable[Sequence[Document]], ids: Sequence[str]
+) -> dict[str, Any]:
+    state = new_state()
+    for batch in runs:
+        run([replace(d) for d in batch], state)
+    records: dict[str, Any] = snapshot(state, ids)["records"]
+    return records
+
+
+def republished() -> tuple[Document, Document, list[Document]]:
+    strat, south = seed_docs()
+    copies = [
+        copy_of(strat, f"copy{k}", f"site{k}.example", f"2021-07-09T09:{k:02d}:00Z")
+        for k in range(8)
+    ]
+    return strat, south, copies
+
+
+def test_a_report_republished_word_for_word_counts_once(new_state: NewState) -> None:
+    """Eight sites republish one seed article word for word (more than max_passage_df): the
+    other seed article still links to it through the two Reuters sentences they share."""
+    strat, south, copies = republished()
+    run([strat, south, *copies], new_state())
+    assert (south.cluster_id, south.relation) == ("stratnews", "wire_overlap")
+    assert {c.cluster_id for c in copies} == {"stratnews"}
+    assert {c.relation for c in copies} == {"exact"}
+
+
+@pytest.mark.parametrize(
+    "order", ["original, copies | rewrite", "copies | original, rewrite", "one per run, reversed"]
+)
+def test_copies_end_in_the_one_run_state_in_any_order_of_arrival(
+    new_state: NewState, order: str
+) -> None:
+    strat, south, copies = republished()
+    docs = [strat, south, *copies]
+    ids = [d.id for d in docs]
+    runs = {
+        "original, copies | rewrite": [[strat, *copies], [south]],
+        "copies | original, rewrite": [copies, [strat, south]],
+        "one per run, reversed": [[south], *([c] for c in reversed(copies)), [strat]],
+    }[order]
+    one = state_after(new_state, [docs], ids)
+    assert one["southfront"][:3] == ("stratnews", "stratnews", "wire_overlap")
+    assert state_after(new_state, runs, ids) == one
+
+
+def test_copies_on_one_mirror_site_arriving_before_the_original(new_state: NewState) -> None:
+    strat, south = seed_docs()
+    mirror = [
+        copy_of(strat, f"m{k}", "mirror.example", f"2021-07-09T09:0{k}:00Z") for k in range(6)
+    ]
+    docs = [strat, south, *mirror]
+    ids = [d.id for d in docs]
+    one = state_after(new_state, [docs], ids)
+    assert state_after(new_state, [[south, *mirror], [strat]], ids) == one
+
+
+def test_near_copies_with_a_credit_line_count_each_in_any_order(new_state: NewState) -> None:
+    """A mirror's pages carry a credit line: near copies of the original, exact copies of one
+    another. They count as one text, whichever run brings them."""
+    strat, south = seed_docs()
+    credited = replace(strat, text=f"{strat.text}\n\nRepublished with permission.")
+    mirror = [
+        copy_of(credited, f"m{k}", "mirror.example", f"2021-07-09T09:0{k}:00Z") for k in range(6)
+    ]
+    docs = [strat, south, *mirror]
+    ids = [d.id for d in docs]
+    one = state_after(new_state, [docs], ids)
+    assert state_after(new_state, [[strat, *mirror], [south]], ids) == one
+    assert state_after(new_state, [[south, *mirror], [strat]], ids) == one
+
+
+DISCLAIMER = (
+    "This content is provided for information only and does not constitute investment advice "
+    "of any kind.\n\n"
+    "Past performance of any security is no guarantee of future results and readers should "
+    "consult an adviser."
+)
+
+
+def test_a_template_across_sites_still_makes_its_stock_lines_boilerplate(
+    new_state: NewState,
+) -> None:
+    """Eight market updates on eight sites from one template (one figure changed) carry two
+    stock disclaimer sentences; two unrelated stories end with the same two. The updates are
+    eight texts, so the disclaimer is boilerplate and the stories stay apart."""
+    intro = (
+        "Shares in the regional index moved in a narrow range on Tuesday as traders waited for "
+        "the central bank decision due later in the week, with volumes below the monthly "
+        "average and most sectors little changed by the close of trading in the afternoon."
+    )
+    pages = [
+        Document(
+            id=f"tpl{k}",
+            source=f"test:tpl{k}",
+            url=f"https://markets{k}.example/update/{k}",
+            text=f"{intro}\n\nThe index closed at {7000 + k} points.\n\n{DISCLAIMER}",
+            published=f"2024-03-1{k}T07:00:00Z",
+        )
+        for k in range(8)
+    ]
+    x = doc("x-harbor", f"{STORIES['harbor']}\n\n{DISCLAIMER}", "2024-03-12T09:00:00Z")
+    y = doc("y-vaccine", f"{STORIES['vaccine']}\n\n{DISCLAIMER}", "2024-03-13T09:00:00Z")
+    run([*pages, x, y], new_state())
+    assert x.cluster_id != y.cluster_id
+    assert (x.relation, y.relation) == (None, None)
