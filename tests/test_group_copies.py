@@ -7,12 +7,14 @@ Every test runs on both adapters (``new_state`` of ``test_group_backends``)."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from test_group_backends import (  # noqa: F401
+    CFG,
     STORIES,
     NewState,
     doc,
@@ -23,6 +25,7 @@ from test_group_backends import (  # noqa: F401
 )
 
 from pipeline.document import Document
+from pipeline.group.batch import make_signature
 
 
 def copy_of(src: Document, id_: str, site: str, published: str | None) -> Document:
@@ -143,3 +146,22 @@ def test_a_template_across_sites_still_makes_its_stock_lines_boilerplate(
     run([*pages, x, y], new_state())
     assert x.cluster_id != y.cluster_id
     assert (x.relation, y.relation) == (None, None)
+
+
+def _wrapped(text: str, width: int = 30) -> str:
+    """The text hard-wrapped, as plain-text feeds are: the same text hash (line breaks do not
+    count in it), but its sentences cut into short passages."""
+    return "\n\n".join(textwrap.fill(p, width) for p in text.split("\n\n"))
+
+
+def test_a_hard_wrapped_copy_is_another_text_in_any_order(new_state: NewState) -> None:
+    strat, south = seed_docs()
+    wrap = copy_of(strat, "a-wrap", "wrap.example", "2021-07-09T09:00:00Z")
+    wrap.text = _wrapped(strat.text)
+    a, b = (make_signature(d.text, CFG) for d in (strat, wrap))
+    assert a.text_hash == b.text_hash and a.norms != b.norms
+    docs = [strat, south, wrap]
+    ids = [d.id for d in docs]
+    one = state_after(new_state, [docs], ids)
+    assert state_after(new_state, [[strat, south], [wrap]], ids) == one
+    assert state_after(new_state, [[wrap], [strat, south]], ids) == one

@@ -361,26 +361,33 @@ class _Batch:
     def _one_per_text(self, ids: Sequence[str], chosen: Sequence[int]) -> np.ndarray:
         """Which of ``ids`` count towards other articles' passage frequencies: of the
         articles with one text (a report republished word for word on several sites), one.
-        Among those stored, the first by id; a batch article when no stored article has its
-        text and it is the first by id of the batch's with it. (``chosen``: the articles
-        whose records are loaded; the others are never counted from.)
+        One text is one text hash and one sketch: the same words cut into other passages
+        (other line breaks) make other passages, which count apart. Among those stored, the
+        first by id; a batch article when no stored article has its text and it is the first
+        by id of the batch's with it. (``chosen``: the articles whose records are loaded; the
+        others are never counted from.)
 
         Whichever counts, each text counts once, in any order of arrival: a frequency is only
         ever counted up, and a text met again adds nothing.
         """
         counts = np.ones(len(ids), dtype=bool)
-        texts = {n: self.records[ids[n]].text_hash for n in chosen}
-        stored_first = self.index.first_stored({h for h in texts.values() if h})
-        batch_first: dict[bytes, str] = {}
+
+        def text_of(id_: str) -> tuple[bytes, bytes]:
+            rec = self.records[id_]
+            return rec.text_hash, rec.sketch.astype(np.uint8).tobytes()
+
+        texts = {n: text_of(ids[n]) for n in chosen}
+        stored_first = self.index.first_stored({h for h, _ in texts.values() if h})
+        batch_first: dict[tuple[bytes, bytes], str] = {}
         for id_ in sorted(self.docs):
-            batch_first.setdefault(self.records[id_].text_hash, id_)
-        for n, text_hash in texts.items():
-            if not text_hash:
+            batch_first.setdefault(text_of(id_), id_)
+        for n, text in texts.items():
+            if not text[0]:
                 continue
             if ids[n] in self.docs:
-                counts[n] = text_hash not in stored_first and batch_first[text_hash] == ids[n]
+                counts[n] = text not in stored_first and batch_first[text] == ids[n]
             else:
-                counts[n] = stored_first.get(text_hash) == ids[n]
+                counts[n] = stored_first.get(text) == ids[n]
         return counts
 
     def _few_earlier(

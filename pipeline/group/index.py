@@ -163,9 +163,11 @@ class Index(Protocol):
     def known(self, ids: Iterable[str]) -> set[str]:
         """The subset of ``ids`` already in the state."""
 
-    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[bytes, str]:
-        """For each text hash, the smallest id among the articles stored before this batch
-        with that text (hashes no stored article has are left out)."""
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[tuple[bytes, bytes], str]:
+        """The smallest id among the articles stored before this batch with each of these
+        texts, by ``(text hash, sketch bytes)``: one text cut into other passages (other line
+        breaks, which the text hash ignores) has another sketch. Texts no stored article has
+        are left out."""
 
     def record_run(self, run_id: str) -> None:
         """Record, with this run's other writes, that run ``run_id`` saved its articles."""

@@ -403,15 +403,21 @@ class RedisIndex:
             pipe.exists(_doc(i))
         return {i for i, n in zip(wanted, pipe.execute(), strict=True) if n}
 
-    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[bytes, str]:
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[tuple[bytes, bytes], str]:
         wanted = sorted(set(text_hashes))
         with self._guard():
             pipe = self.client.pipeline(transaction=False)
             for text_hash in wanted:
-                # The set lists committed articles only; this batch's join it at commit.
-                pipe.zrange(PREFIX + b"text:" + text_hash, b"-", b"+", bylex=True, offset=0, num=1)
+                # The sets list committed articles only; this batch's join them at commit.
+                pipe.zrange(PREFIX + b"text:" + text_hash, 0, -1)
             found = pipe.execute()
-        return {h: ids[0].decode() for h, ids in zip(wanted, found, strict=True) if ids}
+        members = sorted({i.decode() for ids in found for i in ids})
+        out: dict[tuple[bytes, bytes], str] = {}
+        for id_, f in self._fields(members, (b"text_hash", b"sketch")):
+            key = (f[b"text_hash"] or b"", f[b"sketch"] or b"")
+            if key not in out:  # members in id order: the first is the smallest
+                out[key] = id_
+        return out
 
     def known(self, ids: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(ids))

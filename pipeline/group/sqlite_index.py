@@ -193,17 +193,17 @@ class SqliteIndex:
             sql = "SELECT COALESCE(MAX(ref), 0) + 1 FROM docs"
             (self._floor,) = self._db.execute(sql).fetchone()
 
-    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[bytes, str]:
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[tuple[bytes, bytes], str]:
         wanted = sorted(set(text_hashes))
         floor = self._floor if self._in_txn else None
-        out: dict[bytes, str] = {}
+        out: dict[tuple[bytes, bytes], str] = {}
         for chunk in _chunks(wanted):
             sql = (
-                "SELECT text_hash, MIN(id) FROM docs WHERE text_hash IN"
-                f" ({_marks(len(chunk))}) AND (? IS NULL OR ref < ?) GROUP BY text_hash"
+                "SELECT text_hash, sketch, MIN(id) FROM docs WHERE text_hash IN"
+                f" ({_marks(len(chunk))}) AND (? IS NULL OR ref < ?) GROUP BY text_hash, sketch"
             )
-            for text_hash, id_ in self._db.execute(sql, [*chunk, floor, floor]):
-                out[bytes(text_hash)] = id_
+            for text_hash, sketch, id_ in self._db.execute(sql, [*chunk, floor, floor]):
+                out[bytes(text_hash), bytes(sketch)] = id_
         return out
 
     def commit(self) -> None:
