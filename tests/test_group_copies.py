@@ -86,27 +86,32 @@ def test_copies_end_in_the_one_run_state_in_any_order_of_arrival(
     assert state_after(new_state, runs, ids) == one
 
 
-def test_copies_on_one_mirror_site_arriving_before_the_original(new_state: NewState) -> None:
+def mirrored(credit: str = "") -> tuple[list[Document], list[str], list[Document]]:
+    """The seed pair and six copies of one of them on one mirror site (with ``credit`` added
+    to each): all the articles, their ids, and the copies."""
     strat, south = seed_docs()
+    source = replace(strat, text=f"{strat.text}{credit}")
     mirror = [
-        copy_of(strat, f"m{k}", "mirror.example", f"2021-07-09T09:0{k}:00Z") for k in range(6)
+        copy_of(source, f"m{k}", "mirror.example", f"2021-07-09T09:0{k}:00Z") for k in range(6)
     ]
     docs = [strat, south, *mirror]
-    ids = [d.id for d in docs]
+    return docs, [d.id for d in docs], mirror
+
+
+def test_copies_on_one_mirror_site_arriving_before_the_original(new_state: NewState) -> None:
+    docs, ids, mirror = mirrored()
+    strat, south = docs[:2]
     one = state_after(new_state, [docs], ids)
     assert state_after(new_state, [[south, *mirror], [strat]], ids) == one
 
 
-def test_near_copies_with_a_credit_line_count_each_in_any_order(new_state: NewState) -> None:
+def test_near_copies_with_a_credit_line_count_as_one_text_in_any_order(
+    new_state: NewState,
+) -> None:
     """A mirror's pages carry a credit line: near copies of the original, exact copies of one
     another. They count as one text, whichever run brings them."""
-    strat, south = seed_docs()
-    credited = replace(strat, text=f"{strat.text}\n\nRepublished with permission.")
-    mirror = [
-        copy_of(credited, f"m{k}", "mirror.example", f"2021-07-09T09:0{k}:00Z") for k in range(6)
-    ]
-    docs = [strat, south, *mirror]
-    ids = [d.id for d in docs]
+    docs, ids, mirror = mirrored("\n\nRepublished with permission.")
+    strat, south = docs[:2]
     one = state_after(new_state, [docs], ids)
     assert state_after(new_state, [[strat, *mirror], [south]], ids) == one
     assert state_after(new_state, [[south, *mirror], [strat]], ids) == one
