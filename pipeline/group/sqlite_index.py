@@ -38,7 +38,7 @@ from pipeline.group.links import Evidence, Match
 from pipeline.group.signatures import band_keys
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
-_DOC_CHUNK = 512  # articles whose whole-article band keys are looked up at a time
+_DOC_CHUNK = 512  # articles whose crowded whole-article buckets are expanded at a time
 _T = TypeVar("_T")
 _IDX_BITS = np.int64(16)  # a passage band value is ref << 16 | passage index
 _IDX_MASK = np.int64(0xFFFF)
