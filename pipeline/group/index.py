@@ -24,11 +24,12 @@ The embedded adapter (``pipeline.group.sqlite_index``) is the default.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +37,8 @@ import numpy.typing as npt
 from pipeline.config import GroupConfig, is_remote_state
 from pipeline.errors import NewsdedupError
 from pipeline.group.links import Evidence
+
+_K = TypeVar("_K")
 
 SCHEMA_VERSION = 4
 # Bits kept of each signature value in a sketch. One pair of passages is estimated about as
@@ -79,6 +82,20 @@ class LshEntry:
     passages: U32  # passages x num_perm
     document: U32  # num_perm
     text_hash: bytes
+
+
+def earliest_of_each(
+    members: Iterable[_K], key: Mapping[_K, Any], ours: Container[_K], most: int
+) -> list[_K]:
+    """What a crowded whole-article bucket yields: the ``most`` of ``members`` first by
+    ``key`` (the canonical order) among this batch's (``ours``), then the ``most`` first among
+    the others. Both adapters choose by it, so they yield the same articles."""
+    batch = [m for m in members if m in ours]
+    rest = [m for m in members if m not in ours]
+    return [
+        *heapq.nsmallest(most, batch, key=key.__getitem__),
+        *heapq.nsmallest(most, rest, key=key.__getitem__),
+    ]
 
 
 def _empty() -> I64:

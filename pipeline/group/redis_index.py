@@ -30,7 +30,6 @@ under WATCH of the lock, so a writer whose lease ran out commits nothing.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import secrets
@@ -53,6 +52,7 @@ from pipeline.group.index import (
     Collisions,
     DocRecord,
     LshEntry,
+    earliest_of_each,
     fingerprint,
     leaving_out,
 )
@@ -621,13 +621,7 @@ class RedisIndex:
             key[id_] = order_key(
                 id_, float(published) if published is not None else None, int(f[b"length"] or 0)
             )
-        most = self.cfg.doc_bucket_cap
-        batch = [i for i in key if i in self._created]
-        rest = [i for i in key if i not in self._created]
-        return [
-            *heapq.nsmallest(most, batch, key=key.__getitem__),
-            *heapq.nsmallest(most, rest, key=key.__getitem__),
-        ]
+        return earliest_of_each(key, key, self._created, self.cfg.doc_bucket_cap)
 
     def _stored_only(self, found: Collisions, batch: int) -> Collisions:
         """Leave out articles the LSH names but no record backs: Redis evicted them (a

@@ -8,7 +8,6 @@ an integer ``ref`` inside the state and by their id outside it.
 
 from __future__ import annotations
 
-import heapq
 import json
 import secrets
 import sqlite3
@@ -31,6 +30,7 @@ from pipeline.group.index import (
     Collisions,
     DocRecord,
     LshEntry,
+    earliest_of_each,
     fingerprint,
     shared_bands,
 )
@@ -507,16 +507,8 @@ class SqliteIndex:
         bounds = np.searchsorted(stored.query[order], np.arange(unique.size + 1))
         members = stored.value[order]
 
-        def earliest(refs: list[int]) -> list[int]:
-            batch = [r for r in refs if r in ours]
-            rest = [r for r in refs if r not in ours]
-            return [
-                *heapq.nsmallest(most, batch, key=key.__getitem__),
-                *heapq.nsmallest(most, rest, key=key.__getitem__),
-            ]
-
         return {
-            k: np.array(earliest(members[lo:hi].tolist()), dtype=np.int64)
+            k: np.array(earliest_of_each(members[lo:hi].tolist(), key, ours, most), dtype=np.int64)
             for k, lo, hi in zip(
                 unique.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
             )
