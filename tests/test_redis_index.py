@@ -27,6 +27,16 @@ from pipeline.group.redis_index import COMMIT_RATE, PENDING, RedisIndex, basenam
 from pipeline.group.signatures import lean_minhash
 
 
+def assert_as_fresh(redis_url: str, runs: list[Document]) -> None:
+    """The state at ``redis_url`` holds these articles as a fresh database (db 1) given them
+    one run each, in this order, does."""
+    other = redis_url.rsplit("/", 1)[0] + "/1"
+    for d in runs:
+        run([replace(d)], other)
+    ids = [d.id for d in runs]
+    assert snapshot(redis_url, ids) == snapshot(other, ids)
+
+
 def test_the_lsh_is_datasketchs_own(redis_url: str) -> None:
     a, b = seed_docs()
     run([a, b], redis_url)
@@ -259,11 +269,7 @@ def test_a_writer_that_stalled_in_its_clean_up_removes_nothing_of_the_next(
     stalled.rollback()
     stalled.close()
     run([replace(b)], redis_url)
-    other = redis_url.rsplit("/", 1)[0] + "/1"
-    run([replace(a)], other)
-    run([replace(b)], other)
-    ids = [a.id, b.id]
-    assert snapshot(redis_url, ids) == snapshot(other, ids)
+    assert_as_fresh(redis_url, [a, b])
 
 
 def test_a_writer_that_stalled_clearing_a_dead_runs_list_leaves_the_next_ones_alone(
@@ -302,11 +308,7 @@ def test_a_writer_that_stalled_clearing_a_dead_runs_list_leaves_the_next_ones_al
     run([replace(b)], redis_url)
     assert not client.hexists(PENDING, a.id)
     run([replace(a)], redis_url)
-    other = redis_url.rsplit("/", 1)[0] + "/1"
-    run([replace(b)], other)
-    run([replace(a)], other)
-    ids = [a.id, b.id]
-    assert snapshot(redis_url, ids) == snapshot(other, ids)
+    assert_as_fresh(redis_url, [b, a])
 
 
 def test_lsh_entries_without_records_are_left_out_with_a_warning(
