@@ -125,32 +125,33 @@ DISCLAIMER = (
 )
 
 
-def test_a_template_across_sites_still_makes_its_stock_lines_boilerplate(
-    new_state: NewState,
-) -> None:
-    """Eight market updates on eight sites from one template (one figure changed) carry two
-    stock disclaimer sentences; two unrelated stories end with the same two. The updates are
-    eight texts, so the disclaimer is boilerplate and the stories stay apart."""
-    intro = (
+def test_stock_lines_across_unrelated_stories_stay_boilerplate(new_state: NewState) -> None:
+    """A market update and the five other fixture stories, on six sites, end with the same two
+    disclaimer sentences; so do two more unrelated stories. The disclaimer is in eight
+    stories, common on every side, and the two stay apart."""
+    update = (
         "Shares in the regional index moved in a narrow range on Tuesday as traders waited for "
         "the central bank decision due later in the week, with volumes below the monthly "
         "average and most sectors little changed by the close of trading in the afternoon."
+        "\n\nThe index closed at 7004 points."
     )
+    texts = [update, *(STORIES[k] for k in ("bridge", "election", "wildfire", "chips", "border"))]
     pages = [
         Document(
-            id=f"tpl{k}",
-            source=f"test:tpl{k}",
-            url=f"https://markets{k}.example/update/{k}",
-            text=f"{intro}\n\nThe index closed at {7000 + k} points.\n\n{DISCLAIMER}",
+            id=f"page{k}",
+            source=f"test:page{k}",
+            url=f"https://site{k}.example/news/{k}",
+            text=f"{text}\n\n{DISCLAIMER}",
             published=f"2024-03-1{k}T07:00:00Z",
         )
-        for k in range(8)
+        for k, text in enumerate(texts)
     ]
     x = doc("x-harbor", f"{STORIES['harbor']}\n\n{DISCLAIMER}", "2024-03-12T09:00:00Z")
     y = doc("y-vaccine", f"{STORIES['vaccine']}\n\n{DISCLAIMER}", "2024-03-13T09:00:00Z")
     run([*pages, x, y], new_state())
     assert x.cluster_id != y.cluster_id
     assert (x.relation, y.relation) == (None, None)
+    assert {p.relation for p in pages} == {None}
 
 
 def _wrapped(text: str, width: int = 30) -> str:
@@ -170,3 +171,49 @@ def test_a_hard_wrapped_copy_is_another_text_in_any_order(new_state: NewState) -
     one = state_after(new_state, [docs], ids)
     assert state_after(new_state, [[strat, south], [wrap]], ids) == one
     assert state_after(new_state, [[wrap], [strat, south]], ids) == one
+
+
+def credited() -> tuple[Document, Document, list[Document]]:
+    """The seed pair and eight near copies of one of them on eight sites, each site adding a
+    credit line of its own: eight texts."""
+    strat, south = seed_docs()
+    copies = [
+        replace(
+            copy_of(strat, f"credit{k}", f"site{k}.example", f"2021-07-09T09:{k:02d}:00Z"),
+            text=f"{strat.text}\n\nThis report appears on {site} under its licence.",
+        )
+        for k, site in enumerate(
+            ("Harbour", "Summit", "Prairie", "Lakeside", "Coastal", "Metro", "Valley", "Upland")
+        )
+    ]
+    return strat, south, copies
+
+
+def test_near_copies_each_with_its_own_credit_line_are_one_story(new_state: NewState) -> None:
+    """The rewrite still links to the report through the two Reuters sentences they share:
+    the eight copies make those sentences common on its side only."""
+    strat, south, copies = credited()
+    assert len({make_signature(c.text, CFG).text_hash for c in copies}) == len(copies)
+    run([strat, south, *copies], new_state())
+    assert (south.cluster_id, south.relation) == ("stratnews", "wire_overlap")
+    assert {c.cluster_id for c in copies} == {"stratnews"}
+    assert {c.relation for c in copies} == {"near_duplicate"}
+
+
+@pytest.mark.parametrize(
+    "order", ["copies | original, rewrite", "rewrite | copies | original", "one per run, reversed"]
+)
+def test_credited_copies_end_in_the_one_run_state_in_any_order_of_arrival(
+    new_state: NewState, order: str
+) -> None:
+    strat, south, copies = credited()
+    docs = [strat, south, *copies]
+    ids = [d.id for d in docs]
+    runs = {
+        "copies | original, rewrite": [copies, [strat, south]],
+        "rewrite | copies | original": [[south], copies, [strat]],
+        "one per run, reversed": [[south], *([c] for c in reversed(copies)), [strat]],
+    }[order]
+    one = state_after(new_state, [docs], ids)
+    assert one["southfront"][:3] == ("stratnews", "stratnews", "wire_overlap")
+    assert state_after(new_state, runs, ids) == one

@@ -92,17 +92,21 @@ def test_two_pairs_below_passage_best_do_not_link() -> None:
     assert decide(strong, side("a", SEED_A), side("b", SEED_B), CFG).linked
 
 
-def test_common_passages_do_not_count() -> None:
+def test_passages_common_on_both_sides_or_boilerplate_on_one_do_not_count() -> None:
     ev = evidence(SEED_A, SEED_B)
     a, b = side("a", SEED_A), side("b", SEED_B)
-    common = a.df.copy()
-    common[ev.matches[0].i] = CFG.max_passage_df + 1
-    d = decide(ev, replace(a, df=common), b, CFG)
+    m = ev.matches[0]
+    common_a, common_b = a.df.copy(), b.df.copy()
+    common_a[m.i] = common_b[m.j] = CFG.max_passage_df + 1
+    d = decide(ev, replace(a, df=common_a), replace(b, df=common_b), CFG)
     assert not d.linked and "1 more too common to count" in d.reason
-    common[ev.matches[0].i] = SATURATED
-    assert not decide(ev, replace(a, df=common), b, CFG).linked
-    common[ev.matches[0].i] = CFG.max_passage_df  # at the limit still counts
-    assert decide(ev, replace(a, df=common), b, CFG).linked
+    # common on one side only (it meets that side's copies elsewhere): it counts
+    assert decide(ev, replace(a, df=common_a), b, CFG).linked
+    assert decide(ev, a, replace(b, df=common_b), CFG).linked
+    common_a[m.i] = SATURATED  # boilerplate on one side: never counts
+    assert not decide(ev, replace(a, df=common_a), b, CFG).linked
+    common_a[m.i] = common_b[m.j] = CFG.max_passage_df  # at the limit still counts
+    assert decide(ev, replace(a, df=common_a), replace(b, df=common_b), CFG).linked
 
 
 def test_headings_and_list_lines_need_more_company() -> None:

@@ -25,7 +25,7 @@ from pipeline.config import GroupConfig
 from pipeline.document import Document
 from pipeline.group.clusters import order_key
 from pipeline.group.index import I64, SKETCH_BITS, Collisions, DocRecord, Index, LshEntry
-from pipeline.group.links import SATURATED, Evidence, verify
+from pipeline.group.links import SATURATED, Evidence, passage_counts, verify
 from pipeline.group.regroup import GroupResult, regroup
 from pipeline.group.signatures import Signature, signature
 
@@ -258,10 +258,11 @@ class _Batch:
         that became too common to count.
 
         A passage's document frequency counts the other articles with a passage sharing an LSH
-        band with it and estimated at ``candidate_estimate`` or more, duplicates of it (whole
-        text estimated at ``near_threshold``) excepted. It depends on the set of articles
-        only, not on their order. Pairs whose only close passages are too common are not
-        candidates: their evidence could never count.
+        band with it and estimated at ``candidate_estimate`` or more, its article's near
+        copies on other sites (whole text estimated at ``near_threshold``) excepted. It
+        depends on the set of articles only, not on their order. Pairs whose only close
+        passages are too common on both sides are not candidates: their evidence could never
+        count (``passage_counts``).
         """
         cfg = self.cfg
         col = self.index.query_lsh(entries)
@@ -321,8 +322,11 @@ class _Batch:
         da, db = pair_keys // width, pair_keys % width
         dup = _estimates(packed, base[da], base[db]) >= cfg.near_threshold
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
-            pairs.add((ids[x], ids[y]))  # duplicates: verified, never counted in frequencies
-        counted = ~dup[pair_of]
+            pairs.add((ids[x], ids[y]))  # duplicates: verified
+        # Copies of one story on other sites are not counted in each other's frequencies
+        # (``passage_counts``). Near copies on one site count: pages of a site alike mostly
+        # through their shared furniture are many pages, not one story.
+        counted = ~(dup & ~self._same_site(ids, da, db))[pair_of]
         # One count per (article pair, passage) on each side, from one article per text.
         rows_a = base[a] + 1 + pa
         rows_b = base[b] + 1 + pb
@@ -336,7 +340,7 @@ class _Batch:
         freq = np.where(freq >= SATURATED, SATURATED, np.minimum(freq, limit + 1))
         copies = freq[stored_hot] >= cfg.hot_share * (cfg.hot_bucket - 1)
         freq[stored_hot[copies]] = SATURATED
-        rare = (freq[rows_a] <= limit) & (freq[rows_b] <= limit)
+        rare = passage_counts(freq[rows_a], freq[rows_b], limit)
         for k in np.unique(pair[rare]).tolist():
             x, y = k // int(width), k % int(width)
             if _could_link(
@@ -348,15 +352,24 @@ class _Batch:
         for n in np.unique(article[freq != before]).tolist():
             lo, hi = int(base[n]) + 1, int(base[n + 1])
             self.df[ids[n]] = freq[lo:hi].astype(np.uint16)
-        # Decisions see a frequency only through the limit: only a passage crossing it can
-        # change an earlier article's links.
-        crossed = np.unique(article[(freq > limit) != (before > limit)]).tolist()
-        changed = {ids[n] for n in crossed if ids[n] not in self.docs}
+        # Decisions see a frequency only through the limit and the boilerplate mark: only a
+        # passage crossing either can change an earlier article's links.
+        crossed = (freq > limit) != (before > limit)
+        crossed |= (freq >= SATURATED) != (before >= SATURATED)
+        changed = {ids[n] for n in np.unique(article[crossed]).tolist() if ids[n] not in self.docs}
         self.index.set_df(self.df)
         for id_, df in self.df.items():
             if id_ in self.records:
                 self.records[id_].df = df
         return self._few_earlier(pairs, packed, base, ids), changed
+
+    def _same_site(self, ids: Sequence[str], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether articles ``ids[a]`` and ``ids[b]`` (pairwise) are of one known site."""
+        sites = [
+            (self.record(ids[x]).site, self.record(ids[y]).site)
+            for x, y in zip(a.tolist(), b.tolist(), strict=True)
+        ]
+        return np.array([x is not None and x == y for x, y in sites], dtype=bool)
 
     def _one_per_text(self, ids: Sequence[str], chosen: Sequence[int]) -> np.ndarray:
         """Which of ``ids`` count towards other articles' passage frequencies: of the

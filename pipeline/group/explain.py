@@ -120,12 +120,15 @@ def explain(index: Index, id_a: str, id_b: str, cfg: GroupConfig) -> Explanation
         notes = []
         if m.heading:
             notes.append("heading or list line")
-        notes.extend(
+        common = [
             f"{name} passage in more than {cfg.max_passage_df} other articles"
             + (" (boilerplate)" if int(df[idx]) == SATURATED else "")
             for name, df, idx in (("left", ra.df, m.i), ("right", rb.df, m.j))
             if int(df[idx]) > cfg.max_passage_df
-        )
+        ]
+        notes.extend(common)
+        if common and m in counted:
+            notes.append("rare on the other side, so it counts")
         pair = PassagePair(
             ra.text[m.a_start : m.a_end],
             m.a_start,

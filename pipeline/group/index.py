@@ -58,8 +58,9 @@ class DocRecord:
     """One article as the state keeps it. ``sketch`` holds the low ``SKETCH_BITS`` bits of each
     signature value (the document's, then each passage's), one per byte: enough to estimate
     similarity before fetching the text. ``df``: per passage, how many other articles share
-    it, counted up to ``max_passage_df + 1`` (more is all the same: too common), or
-    ``SATURATED`` (boilerplate)."""
+    it (the article's near copies on other sites excepted), counted up to
+    ``max_passage_df + 1`` (more is all the same: too common), or ``SATURATED``
+    (boilerplate)."""
 
     id: str
     published: float | None  # POSIX seconds

@@ -13,8 +13,9 @@ Relations, strongest first:
   whenever the MinHash estimate comes within 0.15 of the threshold).
 - ``wire_overlap``: the articles share passages. A passage pair counts when its char-5-gram
   Jaccard is >= ``passage_match`` (below ``passage_best``, its two sides must not state only
-  different numbers: that is a template, not a source), and each side occurs in at most
-  ``max_passage_df`` other articles (``batch`` counts them). Pairs are matched one to one,
+  different numbers: that is a template, not a source), and it is rare on one side at least:
+  that side occurs in at most ``max_passage_df`` other articles, its own copies on other
+  sites excepted (``batch`` counts them; ``passage_counts``). Pairs are matched one to one,
   best first. The link needs at least ``min_shared_passages`` counted pairs between sentences
   in running text, or ``min_shared_with_headings`` counted pairs of any kind (headings and
   list lines are formulaic and shared by chance more often), and one pair >= ``passage_best``.
@@ -41,6 +42,27 @@ NEAR_DUPLICATE = "near_duplicate"
 WIRE_OVERLAP = "wire_overlap"
 RELATION_RANK = {EXACT: 3, NEAR_DUPLICATE: 2, WIRE_OVERLAP: 1}
 SATURATED = 65535  # document frequency of a passage known to be boilerplate
+
+
+def passage_counts(
+    df_a: npt.NDArray[np.integer], df_b: npt.NDArray[np.integer], limit: int
+) -> npt.NDArray[np.bool_]:
+    """Which passage pairs with these frequencies (one pair per element) count as evidence:
+    those the passage is rare on at least one side and boilerplate on neither.
+
+    Each side's frequency counts the other articles holding the passage, that article's own
+    near copies on other sites excepted. Eight sites republishing a wire report, each with a
+    credit line of its own, make its sentences common on a rewrite's side, where they meet
+    eight articles, and leave them rare on each copy's side, where the other seven are its
+    copies: the copies are one story, and the rewrite links to them. A line of furniture
+    shared by unrelated articles is common on every side. The price: pages of one template on
+    several sites, alike enough to be near copies, are one story too, and their stock lines
+    stay rare on their side until more than ``limit`` other stories carry them.
+    """
+    rare: npt.NDArray[np.bool_] = (np.minimum(df_a, df_b) <= limit) & (
+        np.maximum(df_a, df_b) < SATURATED
+    )
+    return rare
 
 
 @dataclass(slots=True)
@@ -245,11 +267,10 @@ def decide(ev: Evidence, a: Side, b: Side, cfg: GroupConfig) -> Decision:
             None,
             f"whole-text Jaccard {ev.jaccard:.2f} >= {cfg.near_threshold:.2f}",
         )
-    counted = tuple(
-        m
-        for m in ev.matches
-        if int(a.df[m.i]) <= cfg.max_passage_df and int(b.df[m.j]) <= cfg.max_passage_df
+    rare = passage_counts(
+        a.df[[m.i for m in ev.matches]], b.df[[m.j for m in ev.matches]], cfg.max_passage_df
     )
+    counted = tuple(m for m, ok in zip(ev.matches, rare.tolist(), strict=True) if ok)
     common = len(ev.matches) - len(counted)
     note = f" ({common} more too common to count)" if common else ""
     if not counted:
