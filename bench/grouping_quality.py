@@ -1,6 +1,7 @@
 """Grouping quality on a labelled set (wire-dev), ours against a document-level baseline.
 
     .venv/bin/python bench/grouping_quality.py [DATA_DIR] [--clean] [--html] [--limit N]
+        [--republish K]
 
 DATA_DIR (default ../shared/data/wire-dev from the repository root) holds ``docs.jsonl`` and
 ``labels.jsonl`` as described in its README. Ours runs the same ``group()`` as
@@ -10,6 +11,10 @@ candidate pairs, the datatrove recipe). Both are scored with the README's metric
 here: ARI, pairwise precision/recall/F1, recall by kind, cite false-merge rate, singletons
 merged, clusters found; and docs/s of the grouping stage alone, in CPU time (the machine may be
 shared), best of ``--repeat`` runs.
+
+``--republish K`` adds K near copies of every original, as a popular wire story gets: each on
+an outlet of its own that adds its credit line (the same line on every story it republishes),
+published an hour apart after the original, and labelled a copy of its story.
 
 ``--clean`` passes texts through ``pipeline.clean.clean_text`` first (furniture stripped, as
 ``newsdedup run`` does); ``--html`` runs the whole path from ``html/<id>.html`` through
@@ -27,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta
 from math import comb
 from pathlib import Path
 from typing import Any
@@ -142,6 +148,47 @@ def load(data: Path, limit: int | None) -> tuple[list[Document], list[dict[str, 
     return docs, labels
 
 
+OUTLETS = (
+    "Valley", "Harbour", "Summit", "Prairie", "Lakeside", "Coastal", "Metro", "Northern",
+    "Riverside", "Highland", "Bayside", "Frontier", "Heartland", "Midland", "Pinecrest",
+    "Seaboard", "Tidewater", "Upland", "Westbrook", "Eastgate",
+)  # fmt: skip
+
+
+def republished(
+    docs: list[Document], labels: list[dict[str, Any]], k: int
+) -> tuple[list[Document], list[dict[str, Any]]]:
+    """``docs`` and ``labels`` with ``k`` near copies of every original (see ``--republish``)."""
+    if k > len(OUTLETS):
+        raise SystemExit(f"--republish takes at most {len(OUTLETS)} outlets")
+    extra_docs, extra_labels = [], []
+    label_of = {lab["id"]: lab for lab in labels}
+    for d in docs:  # a page the pipeline dropped (--html) has no copies either
+        lab = label_of[d.id]
+        if lab["kind"] != "original":
+            continue
+        start = datetime.fromisoformat(d.published.replace("Z", "+00:00")) if d.published else None
+        for n, outlet in enumerate(OUTLETS[:k]):
+            id_ = f"{d.id}r{n:02d}"
+            when = start + timedelta(hours=n + 1) if start else None
+            credit = (
+                f"This story was republished by the {outlet} Courier under a licence from its "
+                f"original publisher; {outlet} readers can find more of our coverage online."
+            )
+            extra_docs.append(
+                replace(
+                    d,
+                    id=id_,
+                    source=f"republished:{id_}",
+                    url=f"https://{outlet.lower()}courier.example/news/{id_}",
+                    text=f"{d.text}\n\n{credit}",
+                    published=when.isoformat().replace("+00:00", "Z") if when else None,
+                )
+            )
+            extra_labels.append({**lab, "id": id_, "kind": "copy", "source": d.id})
+    return docs + extra_docs, labels + extra_labels
+
+
 def _source_kept(lab: dict[str, Any], pairs: list[tuple[Document, dict[str, Any]]]) -> bool:
     return any(p[1]["id"] == lab["source"] for p in pairs)
 
@@ -242,6 +289,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, help="only the stories of the first N label lines")
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline")
     ap.add_argument(
+        "--republish",
+        type=int,
+        default=0,
+        metavar="K",
+        help="add K near copies of every original, each with its outlet's credit line",
+    )
+    ap.add_argument(
         "--repeat", type=int, default=5, help="time each grouper this many times, keep the best"
     )
     args = ap.parse_args(argv)
@@ -257,6 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.clean:
         docs = cleaned(docs)
         mode = "cleaned text"
+    if args.republish:  # copies of the text as extracted and cleaned, when it was
+        docs, labels = republished(docs, labels, args.republish)
+        mode = f"{mode}, {args.republish} near copies of every original"
     cfg = GroupConfig()
     rows: list[tuple[str, dict[str, float], float]] = []
     # Alternate the two so that both see the same machine load; keep each one's best.

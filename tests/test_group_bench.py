@@ -44,3 +44,30 @@ def test_score_kinds_cites_and_singletons() -> None:
     assert got["recall copy"] == 1.0 and got["recall rewrite"] == 0.0
     assert got["cite merged"] == 1.0 and got["singletons merged"] == 1.0
     assert got["clusters"] == 3  # A, B and r on its own
+
+
+def test_republished_copies_are_distinct_texts_of_their_story() -> None:
+    gq = bench()
+    from pipeline.document import Document
+
+    docs = [
+        Document(id="o", source="t", text="A wire report.", published="2024-03-01T06:00:00Z"),
+        Document(id="s", source="t", text="Another story.", published=None),
+    ]
+    labels = [
+        {"id": "o", "story": "st", "kind": "original", "source": None},
+        {"id": "s", "story": "ss", "kind": "singleton", "source": None},
+    ]
+    more, more_labels = gq.republished(docs, labels, 3)
+    copies = more[2:]
+    assert [d.id for d in more[:2]] == ["o", "s"] and len(copies) == 3
+    assert len({d.text for d in copies}) == 3 and all(
+        d.text.startswith("A wire report.") for d in copies
+    )
+    assert [d.published for d in copies] == [f"2024-03-01T0{h}:00:00Z" for h in (7, 8, 9)]
+    assert len({d.url for d in copies}) == 3
+    assert [(x["story"], x["kind"], x["source"]) for x in more_labels[2:]] == [
+        ("st", "copy", "o")
+    ] * 3
+    with pytest.raises(SystemExit):
+        gq.republished(docs, labels, len(gq.OUTLETS) + 1)
