@@ -365,11 +365,14 @@ class _Batch:
 
     def _same_site(self, ids: Sequence[str], a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether articles ``ids[a]`` and ``ids[b]`` (pairwise) are of one known site."""
-        sites = [
-            (self.record(ids[x]).site, self.record(ids[y]).site)
-            for x, y in zip(a.tolist(), b.tolist(), strict=True)
-        ]
-        return np.array([x is not None and x == y for x, y in sites], dtype=bool)
+        code = np.full(len(ids), -1, dtype=np.int64)  # -1: no known site
+        sites: dict[str, int] = {}
+        for n in np.unique(np.concatenate([a, b])).tolist():
+            site = self.record(ids[n]).site
+            if site is not None:
+                code[n] = sites.setdefault(site, len(sites))
+        same: np.ndarray = (code[a] == code[b]) & (code[a] >= 0)
+        return same
 
     def _one_per_text(self, ids: Sequence[str], chosen: Sequence[int]) -> np.ndarray:
         """Which of ``ids`` count towards other articles' passage frequencies: of the
