@@ -217,3 +217,111 @@ def test_credited_copies_end_in_the_one_run_state_in_any_order_of_arrival(
     one = state_after(new_state, [docs], ids)
     assert one["southfront"][:3] == ("stratnews", "stratnews", "wire_overlap")
     assert state_after(new_state, runs, ids) == one
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for p in text.split("\n\n") for s in p.replace(". ", ".\n").split("\n") if s]
+
+
+def test_one_text_on_two_sites_counts_the_same_whichever_copy_arrives_first(
+    new_state: NewState,
+) -> None:
+    """An article, its word-for-word copy on another site, and an update of it on its own
+    site: the update's frequencies do not depend on which copy of the text came first."""
+    strat, south = seed_docs()
+    other = copy_of(strat, "acopy", "other.example", "2021-07-09T08:30:00Z")
+    update = copy_of(
+        replace(strat, text=f"{strat.text}\n\nThis article was updated at noon."),
+        "zupdate",
+        "stratnews.example",
+        "2021-07-09T12:00:00Z",
+    )
+    docs = [strat, other, update, south]
+    ids = [d.id for d in docs]
+    one = state_after(new_state, [docs], ids)
+    assert state_after(new_state, [[strat], [other, update, south]], ids) == one
+
+
+def harbour_sites() -> list[Document]:
+    """The harbour story, a copy of it on another site, two updates there and one at home, a
+    rewrite around two of its sentences, and four stories quoting the same two."""
+    s = _sentences(STORIES["harbor"])
+    home = Document(
+        id="m-orig",
+        source="t:m",
+        url="https://home.example/a/1",
+        text=STORIES["harbor"],
+        published="2024-03-04T08:00:00Z",
+    )
+    copy = copy_of(home, "a-copy", "other.example", "2024-03-04T08:30:00Z")
+    updates = [
+        Document(
+            id=id_,
+            source=f"t:{id_}",
+            url=f"https://{site}/a/{id_}",
+            text=f"{STORIES['harbor']}\n\n{line}",
+            published=f"2024-03-04T{when}:00Z",
+        )
+        for id_, site, line, when in (
+            ("b-upd", "other.example", "Republished by Other Daily.", "08:40"),
+            ("b-upd2", "other.example", "Republished again by Other Daily.", "08:50"),
+            ("z-upd", "home.example", "This article was updated at 9am.", "09:00"),
+        )
+    ]
+    rewrite = Document(
+        id="r-rewrite",
+        source="t:r",
+        url="https://rw.example/n/1",
+        text=f"{s[0]}\n\n{s[2]}\n\n{STORIES['filler'][0]}",
+        published="2024-03-04T12:00:00Z",
+    )
+    quoting = [
+        Document(
+            id=f"o-{k}",
+            source=f"t:{k}",
+            url=f"https://{k}.example/n/1",
+            text=f"{STORIES[k]}\n\n{s[0]}\n\n{s[2]}",
+            published="2024-03-04T10:00:00Z",
+        )
+        for k in ("vaccine", "bridge", "election", "wildfire")
+    ]
+    return [home, copy, *updates, rewrite, *quoting]
+
+
+def test_copies_on_several_sites_give_one_result_whatever_the_run_split(
+    new_state: NewState,
+) -> None:
+    docs = harbour_sites()
+    ids = [d.id for d in docs]
+    one = state_after(new_state, [docs], ids)
+    assert state_after(new_state, [docs[:1], docs[1:]], ids) == one
+    assert state_after(new_state, [docs[1:], docs[:1]], ids) == one
+
+
+def test_a_link_that_stops_counting_is_dropped_at_both_ends(new_state: NewState) -> None:
+    """A rewrite links to a report with six credited copies through two sentences that are
+    rare on the report's side only. Five stories quoting the same two sentences, in a later
+    run, make them common there too: the rewrite leaves the cluster as in one run."""
+    s = _sentences(STORIES["harbor"])
+    home = doc("m-orig", STORIES["harbor"], "2024-03-04T08:00:00Z")
+    copies = [
+        replace(
+            copy_of(home, f"c{k}", f"site{k}.example", f"2024-03-04T09:0{k}:00Z"),
+            text=f"{STORIES['harbor']}\n\nThis report appears on {name} under licence.",
+        )
+        for k, name in enumerate(("Harbour", "Summit", "Prairie", "Lakeside", "Coastal", "Metro"))
+    ]
+    rewrite = doc(
+        "r-rewrite", f"{s[0]}\n\n{s[2]}\n\n{STORIES['filler'][0]}", "2024-03-04T12:00:00Z"
+    )
+    later = [
+        doc(f"o-{k}", f"{STORIES[k]}\n\n{s[0]}\n\n{s[2]}", "2024-03-05T10:00:00Z")
+        for k in ("vaccine", "bridge", "election", "wildfire", "chips")
+    ]
+    first = [home, *copies, rewrite]
+    docs = first + later
+    ids = [d.id for d in docs]
+    split = state_after(new_state, [first], [d.id for d in first])
+    assert split["r-rewrite"][:3] == ("m-orig", "m-orig", "wire_overlap")
+    one = state_after(new_state, [docs], ids)
+    assert state_after(new_state, [first, later], ids) == one

@@ -24,7 +24,15 @@ import numpy as np
 from pipeline.config import GroupConfig
 from pipeline.document import Document
 from pipeline.group.clusters import order_key
-from pipeline.group.index import I64, SKETCH_BITS, Collisions, DocRecord, Index, LshEntry
+from pipeline.group.index import (
+    I64,
+    SKETCH_BITS,
+    Collisions,
+    DocRecord,
+    Index,
+    LshEntry,
+    TextOnSite,
+)
 from pipeline.group.links import SATURATED, Evidence, passage_counts, verify
 from pipeline.group.regroup import GroupResult, regroup
 from pipeline.group.signatures import Signature, signature
@@ -182,9 +190,13 @@ def _boilerplate(col: Collisions, base: np.ndarray, cfg: GroupConfig) -> tuple[I
     A batch passage is boilerplate when more than ``hot_share`` of its bands fall in full
     buckets: a line repeated on many pages fills all its buckets at once, while an ordinary
     sentence meets a bucket filled by chance (its few most common shingles) in a band or two.
-    A stored passage in a bucket this batch filled counts when it is alike (its frequency) at
-    least ``hot_share`` of the others a full bucket holds: the bucket is full of its copies.
-    (With ``hot_bucket`` above ``max_passage_df``, such a passage is too common already.)
+    A stored passage in a bucket this batch filled is boilerplate when it is alike (its
+    frequency, counted with this batch) at least ``hot_share`` of the others a full bucket
+    holds (the caller applies this): the bucket is full of its copies. Frequencies stop
+    counting at ``max_passage_df + 1``, so this applies only with a ``hot_bucket`` of at most
+    twice that; above (the default), such a passage is common on its side already, and that
+    side is not what stops it counting: a rewrite's sentence is common on its side too, where
+    it meets every copy of the report, and counts where the copy's side is rare.
     """
     hot_rows, bands = np.unique(base[col.hot_doc] + 1 + col.hot_passage, return_counts=True)
     inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
@@ -260,9 +272,10 @@ class _Batch:
         A passage's document frequency counts the other articles with a passage sharing an LSH
         band with it and estimated at ``candidate_estimate`` or more, its article's near
         copies on other sites (whole text estimated at ``near_threshold``) excepted. It
-        depends on the set of articles only, not on their order. Pairs whose only close
-        passages are too common on both sides are not candidates: their evidence could never
-        count (``passage_counts``).
+        depends on the set of articles only, not on their order (one text on one site counts
+        once: ``_one_per_text``). Pairs whose only close passages are too common on both sides,
+        or boilerplate on either, are not candidates: their evidence could never count
+        (``passage_counts``).
         """
         cfg = self.cfg
         col = self.index.query_lsh(entries)
@@ -327,7 +340,8 @@ class _Batch:
         # (``passage_counts``). Near copies on one site count: pages of a site alike mostly
         # through their shared furniture are many pages, not one story.
         counted = ~(dup & ~self._same_site(ids, da, db))[pair_of]
-        # One count per (article pair, passage) on each side, from one article per text.
+        # One count per (article pair, passage) on each side, from one article per text on a
+        # site.
         rows_a = base[a] + 1 + pa
         rows_b = base[b] + 1 + pb
         for rows, partner in ((rows_a, b), (rows_b, a)):
@@ -338,8 +352,10 @@ class _Batch:
         # Counts above the limit all mean "too common": keeping them at limit + 1 means a
         # furniture line met again changes nothing, so its articles are not re-decided.
         freq = np.where(freq >= SATURATED, SATURATED, np.minimum(freq, limit + 1))
-        copies = freq[stored_hot] >= cfg.hot_share * (cfg.hot_bucket - 1)
-        freq[stored_hot[copies]] = SATURATED
+        # Frequencies stop counting above the limit: with hot_bucket above 2 * (limit + 1)
+        # (the default), half a full bucket is out of reach and this never applies.
+        filled = cfg.hot_share * (cfg.hot_bucket - 1)
+        freq[stored_hot[freq[stored_hot] >= filled]] = SATURATED
         rare = passage_counts(freq[rows_a], freq[rows_b], limit)
         for k in np.unique(pair[rare]).tolist():
             x, y = k // int(width), k % int(width)
@@ -376,25 +392,27 @@ class _Batch:
 
     def _one_per_text(self, ids: Sequence[str], chosen: Sequence[int]) -> np.ndarray:
         """Which of ``ids`` count towards other articles' passage frequencies: of the
-        articles with one text (a report republished word for word on several sites), one.
-        One text is one text hash and one sketch: the same words cut into other passages
-        (other line breaks) make other passages, which count apart. Among those stored, the
-        first by id; a batch article when no stored article has its text and it is the first
+        articles with one text on one site (a page reached at two addresses), one. One text
+        is one text hash and one sketch: the same words cut into other passages (other line
+        breaks) make other passages, which count apart. Among those stored, the first by id;
+        a batch article when no stored article has its text on its site and it is the first
         by id of the batch's with it. (``chosen``: the articles whose records are loaded; the
         others are never counted from.)
 
-        Whichever counts, each text counts once, in any order of arrival: a frequency is only
-        ever counted up, and a text met again adds nothing.
+        Whichever counts, each text on each site counts once, in any order of arrival: a
+        frequency is only ever counted up, and a text met again on a site adds nothing. The
+        site is part of the key because whether an article is counted at all depends on it
+        (near copies on other sites are not), and must not depend on which copy counts.
         """
         counts = np.ones(len(ids), dtype=bool)
 
-        def text_of(id_: str) -> tuple[bytes, bytes]:
+        def text_of(id_: str) -> TextOnSite:
             rec = self.records[id_]
-            return rec.text_hash, rec.sketch.astype(np.uint8).tobytes()
+            return rec.text_hash, rec.sketch.astype(np.uint8).tobytes(), rec.site
 
         texts = {n: text_of(ids[n]) for n in chosen}
-        stored_first = self.index.first_stored({h for h, _ in texts.values() if h})
-        batch_first: dict[tuple[bytes, bytes], str] = {}
+        stored_first = self.index.first_stored({t[0] for t in texts.values() if t[0]})
+        batch_first: dict[TextOnSite, str] = {}
         for id_ in sorted(self.docs):
             batch_first.setdefault(text_of(id_), id_)
         for n, text in texts.items():
@@ -454,11 +472,6 @@ class _Batch:
             for e, _ in near[cap:]:
                 dropped.add((e, later) if e < later else (later, e))
         return pairs - dropped
-
-    def _saturate(self, id_: str, idx: int) -> None:
-        df = self._df_of(id_)
-        if idx < df.size:
-            df[idx] = SATURATED
 
     def _df_of(self, id_: str) -> np.ndarray:
         df = self.df.get(id_)

@@ -40,7 +40,9 @@ from pipeline.group.links import Evidence
 
 _K = TypeVar("_K")
 
-SCHEMA_VERSION = 4
+# 5: passage frequencies leave out only an article's near copies on other sites, and count
+# one text once per site (4 left out every near copy and counted one text once).
+SCHEMA_VERSION = 5
 # Bits kept of each signature value in a sketch. One pair of passages is estimated about as
 # well with 4 as with 8, but a candidate pair of articles compares some 25 x 25 passage pairs:
 # on 3,000 unrelated wire-dev pairs, 4-bit sketches found two passages "close" (the gate to
@@ -51,6 +53,10 @@ I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
 U16 = npt.NDArray[np.uint16]
 U32 = npt.NDArray[np.uint32]
+
+
+# One text on one site: (text hash, sketch bytes, site or None).
+TextOnSite = tuple[bytes, bytes, str | None]
 
 
 @dataclass(slots=True)
@@ -181,11 +187,11 @@ class Index(Protocol):
     def known(self, ids: Iterable[str]) -> set[str]:
         """The subset of ``ids`` already in the state."""
 
-    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[tuple[bytes, bytes], str]:
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[TextOnSite, str]:
         """The smallest id among the articles stored before this batch with each of these
-        texts, by ``(text hash, sketch bytes)``: one text cut into other passages (other line
-        breaks, which the text hash ignores) has another sketch. Texts no stored article has
-        are left out."""
+        texts, by ``(text hash, sketch bytes, site)``: one text cut into other passages (other
+        line breaks, which the text hash ignores) has another sketch. Texts no stored article
+        has are left out."""
 
     def record_run(self, run_id: str) -> None:
         """Record, with this run's other writes, that run ``run_id`` saved its articles."""

@@ -55,9 +55,9 @@ def passage_counts(
     credit line of its own, make its sentences common on a rewrite's side, where they meet
     eight articles, and leave them rare on each copy's side, where the other seven are its
     copies: the copies are one story, and the rewrite links to them. A line of furniture
-    shared by unrelated articles is common on every side. The price: pages of one template on
-    several sites, alike enough to be near copies, are one story too, and their stock lines
-    stay rare on their side until more than ``limit`` other stories carry them.
+    shared by more than ``limit`` unrelated articles is common on every side. The price: stock
+    lines (a company's "About" paragraph) stay rare on the side of a story with many copies
+    until more than ``limit`` other stories carry them, and link those stories meanwhile.
     """
     rare: npt.NDArray[np.bool_] = (np.minimum(df_a, df_b) <= limit) & (
         np.maximum(df_a, df_b) < SATURATED

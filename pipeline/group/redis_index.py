@@ -52,6 +52,7 @@ from pipeline.group.index import (
     Collisions,
     DocRecord,
     LshEntry,
+    TextOnSite,
     earliest_of_each,
     fingerprint,
     leaving_out,
@@ -403,7 +404,7 @@ class RedisIndex:
             pipe.exists(_doc(i))
         return {i for i, n in zip(wanted, pipe.execute(), strict=True) if n}
 
-    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[tuple[bytes, bytes], str]:
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[TextOnSite, str]:
         wanted = sorted(set(text_hashes))
         with self._guard():
             pipe = self.client.pipeline(transaction=False)
@@ -412,9 +413,14 @@ class RedisIndex:
                 pipe.zrange(PREFIX + b"text:" + text_hash, 0, -1)
             found = pipe.execute()
         members = sorted({i.decode() for ids in found for i in ids})
-        out: dict[tuple[bytes, bytes], str] = {}
-        for id_, f in self._fields(members, (b"text_hash", b"sketch")):
-            key = (f[b"text_hash"] or b"", f[b"sketch"] or b"")
+        out: dict[TextOnSite, str] = {}
+        for id_, f in self._fields(members, (b"text_hash", b"sketch", b"site")):
+            site = f[b"site"]
+            key = (
+                f[b"text_hash"] or b"",
+                f[b"sketch"] or b"",
+                site.decode() if site is not None else None,
+            )
             if key not in out:  # members in id order: the first is the smallest
                 out[key] = id_
         return out

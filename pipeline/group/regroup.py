@@ -116,6 +116,13 @@ def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gro
     dirty = set(touched)
     for i in sorted(touched):
         dirty |= graph.neighbours(i, linked_only=True)
+    # A passage that crossed the limit can end a link that rested on it being rare on that
+    # side only: the other end, however common the passage is there, chooses again too.
+    for a, b in graph.evidence:
+        if a in saturated:
+            dirty.add(b)
+        if b in saturated:
+            dirty.add(a)
     graph.expand(dirty)
     # An undirected link is usable when both ends accept it, so their other links matter too.
     far = {e.other for i in dirty for e in graph.edges[i] if e.undirected}

@@ -30,6 +30,7 @@ from pipeline.group.index import (
     Collisions,
     DocRecord,
     LshEntry,
+    TextOnSite,
     earliest_of_each,
     fingerprint,
     shared_bands,
@@ -193,17 +194,18 @@ class SqliteIndex:
             sql = "SELECT COALESCE(MAX(ref), 0) + 1 FROM docs"
             (self._floor,) = self._db.execute(sql).fetchone()
 
-    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[tuple[bytes, bytes], str]:
+    def first_stored(self, text_hashes: Iterable[bytes]) -> dict[TextOnSite, str]:
         wanted = sorted(set(text_hashes))
         floor = self._floor if self._in_txn else None
-        out: dict[tuple[bytes, bytes], str] = {}
+        out: dict[TextOnSite, str] = {}
         for chunk in _chunks(wanted):
             sql = (
-                "SELECT text_hash, sketch, MIN(id) FROM docs WHERE text_hash IN"
-                f" ({_marks(len(chunk))}) AND (? IS NULL OR ref < ?) GROUP BY text_hash, sketch"
+                "SELECT text_hash, sketch, site, MIN(id) FROM docs WHERE text_hash IN"
+                f" ({_marks(len(chunk))}) AND (? IS NULL OR ref < ?)"
+                " GROUP BY text_hash, sketch, site"
             )
-            for text_hash, sketch, id_ in self._db.execute(sql, [*chunk, floor, floor]):
-                out[bytes(text_hash), bytes(sketch)] = id_
+            for text_hash, sketch, site, id_ in self._db.execute(sql, [*chunk, floor, floor]):
+                out[bytes(text_hash), bytes(sketch), site] = id_
         return out
 
     def commit(self) -> None:
