@@ -117,11 +117,13 @@ def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gro
     for i in sorted(touched):
         dirty |= graph.neighbours(i, linked_only=True)
     # A passage that crossed the limit can end a link that rested on it being rare on that
-    # side only: the other end, however common the passage is there, chooses again too.
+    # side only: an article that joined through such a link chooses again too, however common
+    # the passage is on its side (links that start counting make their ends neighbours).
+    records = batch.records
     for a, b in graph.evidence:
-        if a in saturated:
+        if a in saturated and records[b].parent == a:
             dirty.add(b)
-        if b in saturated:
+        if b in saturated and records[a].parent == b:
             dirty.add(a)
     graph.expand(dirty)
     # An undirected link is usable when both ends accept it, so their other links matter too.
