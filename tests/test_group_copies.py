@@ -325,3 +325,88 @@ def test_a_link_that_stops_counting_is_dropped_at_both_ends(new_state: NewState)
     assert split["r-rewrite"][:3] == ("m-orig", "m-orig", "wire_overlap")
     one = state_after(new_state, [docs], ids)
     assert state_after(new_state, [first, later], ids) == one
+
+
+def test_one_page_at_two_addresses_counts_alike_in_any_order(new_state: NewState) -> None:
+    strat, _ = seed_docs()
+    a = copy_of(strat, "a-page", "mirror.example", "2021-07-09T09:00:00Z")
+    b = copy_of(strat, "b-page", "mirror.example", "2021-07-09T09:00:00Z")
+    ids = ["a-page", "b-page"]
+    one = state_after(new_state, [[a, b]], ids)
+    assert state_after(new_state, [[b], [a]], ids) == one
+    assert one["a-page"][3] == one["b-page"][3]
+
+
+def two_addresses() -> list[Document]:
+    """One page of a mirror site at two addresses, a credited copy elsewhere, four stories
+    quoting two of its sentences and a rewrite around the same two: one passage at the limit."""
+    s = _sentences(STORIES["harbor"])
+    home = doc("zz-home", STORIES["harbor"], "2024-03-04T07:00:00Z")
+    return [
+        copy_of(home, "a-page", "mirror.example", "2024-03-04T08:00:00Z"),
+        copy_of(home, "b-page", "mirror.example", "2024-03-04T08:00:00Z"),
+        replace(
+            copy_of(home, "c-credit", "other.example", "2024-03-04T09:00:00Z"),
+            text=f"{STORIES['harbor']}\n\nThis report appears on Other Daily under licence.",
+        ),
+        *(
+            doc(f"o-{k}", f"{STORIES[k]}\n\n{s[0]}\n\n{s[2]}", "2024-03-04T10:00:00Z")
+            for k in ("vaccine", "bridge", "election", "wildfire")
+        ),
+        doc("r-rewrite", f"{s[0]}\n\n{s[2]}\n\n{STORIES['filler'][0]}", "2024-03-04T12:00:00Z"),
+    ]
+
+
+@pytest.mark.parametrize("window", [None, 2.0])
+def test_which_address_of_a_page_arrives_first_changes_nothing(
+    new_state: NewState, window: float | None
+) -> None:
+    """With a two-day window, one address and the credited copy republished a month later."""
+    cfg = replace(CFG, window_days=window)
+    docs = two_addresses()
+    if window is not None:
+        docs[0] = replace(docs[0], published="2024-04-20T08:00:00Z")
+        docs[2] = replace(docs[2], published="2024-04-20T09:00:00Z")
+    ids = [d.id for d in docs]
+
+    def after(runs: Sequence[Sequence[Document]]) -> dict[str, Any]:
+        state = new_state()
+        for batch in runs:
+            run([replace(d) for d in batch], state, cfg)
+        records: dict[str, Any] = snapshot(state, ids, cfg)["records"]
+        return records
+
+    assert after([[docs[1]], [docs[0], *docs[2:]]]) == after([docs])
+
+
+def test_an_undated_partner_is_chosen_again_when_a_link_stops_counting(
+    new_state: NewState,
+) -> None:
+    """An undated rewrite links to a report (through sentences rare on the report's side only)
+    and to an undated article through two other sentences; it accepts the stronger link only.
+    Five later stories make the report's sentences common: the rewrite drops that link, now
+    accepts the other, and the other article joins it, as in one run."""
+    s = _sentences(STORIES["harbor"])
+    t = _sentences(STORIES["border"])
+    home = doc("m-orig", STORIES["harbor"], "2024-03-04T08:00:00Z")
+    copies = [
+        replace(
+            copy_of(home, f"c{k}", f"site{k}.example", f"2024-03-04T09:0{k}:00Z"),
+            text=f"{STORIES['harbor']}\n\nThis report appears on {name} under licence.",
+        )
+        for k, name in enumerate(("Harbour", "Summit", "Prairie", "Lakeside", "Coastal", "Metro"))
+    ]
+    rewrite = doc(
+        "r-rewrite", f"{s[0]}\n\n{s[2]}\n\n{t[0]}\n\n{t[2]}\n\n{STORIES['filler'][0]}", None
+    )
+    other = doc("w-other", f"{t[0]}\n\n{t[2]}\n\nA short line of its own here.", None)
+    later = [
+        doc(f"o-{k}", f"{STORIES[k]}\n\n{s[0]}\n\n{s[2]}", "2024-03-05T10:00:00Z")
+        for k in ("vaccine", "bridge", "election", "wildfire", "chips")
+    ]
+    first = [home, *copies, rewrite, other]
+    docs = first + later
+    ids = [d.id for d in docs]
+    one = state_after(new_state, [docs], ids)
+    assert one["w-other"][:3] == ("r-rewrite", "r-rewrite", "wire_overlap")
+    assert state_after(new_state, [first, later], ids) == one

@@ -193,10 +193,11 @@ def _boilerplate(col: Collisions, base: np.ndarray, cfg: GroupConfig) -> tuple[I
     A stored passage in a bucket this batch filled is boilerplate when it is alike (its
     frequency, counted with this batch) at least ``hot_share`` of the others a full bucket
     holds (the caller applies this): the bucket is full of its copies. Frequencies stop
-    counting at ``max_passage_df + 1``, so this applies only with a ``hot_bucket`` of at most
-    twice that; above (the default), such a passage is common on its side already, and that
-    side is not what stops it counting: a rewrite's sentence is common on its side too, where
-    it meets every copy of the report, and counts where the copy's side is rare.
+    counting at ``max_passage_df + 1``, so this applies only while ``hot_share`` of
+    ``hot_bucket - 1`` is at most that; above (the default), such a passage is common on its
+    side already, and that side is not what stops it counting: a rewrite's sentence is common
+    on its side too, where it meets every copy of the report, and counts where the copy's side
+    is rare.
     """
     hot_rows, bands = np.unique(base[col.hot_doc] + 1 + col.hot_passage, return_counts=True)
     inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
@@ -265,9 +266,11 @@ class _Batch:
         self.index.insert_lsh(entries)
         return entries
 
-    def candidates(self, entries: Sequence[LshEntry]) -> tuple[set[tuple[str, str]], set[str]]:
-        """Candidate pairs ``(a, b)`` with ``a < b``, and the earlier articles with a passage
-        that became too common to count.
+    def candidates(
+        self, entries: Sequence[LshEntry]
+    ) -> tuple[set[tuple[str, str]], dict[str, set[int]]]:
+        """Candidate pairs ``(a, b)`` with ``a < b``, and the earlier articles with passages
+        that became too common to count (and which: their indices).
 
         A passage's document frequency counts the other articles with a passage sharing an LSH
         band with it and estimated at ``candidate_estimate`` or more, its article's near
@@ -337,9 +340,12 @@ class _Batch:
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
             pairs.add((ids[x], ids[y]))  # duplicates: verified
         # Copies of one story on other sites are not counted in each other's frequencies
-        # (``passage_counts``). Near copies on one site count: pages of a site alike mostly
-        # through their shared furniture are many pages, not one story.
-        counted = ~(dup & ~self._same_site(ids, da, db))[pair_of]
+        # (``passage_counts``), nor is one text on one site (a page at two addresses). Other
+        # near copies on one site count: pages of a site alike mostly through their shared
+        # furniture are many pages, not one story.
+        site, text = self._codes(ids, np.concatenate([da, db]))
+        same_site = (site[da] == site[db]) & (site[da] >= 0)
+        counted = ~(dup & (~same_site | (text[da] == text[db])))[pair_of]
         # One count per (article pair, passage) on each side, from one article per text on a
         # site.
         rows_a = base[a] + 1 + pa
@@ -352,8 +358,8 @@ class _Batch:
         # Counts above the limit all mean "too common": keeping them at limit + 1 means a
         # furniture line met again changes nothing, so its articles are not re-decided.
         freq = np.where(freq >= SATURATED, SATURATED, np.minimum(freq, limit + 1))
-        # Frequencies stop counting above the limit: with hot_bucket above 2 * (limit + 1)
-        # (the default), half a full bucket is out of reach and this never applies.
+        # Frequencies stop counting above the limit: with the default hot_bucket, half a full
+        # bucket is out of reach and this never applies (see ``_boilerplate``).
         filled = cfg.hot_share * (cfg.hot_bucket - 1)
         freq[stored_hot[freq[stored_hot] >= filled]] = SATURATED
         rare = passage_counts(freq[rows_a], freq[rows_b], limit)
@@ -372,23 +378,31 @@ class _Batch:
         # passage crossing either can change an earlier article's links.
         crossed = (freq > limit) != (before > limit)
         crossed |= (freq >= SATURATED) != (before >= SATURATED)
-        changed = {ids[n] for n in np.unique(article[crossed]).tolist() if ids[n] not in self.docs}
+        changed: dict[str, set[int]] = {}
+        for row in np.flatnonzero(crossed).tolist():
+            n = int(article[row])
+            if ids[n] not in self.docs:
+                changed.setdefault(ids[n], set()).add(row - int(base[n]) - 1)
         self.index.set_df(self.df)
         for id_, df in self.df.items():
             if id_ in self.records:
                 self.records[id_].df = df
         return self._few_earlier(pairs, packed, base, ids), changed
 
-    def _same_site(self, ids: Sequence[str], a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Whether articles ``ids[a]`` and ``ids[b]`` (pairwise) are of one known site."""
-        code = np.full(len(ids), -1, dtype=np.int64)  # -1: no known site
+    def _codes(self, ids: Sequence[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the articles ``ids[rows]``: a number per known site (-1: none) and one per text
+        on a site (``TextOnSite``), equal where they are equal; -1 elsewhere."""
+        site = np.full(len(ids), -1, dtype=np.int64)
+        text = np.full(len(ids), -1, dtype=np.int64)
         sites: dict[str, int] = {}
-        for n in np.unique(np.concatenate([a, b])).tolist():
-            site = self.record(ids[n]).site
-            if site is not None:
-                code[n] = sites.setdefault(site, len(sites))
-        same: np.ndarray = (code[a] == code[b]) & (code[a] >= 0)
-        return same
+        texts: dict[TextOnSite, int] = {}
+        for n in np.unique(rows).tolist():
+            rec = self.record(ids[n])
+            if rec.site is not None:
+                site[n] = sites.setdefault(rec.site, len(sites))
+            key = (rec.text_hash, rec.sketch.astype(np.uint8).tobytes(), rec.site)
+            text[n] = texts.setdefault(key, len(texts))
+        return site, text
 
     def _one_per_text(self, ids: Sequence[str], chosen: Sequence[int]) -> np.ndarray:
         """Which of ``ids`` count towards other articles' passage frequencies: of the

@@ -4,8 +4,10 @@ A new article can change the clusters around it in three ways: it links to artic
 parent choice may now fall on it, if it was published earlier), its shared passages raise
 the frequency of passages it shares (links resting on them may stop counting), and it may be
 the round-up whose undirected links are now weighed against others. So the parents of the
-new articles, of everything they share a passage with, and of what those are linked to, are
-chosen again (``clusters.choose_parent``); everything else keeps its stored parent. Clusters
+new articles, of everything they share a passage with, of what those are linked to, and of
+the other end of every link resting on a passage that just became too common (with that end's
+undated partners) are chosen again (``clusters.choose_parent``); everything else keeps its
+stored parent. Clusters
 are then rebuilt from parents for every cluster these articles were or are now in. The result
 is the same as grouping all articles at once.
 """
@@ -103,7 +105,7 @@ class _Graph:
         return {b if a == id_ else a for (a, b) in self.evidence if id_ in (a, b)}
 
 
-def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> GroupResult:
+def regroup(batch: _Batch, evidence: list[Evidence], crossed: dict[str, set[int]]) -> GroupResult:
     """Choose parents again around the batch, rebuild the clusters, set the new articles'
     fields, and report what changed."""
     index = batch.index
@@ -111,20 +113,23 @@ def regroup(batch: _Batch, evidence: list[Evidence], saturated: set[str]) -> Gro
     new = set(batch.docs)
     # Frequencies changed for every article in new evidence or saturated: their links may
     # have changed, and with them the parent choice of what they link to.
-    touched = new | saturated | {e.a for e in evidence} | {e.b for e in evidence}
+    touched = new | crossed.keys() | {e.a for e in evidence} | {e.b for e in evidence}
     graph.expand(touched)
     dirty = set(touched)
     for i in sorted(touched):
         dirty |= graph.neighbours(i, linked_only=True)
     # A passage that crossed the limit can end a link that rested on it being rare on that
-    # side only: an article that joined through such a link chooses again too, however common
-    # the passage is on its side (links that start counting make their ends neighbours).
-    records = batch.records
-    for a, b in graph.evidence:
-        if a in saturated and records[b].parent == a:
-            dirty.add(b)
-        if b in saturated and records[a].parent == b:
-            dirty.add(a)
+    # side only: the other end chooses again, however common the passage is on its side, and
+    # so do its undated partners, whose links it may now accept (a link never starts counting
+    # as frequencies grow).
+    ends = set()
+    for (a, b), (ev, _) in graph.evidence.items():
+        if a in crossed and any(m.i in crossed[a] for m in ev.matches):
+            ends.add(b)
+        if b in crossed and any(m.j in crossed[b] for m in ev.matches):
+            ends.add(a)
+    graph.expand(ends)
+    dirty |= ends | {e.other for i in ends for e in graph.edges[i] if e.undirected}
     graph.expand(dirty)
     # An undirected link is usable when both ends accept it, so their other links matter too.
     far = {e.other for i in dirty for e in graph.edges[i] if e.undirected}
