@@ -57,35 +57,6 @@ def republished() -> tuple[Document, Document, list[Document]]:
     return strat, south, copies
 
 
-def test_a_report_republished_word_for_word_counts_once(new_state: NewState) -> None:
-    """Eight sites republish one seed article word for word (more than max_passage_df): the
-    other seed article still links to it through the two Reuters sentences they share."""
-    strat, south, copies = republished()
-    run([strat, south, *copies], new_state())
-    assert (south.cluster_id, south.relation) == ("stratnews", "wire_overlap")
-    assert {c.cluster_id for c in copies} == {"stratnews"}
-    assert {c.relation for c in copies} == {"exact"}
-
-
-@pytest.mark.parametrize(
-    "order", ["original, copies | rewrite", "copies | original, rewrite", "one per run, reversed"]
-)
-def test_copies_end_in_the_one_run_state_in_any_order_of_arrival(
-    new_state: NewState, order: str
-) -> None:
-    strat, south, copies = republished()
-    docs = [strat, south, *copies]
-    ids = [d.id for d in docs]
-    runs = {
-        "original, copies | rewrite": [[strat, *copies], [south]],
-        "copies | original, rewrite": [copies, [strat, south]],
-        "one per run, reversed": [[south], *([c] for c in reversed(copies)), [strat]],
-    }[order]
-    one = state_after(new_state, [docs], ids)
-    assert one["southfront"][:3] == ("stratnews", "stratnews", "wire_overlap")
-    assert state_after(new_state, runs, ids) == one
-
-
 def mirrored(credit: str = "") -> tuple[list[Document], list[str], list[Document]]:
     """The seed pair and six copies of one of them on one mirror site (with ``credit`` added
     to each): all the articles, their ids, and the copies."""
@@ -189,27 +160,42 @@ def credited() -> tuple[Document, Document, list[Document]]:
     return strat, south, copies
 
 
-def test_near_copies_each_with_its_own_credit_line_are_one_story(new_state: NewState) -> None:
-    """The rewrite still links to the report through the two Reuters sentences they share:
-    the eight copies make those sentences common on its side only."""
-    strat, south, copies = credited()
-    assert len({make_signature(c.text, CFG).text_hash for c in copies}) == len(copies)
+COPIES = {"word for word": (republished, "exact"), "credited": (credited, "near_duplicate")}
+
+
+@pytest.mark.parametrize("kind", COPIES)
+def test_copies_of_a_report_on_eight_sites_are_one_story(new_state: NewState, kind: str) -> None:
+    """Eight sites republish one seed article, word for word or each adding a credit line of
+    its own (eight texts): the other seed article still links to it through the two Reuters
+    sentences they share, which the copies make common on its side only."""
+    make, relation = COPIES[kind]
+    strat, south, copies = make()
+    texts = {make_signature(c.text, CFG).text_hash for c in copies}
+    assert len(texts) == (1 if relation == "exact" else len(copies))
     run([strat, south, *copies], new_state())
     assert (south.cluster_id, south.relation) == ("stratnews", "wire_overlap")
     assert {c.cluster_id for c in copies} == {"stratnews"}
-    assert {c.relation for c in copies} == {"near_duplicate"}
+    assert {c.relation for c in copies} == {relation}
 
 
+@pytest.mark.parametrize("kind", COPIES)
 @pytest.mark.parametrize(
-    "order", ["copies | original, rewrite", "rewrite | copies | original", "one per run, reversed"]
+    "order",
+    [
+        "original, copies | rewrite",
+        "copies | original, rewrite",
+        "rewrite | copies | original",
+        "one per run, reversed",
+    ],
 )
-def test_credited_copies_end_in_the_one_run_state_in_any_order_of_arrival(
-    new_state: NewState, order: str
+def test_copies_end_in_the_one_run_state_in_any_order_of_arrival(
+    new_state: NewState, kind: str, order: str
 ) -> None:
-    strat, south, copies = credited()
+    strat, south, copies = COPIES[kind][0]()
     docs = [strat, south, *copies]
     ids = [d.id for d in docs]
     runs = {
+        "original, copies | rewrite": [[strat, *copies], [south]],
         "copies | original, rewrite": [copies, [strat, south]],
         "rewrite | copies | original": [[south], copies, [strat]],
         "one per run, reversed": [[south], *([c] for c in reversed(copies)), [strat]],
@@ -268,21 +254,11 @@ def harbour_sites() -> list[Document]:
             ("z-upd", "home.example", "This article was updated at 9am.", "09:00"),
         )
     ]
-    rewrite = Document(
-        id="r-rewrite",
-        source="t:r",
-        url="https://rw.example/n/1",
-        text=f"{s[0]}\n\n{s[2]}\n\n{STORIES['filler'][0]}",
-        published="2024-03-04T12:00:00Z",
+    rewrite = doc(
+        "r-rewrite", f"{s[0]}\n\n{s[2]}\n\n{STORIES['filler'][0]}", "2024-03-04T12:00:00Z"
     )
     quoting = [
-        Document(
-            id=f"o-{k}",
-            source=f"t:{k}",
-            url=f"https://{k}.example/n/1",
-            text=f"{STORIES[k]}\n\n{s[0]}\n\n{s[2]}",
-            published="2024-03-04T10:00:00Z",
-        )
+        doc(f"o-{k}", f"{STORIES[k]}\n\n{s[0]}\n\n{s[2]}", "2024-03-04T10:00:00Z")
         for k in ("vaccine", "bridge", "election", "wildfire")
     ]
     return [home, copy, *updates, rewrite, *quoting]
@@ -298,10 +274,9 @@ def test_copies_on_several_sites_give_one_result_whatever_the_run_split(
     assert state_after(new_state, [docs[1:], docs[:1]], ids) == one
 
 
-def test_a_link_that_stops_counting_is_dropped_at_both_ends(new_state: NewState) -> None:
-    """A rewrite links to a report with six credited copies through two sentences that are
-    rare on the report's side only. Five stories quoting the same two sentences, in a later
-    run, make them common there too: the rewrite leaves the cluster as in one run."""
+def report_and_quotes() -> tuple[list[str], list[Document], list[Document]]:
+    """The harbour story's sentences; the story with six credited copies on six sites; five
+    later stories quoting two of its sentences, enough to make those common everywhere."""
     s = _sentences(STORIES["harbor"])
     home = doc("m-orig", STORIES["harbor"], "2024-03-04T08:00:00Z")
     copies = [
@@ -311,14 +286,22 @@ def test_a_link_that_stops_counting_is_dropped_at_both_ends(new_state: NewState)
         )
         for k, name in enumerate(("Harbour", "Summit", "Prairie", "Lakeside", "Coastal", "Metro"))
     ]
-    rewrite = doc(
-        "r-rewrite", f"{s[0]}\n\n{s[2]}\n\n{STORIES['filler'][0]}", "2024-03-04T12:00:00Z"
-    )
     later = [
         doc(f"o-{k}", f"{STORIES[k]}\n\n{s[0]}\n\n{s[2]}", "2024-03-05T10:00:00Z")
         for k in ("vaccine", "bridge", "election", "wildfire", "chips")
     ]
-    first = [home, *copies, rewrite]
+    return s, [home, *copies], later
+
+
+def test_a_link_that_stops_counting_is_dropped_at_both_ends(new_state: NewState) -> None:
+    """A rewrite links to a report with six credited copies through two sentences that are
+    rare on the report's side only. Five stories quoting the same two sentences, in a later
+    run, make them common there too: the rewrite leaves the cluster as in one run."""
+    s, report, later = report_and_quotes()
+    rewrite = doc(
+        "r-rewrite", f"{s[0]}\n\n{s[2]}\n\n{STORIES['filler'][0]}", "2024-03-04T12:00:00Z"
+    )
+    first = [*report, rewrite]
     docs = first + later
     ids = [d.id for d in docs]
     split = state_after(new_state, [first], [d.id for d in first])
@@ -386,25 +369,13 @@ def test_an_undated_partner_is_chosen_again_when_a_link_stops_counting(
     and to an undated article through two other sentences; it accepts the stronger link only.
     Five later stories make the report's sentences common: the rewrite drops that link, now
     accepts the other, and the other article joins it, as in one run."""
-    s = _sentences(STORIES["harbor"])
+    s, report, later = report_and_quotes()
     t = _sentences(STORIES["border"])
-    home = doc("m-orig", STORIES["harbor"], "2024-03-04T08:00:00Z")
-    copies = [
-        replace(
-            copy_of(home, f"c{k}", f"site{k}.example", f"2024-03-04T09:0{k}:00Z"),
-            text=f"{STORIES['harbor']}\n\nThis report appears on {name} under licence.",
-        )
-        for k, name in enumerate(("Harbour", "Summit", "Prairie", "Lakeside", "Coastal", "Metro"))
-    ]
     rewrite = doc(
         "r-rewrite", f"{s[0]}\n\n{s[2]}\n\n{t[0]}\n\n{t[2]}\n\n{STORIES['filler'][0]}", None
     )
     other = doc("w-other", f"{t[0]}\n\n{t[2]}\n\nA short line of its own here.", None)
-    later = [
-        doc(f"o-{k}", f"{STORIES[k]}\n\n{s[0]}\n\n{s[2]}", "2024-03-05T10:00:00Z")
-        for k in ("vaccine", "bridge", "election", "wildfire", "chips")
-    ]
-    first = [home, *copies, rewrite, other]
+    first = [*report, rewrite, other]
     docs = first + later
     ids = [d.id for d in docs]
     one = state_after(new_state, [docs], ids)
