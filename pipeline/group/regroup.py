@@ -7,9 +7,8 @@ the round-up whose undirected links are now weighed against others. So the paren
 new articles, of everything they share a passage with, of what those are linked to, and of
 the other end of every link resting on a passage that just became too common (with that end's
 undated partners) are chosen again (``clusters.choose_parent``); everything else keeps its
-stored parent. Clusters
-are then rebuilt from parents for every cluster these articles were or are now in. The result
-is the same as grouping all articles at once.
+stored parent. Clusters are then rebuilt from parents for every cluster these articles were or
+are now in. The result is the same as grouping all articles at once.
 """
 
 from __future__ import annotations
@@ -111,7 +110,7 @@ def regroup(batch: _Batch, evidence: list[Evidence], crossed: dict[str, set[int]
     index = batch.index
     graph = _Graph(batch)
     new = set(batch.docs)
-    # Frequencies changed for every article in new evidence or saturated: their links may
+    # Frequencies changed for every article in new evidence or with crossed passages: links may
     # have changed, and with them the parent choice of what they link to.
     touched = new | crossed.keys() | {e.a for e in evidence} | {e.b for e in evidence}
     graph.expand(touched)
