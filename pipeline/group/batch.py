@@ -83,6 +83,11 @@ _SKETCH_MASK = np.uint32((1 << SKETCH_BITS) - 1)
 _CHANCE = 1 / (1 << SKETCH_BITS)
 
 
+def _text_on_site(rec: DocRecord) -> TextOnSite:
+    """The article's text on its site: copies of one page with this key count as one."""
+    return rec.text_hash, rec.sketch.astype(np.uint8).tobytes(), rec.site
+
+
 def _sketch(sig: Signature) -> np.ndarray:
     """Low bits of the document signature (row 0) and the passage signatures (rows 1...)."""
     rows = np.vstack([sig.doc_minhash[None, :], sig.passage_minhash])
@@ -400,8 +405,7 @@ class _Batch:
             rec = self.record(ids[n])
             if rec.site is not None:
                 site[n] = sites.setdefault(rec.site, len(sites))
-            key = (rec.text_hash, rec.sketch.astype(np.uint8).tobytes(), rec.site)
-            text[n] = texts.setdefault(key, len(texts))
+            text[n] = texts.setdefault(_text_on_site(rec), len(texts))
         return site, text
 
     def _one_per_text(self, ids: Sequence[str], chosen: Sequence[int]) -> np.ndarray:
@@ -419,16 +423,11 @@ class _Batch:
         (near copies on other sites are not), and must not depend on which copy counts.
         """
         counts = np.ones(len(ids), dtype=bool)
-
-        def text_of(id_: str) -> TextOnSite:
-            rec = self.records[id_]
-            return rec.text_hash, rec.sketch.astype(np.uint8).tobytes(), rec.site
-
-        texts = {n: text_of(ids[n]) for n in chosen}
+        texts = {n: _text_on_site(self.records[ids[n]]) for n in chosen}
         stored_first = self.index.first_stored({t[0] for t in texts.values() if t[0]})
         batch_first: dict[TextOnSite, str] = {}
         for id_ in sorted(self.docs):
-            batch_first.setdefault(text_of(id_), id_)
+            batch_first.setdefault(_text_on_site(self.records[id_]), id_)
         for n, text in texts.items():
             if not text[0]:
                 continue
