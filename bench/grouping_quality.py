@@ -138,11 +138,16 @@ def load(data: Path, limit: int | None) -> tuple[list[Document], list[dict[str, 
             labels.append(lab)
     if limit:
         keep = {lab["story"] for lab in labels[:limit]}
-        pairs = [(d, lab) for d, lab in zip(docs, labels, strict=True) if lab["story"] in keep]
+        pairs = [
+            (d, lab)
+            for d, lab in zip(docs, labels, strict=True)
+            if lab["story"] in keep and lab["kind"] != "cite"
+        ]
+        # A cite is scored against its source: kept when the source is.
         pairs += [
             (d, lab)
             for d, lab in zip(docs, labels, strict=True)
-            if lab["kind"] == "cite" and lab["story"] not in keep and _source_kept(lab, pairs)
+            if lab["kind"] == "cite" and _source_kept(lab, pairs)
         ]
         docs, labels = [p[0] for p in pairs], [p[1] for p in pairs]
     return docs, labels
@@ -153,14 +158,16 @@ OUTLETS = (
     "Riverside", "Highland", "Bayside", "Frontier", "Heartland", "Midland", "Pinecrest",
     "Seaboard", "Tidewater", "Upland", "Westbrook", "Eastgate",
 )  # fmt: skip
+# Past the first 20, outlets are named by two words: "Valley Harbour", "Valley Summit", ...
+OUTLET_NAMES = OUTLETS + tuple(f"{a} {b}" for a in OUTLETS for b in OUTLETS if a != b)
 
 
 def republished(
     docs: list[Document], labels: list[dict[str, Any]], k: int
 ) -> tuple[list[Document], list[dict[str, Any]]]:
     """``docs`` and ``labels`` with ``k`` near copies of every original (see ``--republish``)."""
-    if k > len(OUTLETS):
-        raise SystemExit(f"--republish takes at most {len(OUTLETS)} outlets")
+    if k > len(OUTLET_NAMES):
+        raise SystemExit(f"--republish takes at most {len(OUTLET_NAMES)} outlets")
     extra_docs, extra_labels = [], []
     label_of = {lab["id"]: lab for lab in labels}
     for d in docs:  # a page the pipeline dropped (--html) has no copies either
@@ -168,8 +175,8 @@ def republished(
         if lab["kind"] != "original":
             continue
         start = datetime.fromisoformat(d.published.replace("Z", "+00:00")) if d.published else None
-        for n, outlet in enumerate(OUTLETS[:k]):
-            id_ = f"{d.id}r{n:02d}"
+        for n, outlet in enumerate(OUTLET_NAMES[:k]):
+            id_ = f"{d.id}r{n:03d}"
             when = start + timedelta(hours=n + 1) if start else None
             credit = (
                 f"This story was republished by the {outlet} Courier under a licence from its "
@@ -180,7 +187,7 @@ def republished(
                     d,
                     id=id_,
                     source=f"republished:{id_}",
-                    url=f"https://{outlet.lower()}courier.example/news/{id_}",
+                    url=f"https://{outlet.lower().replace(' ', '')}courier.example/news/{id_}",
                     text=f"{d.text}\n\n{credit}",
                     published=when.isoformat().replace("+00:00", "Z") if when else None,
                 )

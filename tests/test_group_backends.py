@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -290,20 +291,73 @@ def boilerplate_corpus(n: int) -> list[Document]:
     return docs
 
 
-def test_a_full_bucket_saturates_its_passages_on_both_adapters(new_state: NewState) -> None:
-    cfg = replace(CFG, hot_bucket=4)
+def test_a_line_in_full_buckets_is_common_everywhere_on_both_adapters(
+    new_state: NewState,
+) -> None:
+    cfg = replace(CFG, hot_bucket=4, max_passage_df=2)
     docs = boilerplate_corpus(9)
     state = new_state()
     run(docs[:3], state, cfg)  # below the limit: the footer is an ordinary shared passage
     run(docs[3:], state, cfg)
     records = snapshot(state, [d.id for d in docs], cfg)["records"]
-    # Every article's footer (its last passage) is boilerplate now, whichever batch it came in.
-    assert all(r[3][-1] == 65535 for r in records.values())
+    # Every article's footer (its last passage) is too common to count now, whichever batch
+    # it came in, though its buckets took only four of the nine.
+    assert all(r[3][-1] > cfg.max_passage_df for r in records.values())
+    # Articles sharing two body sentences link; the footer never counts towards a link.
+    index = open_index(state, cfg)
+    try:
+        footers = [
+            p
+            for x, y in itertools.combinations([d.id for d in docs], 2)
+            for p in explain(index, x, y, cfg).passages
+            if p.pair.a_text.startswith("Subscribe to our newsletter")
+        ]
+    finally:
+        index.close()
+    assert len(footers) == 36 and not any(p.counted for p in footers)
+
+
+def test_a_story_copied_more_than_a_bucket_holds_still_takes_its_rewrites(
+    new_state: NewState,
+) -> None:
+    """More credited copies of a report than a passage bucket holds, on as many sites: a cut
+    and a rewrite of it, in the same run or later, still join it; unrelated articles sharing
+    its outlets' credit lines do not."""
+    cfg = replace(CFG, hot_bucket=8)
+    text = STORIES["harbor"]
+    original = doc("orig", text, "2024-03-04T08:00:00Z")
+    copies = [
+        doc(
+            f"copy{i:02d}",
+            f"{text}\n\nRepublished by outlet {i} under licence; more of its coverage online.",
+            f"2024-03-04T{9 + i // 6:02d}:{i % 6 * 10:02d}:00Z",
+        )
+        for i in range(20)
+    ]
+    s = sentences(text)
+    trim = doc("trim", "\n\n".join(text.split("\n\n")[:2]), "2024-03-05T08:00:00Z")
+    rewrite = doc(
+        "rewrite",
+        "\n\n".join([f"{s[0]} {s[2]}", STORIES["filler"][0]]),
+        "2024-03-05T09:00:00Z",
+    )
+    derived = [trim, rewrite]
+    for split in (False, True):
+        state = new_state()
+        docs = [replace(d) for d in [original, *copies, *derived]]
+        if split:  # the copies first, the derived articles in a later run
+            run(docs[:-2], state, cfg)
+            run(docs[-2:], state, cfg)
+        else:
+            run(docs, state, cfg)
+        by_id = {d.id: d for d in docs}
+        assert {d.cluster_id for d in docs} == {"orig"}, split
+        assert by_id["trim"].relation == by_id["rewrite"].relation == "wire_overlap"
 
 
 def test_both_adapters_store_the_same_state(redis_server: RedisServer, tmp_path: Path) -> None:
     redis_server.flush()
-    cfg = replace(CFG, hot_bucket=5)
+    cfg = replace(CFG, hot_bucket=5, max_passage_df=3)
     docs = corpus() + boilerplate_corpus(8)
     ids = [d.id for d in docs]
     states = [str(tmp_path / "embedded"), redis_server.url(3)]
@@ -313,7 +367,8 @@ def test_both_adapters_store_the_same_state(redis_server: RedisServer, tmp_path:
             run([replace(d) for d in batch], state, cfg)
     embedded, remote = (snapshot(s, ids, cfg) for s in states)
     assert remote == embedded
-    assert any(r[3] and max(r[3]) == 65535 for r in remote["records"].values())
+    # the shared footer filled its buckets: both adapters yielded the same sample
+    assert all(r[3][-1] > cfg.max_passage_df for i, r in remote["records"].items() if "site" in i)
 
 
 def test_a_much_copied_text_joins_every_copy(new_state: NewState) -> None:
@@ -370,9 +425,9 @@ def test_both_adapters_choose_the_same_copies_from_a_crowded_bucket(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     redis_server.flush()
-    # Passage buckets fill up too (hot_bucket), as they do for copies past 64: the
-    # whole-article buckets alone find the copies.
-    cfg = replace(CFG, doc_bucket_cap=4, max_earlier_links=2, hot_bucket=6)
+    # Passage buckets fill up too (hot_bucket), as they do for copies past 64, and yield
+    # their samples only.
+    cfg = replace(CFG, doc_bucket_cap=4, max_earlier_links=2, hot_bucket=6, max_passage_df=4)
     docs = _near_copies(12) + [
         doc(f"same{i:02d}", STORIES["vaccine"], None if i % 3 else "2024-03-01") for i in range(9)
     ]
@@ -403,7 +458,7 @@ def test_redis_reads_each_crowded_bucket_once_however_many_copies(
     of copies, not with its square (every copy read every filled bucket's members: 21 GiB
     for 2,000 copies)."""
     redis_server.flush()
-    cfg = replace(CFG, hot_bucket=4, doc_bucket_cap=5)
+    cfg = replace(CFG, hot_bucket=4, max_passage_df=2, doc_bucket_cap=5)
     sent = []
     for n, db in ((30, 5), (120, 6)):
         copies = [doc(f"copy{i:03d}", STORIES["harbor"]) for i in range(n)]
@@ -420,8 +475,8 @@ def test_copies_earlier_than_a_crowded_buckets_stored_ones_join_their_cluster(
     """More copies than doc_bucket_cap stored, then copies that come before all of them in the
     canonical order (dated, where the stored ones are undated): the later run still meets
     the stored cluster and moves it whole, as one run of all of them would. (Passage buckets
-    are full, as they are past 64 copies: only whole-article buckets find the copies.)"""
-    cfg = replace(CFG, doc_bucket_cap=5, max_earlier_links=3, hot_bucket=4)
+    are full, as they are past 64 copies, and yield their samples only.)"""
+    cfg = replace(CFG, doc_bucket_cap=5, max_earlier_links=3, hot_bucket=4, max_passage_df=2)
     text = STORIES["harbor"]
     undated = [doc(f"desk{i:02d}", f"{text}\n\nFiled by desk {i}.", None) for i in range(8)]
     day = "2024-03-04T08:00:00Z"
@@ -438,7 +493,7 @@ def test_copies_earlier_than_a_crowded_buckets_stored_ones_join_their_cluster(
 
 def test_a_batch_whose_passages_all_fall_in_full_buckets(new_state: NewState) -> None:
     """One more copy of a text whose every passage bucket is full: nothing to store there."""
-    cfg = replace(CFG, hot_bucket=4)
+    cfg = replace(CFG, hot_bucket=4, max_passage_df=2)
     state = new_state()
     run([doc(f"copy{i}", STORIES["harbor"]) for i in range(cfg.hot_bucket + 1)], state, cfg)
     late = doc("late", STORIES["harbor"], "2021-07-10T10:00:00Z")

@@ -69,5 +69,8 @@ def test_republished_copies_are_distinct_texts_of_their_story() -> None:
     assert [(x["story"], x["kind"], x["source"]) for x in more_labels[2:]] == [
         ("st", "copy", "o")
     ] * 3
+    # Past 20 outlets, names of two words; each outlet its own site.
+    many, _ = gq.republished(docs, labels, 100)
+    assert len({d.url.split("/")[2] for d in many[2:]}) == 100
     with pytest.raises(SystemExit):
-        gq.republished(docs, labels, len(gq.OUTLETS) + 1)
+        gq.republished(docs, labels, len(gq.OUTLET_NAMES) + 1)

@@ -14,7 +14,15 @@ import pipeline.group.batch
 from pipeline.config import GroupConfig
 from pipeline.group.bandstore import FANOUT, BandStore
 from pipeline.group.batch import _agreements, _could_link, _pack, _packed, make_signature
-from pipeline.group.index import SKETCH_BITS, DocRecord, LshEntry, open_index, shared_bands
+from pipeline.group.index import (
+    SKETCH_BITS,
+    Collisions,
+    DocRecord,
+    LshEntry,
+    fan_out,
+    open_index,
+    shared_bands,
+)
 from pipeline.group.links import Evidence, Match
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
@@ -111,27 +119,56 @@ def test_insert_then_query_finds_a_batch_mate_and_an_earlier_article(tmp_path: P
         index.close()
 
 
-def test_full_buckets_saturate_and_stop_growing(tmp_path: Path) -> None:
-    cfg = GroupConfig(hot_bucket=3)
+def met_by_first_passage(found: Collisions) -> set[str]:
+    pairs = zip(found.other.tolist(), found.mine_passage.tolist(), strict=True)
+    return {found.ids[o] for o, p in pairs if p == 0}
+
+
+def test_full_buckets_yield_their_earliest_articles_and_stop_growing(tmp_path: Path) -> None:
+    # A sample of max_passage_df + 2 = 3 articles; buckets full at 4.
+    cfg = GroupConfig(hot_bucket=4, max_passage_df=1)
     line = "Sign up for our free daily newsletter to get the top stories in your inbox."
     texts = {
         f"d{i}": f"{line}\n\nStory number {i} is about something else entirely, {i} times."
-        for i in range(5)
+        for i in range(7)
     }
+    # Canonical order: the earliest published first; d6 is the earliest of all.
+    published = {f"d{i}": 1.0e9 + i for i in range(6)} | {"d6": 1.0e9 - 1}
     index = open_index(str(tmp_path), cfg)
     try:
         seen = []
         for id_, text in texts.items():
-            index.put_records([record(id_, text)])
+            rec = record(id_, text)
+            rec.published = published[id_]
+            index.put_records([rec])
             index.insert_lsh([entry(id_, text)])
-            seen.append(index.query_lsh([entry(id_, text)]))
-        # The third article fills the newsletter line's buckets: the earlier ones saturate.
-        assert any(c.saturate_doc.size for c in seen[:3])
-        assert {seen[2].ids[d] for d in seen[2].saturate_doc} >= {"d0", "d1"}
-        assert seen[3].hot_passage.size and seen[4].hot_passage.size
-        assert 0 not in seen[4].mine_passage.tolist()  # a full bucket yields no candidates
+            # the articles the newsletter line (passage 0) met
+            seen.append(met_by_first_passage(index.query_lsh([entry(id_, text)])))
+        assert seen[:4] == [set(), {"d0"}, {"d0", "d1"}, {"d0", "d1", "d2"}]
+        # Full from the fourth on: the three earliest only, and it takes no more articles.
+        assert seen[4] == seen[5] == {"d0", "d1", "d2"}
+        # An article the full bucket did not take still meets its earliest three.
+        assert seen[6] == {"d0", "d1", "d2"}
+        # Another article with the line: it meets the same sample, not d4, d5 or d6.
+        text = f"{line}\n\nA last story, about something else again, told at length."
+        index.put_records([record("e", text)])
+        index.insert_lsh([entry("e", text)])
+        assert met_by_first_passage(index.query_lsh([entry("e", text)])) == {"d0", "d1", "d2"}
     finally:
         index.close()
+
+
+def test_a_bucket_must_hold_the_sample_it_yields() -> None:
+    with pytest.raises(ValueError, match="hot_bucket"):
+        GroupConfig(hot_bucket=6, max_passage_df=5)
+    assert GroupConfig(hot_bucket=7, max_passage_df=5).hot_bucket == 7
+
+
+def test_fan_out_hands_each_row_to_every_member_of_its_group() -> None:
+    rows, members = fan_out(np.array([2, 0, 3]), np.array([0, 2, 2, 1]))
+    assert sorted(zip(rows.tolist(), members.tolist(), strict=True)) == [(0, 1), (0, 2), (1, 0)]
+    rows, members = fan_out(np.zeros(0, dtype=np.int64), np.array([0, 1]))
+    assert rows.size == members.size == 0
 
 
 def test_band_runs_merge_in_levels_and_garbage_is_collected(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.config import GroupConfig
 from pipeline.group.batch import make_signature
-from pipeline.group.links import SATURATED, Evidence, Side, decide, passage_similarities, verify
+from pipeline.group.links import Evidence, Side, decide, passage_similarities, verify
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
 SEED_A = (FIXTURES / "seed_stratnews.txt").read_text(encoding="utf-8")
@@ -92,7 +92,7 @@ def test_two_pairs_below_passage_best_do_not_link() -> None:
     assert decide(strong, side("a", SEED_A), side("b", SEED_B), CFG).linked
 
 
-def test_passages_common_on_both_sides_or_boilerplate_on_one_do_not_count() -> None:
+def test_passages_common_on_both_sides_do_not_count() -> None:
     ev = evidence(SEED_A, SEED_B)
     a, b = side("a", SEED_A), side("b", SEED_B)
     m = ev.matches[0]
@@ -103,8 +103,6 @@ def test_passages_common_on_both_sides_or_boilerplate_on_one_do_not_count() -> N
     # common on one side only (it meets that side's copies elsewhere): it counts
     assert decide(ev, replace(a, df=common_a), b, CFG).linked
     assert decide(ev, a, replace(b, df=common_b), CFG).linked
-    common_a[m.i] = SATURATED  # boilerplate on one side: never counts
-    assert not decide(ev, replace(a, df=common_a), b, CFG).linked
     common_a[m.i] = common_b[m.j] = CFG.max_passage_df  # at the limit still counts
     assert decide(ev, replace(a, df=common_a), replace(b, df=common_b), CFG).linked
 

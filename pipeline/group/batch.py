@@ -25,15 +25,13 @@ from pipeline.config import GroupConfig
 from pipeline.document import Document
 from pipeline.group.clusters import order_key
 from pipeline.group.index import (
-    I64,
     SKETCH_BITS,
-    Collisions,
     DocRecord,
     Index,
     LshEntry,
     TextOnSite,
 )
-from pipeline.group.links import SATURATED, Evidence, passage_counts, verify
+from pipeline.group.links import Evidence, passage_counts, verify
 from pipeline.group.regroup import GroupResult, regroup
 from pipeline.group.signatures import Signature, signature
 
@@ -188,28 +186,6 @@ def _could_link(a: np.ndarray, b: np.ndarray, cfg: GroupConfig) -> bool:
     return min(rows, int(np.count_nonzero(cols))) >= need
 
 
-def _boilerplate(col: Collisions, base: np.ndarray, cfg: GroupConfig) -> tuple[I64, I64]:
-    """Rows of the passages that full LSH buckets show to be boilerplate: batch passages, and
-    stored passages in buckets this batch filled, which are boilerplate if shared enough.
-
-    A batch passage is boilerplate when more than ``hot_share`` of its bands fall in full
-    buckets: a line repeated on many pages fills all its buckets at once, while an ordinary
-    sentence meets a bucket filled by chance (its few most common shingles) in a band or two.
-    A stored passage in a bucket this batch filled is boilerplate when it is alike (its
-    frequency, counted with this batch) at least ``hot_share`` of the others a full bucket
-    holds (the caller applies this): the bucket is full of its copies. Frequencies stop
-    counting at ``max_passage_df + 1``, so this applies only while ``hot_share`` of
-    ``hot_bucket - 1`` is at most that; above (the default), such a passage is common on its
-    side already, and that side is not what stops it counting: a rewrite's sentence is common
-    on its side too, where it meets every copy of the report, and counts where the copy's side
-    is rare.
-    """
-    hot_rows, bands = np.unique(base[col.hot_doc] + 1 + col.hot_passage, return_counts=True)
-    inside = col.saturate_passage < base[col.saturate_doc + 1] - base[col.saturate_doc] - 1
-    stored = np.unique((base[col.saturate_doc] + 1 + col.saturate_passage)[inside])
-    return hot_rows[bands > cfg.hot_share * cfg.passage_bands], stored
-
-
 class _Batch:
     """One batch on its way into the state: its signatures, and the records it touches."""
 
@@ -281,8 +257,9 @@ class _Batch:
         band with it and estimated at ``candidate_estimate`` or more, its article's near
         copies on other sites (whole text estimated at ``near_threshold``) excepted. It
         depends on the set of articles only, not on their order (one text on one site counts
-        once: ``_one_per_text``). Pairs whose only close passages are too common on both sides,
-        or boilerplate on either, are not candidates: their evidence could never count
+        once: ``_one_per_text``). A full LSH bucket yields a sample of its articles, enough to
+        count up to the limit (``index.sample_size``). Pairs whose only close passages are too
+        common on both sides are not candidates: their evidence could never count
         (``passage_counts``).
         """
         cfg = self.cfg
@@ -306,20 +283,29 @@ class _Batch:
         }
         rank = np.empty(len(ids), dtype=np.int64)
         rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
-        # A collision between two batch articles is reported from both sides: keep one, and
-        # orient every collision with the smaller id first.
-        keep = (other >= len(entries)) | (rank[mine] < rank[other])
-        mine, mp, other, op = mine[keep], mp[keep], other[keep], op[keep]
+        # Orient every collision with the smaller id first. A collision between two batch
+        # articles is reported from both sides, or from one only (through the sample of a full
+        # bucket): one row per (a, b, passage, passage), as several bands of one pair collide.
         swap = rank[mine] > rank[other]
         a, pa = np.where(swap, other, mine), np.where(swap, op, mp)
         b, pb = np.where(swap, mine, other), np.where(swap, mp, op)
+        width = np.int64(len(ids))
+        # Number the article pairs first: a * width + b can need 2 x 32 bits by itself, so
+        # shifting it 32 bits further would overflow int64 once a batch meets a large history.
+        pair_keys, inverse = np.unique(a * width + b, return_inverse=True)
+        inverse = inverse.reshape(-1).astype(np.int64)
+        code = np.unique((inverse << np.int64(32)) | (pa << np.int64(16)) | pb)
+        pair = pair_keys[code >> np.int64(32)]
+        a, b = pair // width, pair % width
+        pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
         est = _estimates(packed, base[a] + 1 + pa, base[b] + 1 + pb)
         close = est >= cfg.candidate_estimate
+        a, b, pa, pb = a[close], b[close], pa[close], pb[close]
         # Most collisions are chance ones, and the sketches alone rule them out: frequencies
-        # are read only for the articles of close ones and of passages that saturate.
+        # are read only for the articles of close ones.
         involved = np.zeros(len(ids), dtype=bool)
         involved[: len(entries)] = True
-        involved[a[close]] = involved[b[close]] = involved[col.saturate_doc] = True
+        involved[a] = involved[b] = True
         chosen = np.flatnonzero(involved).tolist()
         self.load(ids[n] for n in chosen if ids[n] not in self.docs)
         counts = self._one_per_text(ids, chosen)
@@ -327,19 +313,9 @@ class _Batch:
         for n in chosen:
             freq[base[n] + 1 : base[n + 1]] = self._df_of(ids[n])
         before = freq.copy()
-        hot, stored_hot = _boilerplate(col, base, cfg)
-        freq[hot] = SATURATED
-        # Several bands of one passage pair collide: one row per (a, b, passage, passage).
-        width = np.int64(len(ids))
-        # Number the article pairs first: a * width + b can need 2 x 32 bits by itself, so
-        # shifting it 32 bits further would overflow int64 once a batch meets a large history.
-        pair_keys, inverse = np.unique(a[close] * width + b[close], return_inverse=True)
-        inverse = inverse.reshape(-1).astype(np.int64)
-        code = np.unique((inverse << np.int64(32)) | (pa[close] << np.int64(16)) | pb[close])
-        pair_of = code >> np.int64(32)
+        pair_keys, pair_of = np.unique(a * width + b, return_inverse=True)
+        pair_of = pair_of.reshape(-1).astype(np.int64)
         pair = pair_keys[pair_of]
-        a, b = pair // width, pair % width
-        pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
         da, db = pair_keys // width, pair_keys % width
         dup = _estimates(packed, base[da], base[db]) >= cfg.near_threshold
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
@@ -362,11 +338,7 @@ class _Batch:
         limit = cfg.max_passage_df
         # Counts above the limit all mean "too common": keeping them at limit + 1 means a
         # furniture line met again changes nothing, so its articles are not re-decided.
-        freq = np.where(freq >= SATURATED, SATURATED, np.minimum(freq, limit + 1))
-        # Frequencies stop counting above the limit: with the default hot_bucket, half a full
-        # bucket is out of reach and this never applies (see ``_boilerplate``).
-        filled = cfg.hot_share * (cfg.hot_bucket - 1)
-        freq[stored_hot[freq[stored_hot] >= filled]] = SATURATED
+        freq = np.minimum(freq, limit + 1)
         rare = passage_counts(freq[rows_a], freq[rows_b], limit)
         for k in np.unique(pair[rare]).tolist():
             x, y = k // int(width), k % int(width)
@@ -379,10 +351,9 @@ class _Batch:
         for n in np.unique(article[freq != before]).tolist():
             lo, hi = int(base[n]) + 1, int(base[n + 1])
             self.df[ids[n]] = freq[lo:hi].astype(np.uint16)
-        # Decisions see a frequency only through the limit and the boilerplate mark: only a
-        # passage crossing either can change an earlier article's links.
+        # Decisions see a frequency only through the limit: only a passage crossing it can
+        # change an earlier article's links.
         crossed = (freq > limit) != (before > limit)
-        crossed |= (freq >= SATURATED) != (before >= SATURATED)
         changed: dict[str, set[int]] = {}
         for row in np.flatnonzero(crossed).tolist():
             n = int(article[row])
@@ -524,9 +495,9 @@ def group(docs: Sequence[Document], index: Index, cfg: GroupConfig) -> GroupResu
     try:
         if new:
             entries = batch.insert()
-            pairs, saturated = batch.candidates(entries)
+            pairs, crossed = batch.candidates(entries)
             evidence = batch.verify(pairs)
-            result = regroup(batch, evidence, saturated)
+            result = regroup(batch, evidence, crossed)
         else:
             result = GroupResult([])
     except BaseException:

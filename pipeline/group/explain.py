@@ -9,7 +9,7 @@ from pipeline.config import GroupConfig
 from pipeline.errors import NewsdedupError
 from pipeline.group.batch import make_signature
 from pipeline.group.index import DocRecord, Index
-from pipeline.group.links import SATURATED, Evidence, PassagePair, Side, decide, verify
+from pipeline.group.links import Evidence, PassagePair, Side, decide, verify
 
 
 @dataclass(slots=True)
@@ -122,7 +122,6 @@ def explain(index: Index, id_a: str, id_b: str, cfg: GroupConfig) -> Explanation
             notes.append("heading or list line")
         common = [
             f"{name} passage in more than {cfg.max_passage_df} other articles"
-            + (" (boilerplate)" if int(df[idx]) == SATURATED else "")
             for name, df, idx in (("left", ra.df, m.i), ("right", rb.df, m.j))
             if int(df[idx]) > cfg.max_passage_df
         ]

@@ -13,11 +13,12 @@ for whole articles, each basename naming num_perm, the band layout and the schem
 arriving at the same moment in two processes still find each other: whichever queries last
 sees the other.
 
-A bucket holding ``hot_bucket`` passages or more is full: it takes no more and yields no
-candidates. The batch passages in full buckets are reported per band (``Collisions.hot_*``),
-and when a batch fills a bucket, the passages already stored in it are reported once
-(``Collisions.saturate_*``), so that grouping can tell boilerplate (a line in full buckets in
-most of its bands) from a sentence that met a bucket filled by chance.
+A passage bucket holding ``hot_bucket`` passages or more is full: it takes no more, and yields
+only a sample, its ``sample_size`` articles first in the canonical order (among the batch's and
+among the others, ``earliest_of_each``). Frequencies count only up to ``max_passage_df + 1``, so
+the sample tells a line of furniture (common on every side) as well as the whole bucket would,
+while a sentence of a story copied more than ``hot_bucket`` times still meets the story: on the
+copies' side it stays rare, as their own copies do not count.
 
 The embedded adapter (``pipeline.group.sqlite_index``) is the default.
 """
@@ -42,7 +43,8 @@ _K = TypeVar("_K")
 
 # 5: passage frequencies leave out only an article's near copies on other sites, and count
 # one text once per site (4 left out every near copy and counted one text once).
-SCHEMA_VERSION = 5
+# 6: a full passage bucket yields a sample instead of marking its passages boilerplate.
+SCHEMA_VERSION = 6
 # Bits kept of each signature value in a sketch. One pair of passages is estimated about as
 # well with 4 as with 8, but a candidate pair of articles compares some 25 x 25 passage pairs:
 # on 3,000 unrelated wire-dev pairs, 4-bit sketches found two passages "close" (the gate to
@@ -65,8 +67,7 @@ class DocRecord:
     signature value (the document's, then each passage's), one per byte: enough to estimate
     similarity before fetching the text. ``df``: per passage, how many other articles share
     it (the article's near copies on other sites excepted), counted up to
-    ``max_passage_df + 1`` (more is all the same: too common), or ``SATURATED``
-    (boilerplate)."""
+    ``max_passage_df + 1`` (more is all the same: too common)."""
 
     id: str
     published: float | None  # POSIX seconds
@@ -103,6 +104,28 @@ def earliest_of_each(
         *heapq.nsmallest(most, batch, key=key.__getitem__),
         *heapq.nsmallest(most, rest, key=key.__getitem__),
     ]
+
+
+def sample_size(cfg: GroupConfig) -> int:
+    """How many articles a full passage bucket yields (of the batch's, and of the others): one
+    more than the frequency limit, and one more for the querying article itself."""
+    return cfg.max_passage_df + 2
+
+
+def fan_out(row_group: I64, member_group: I64) -> tuple[I64, I64]:
+    """Every (row, member) pair whose row and member name the same group: rows found for a
+    distinct passage handed to each batch passage that is that passage.
+
+    ``row_group``: a group number per row; ``member_group``: a group number per member.
+    Returns the row numbers and member numbers, grouped by row."""
+    groups = int(max(row_group.max(initial=-1), member_group.max(initial=-1))) + 1
+    by_group = np.argsort(member_group, kind="stable")
+    size = np.bincount(member_group, minlength=groups)
+    start = np.cumsum(size) - size
+    reps = size[row_group]
+    row = np.repeat(np.arange(row_group.size, dtype=np.int64), reps)
+    offset = np.arange(int(reps.sum()), dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
+    return row, by_group[start[row_group][row] + offset]
 
 
 def _empty() -> I64:
@@ -149,10 +172,10 @@ class Collisions:
     """What a batch's query found, as parallel arrays of positions into ``ids``.
 
     Row ``k`` of the passage arrays: passage ``mine_passage[k]`` of ``ids[mine[k]]`` (a batch
-    article) shares a band with passage ``other_passage[k]`` of ``ids[other[k]]``; only pairs
+    article) shares bands with passage ``other_passage[k]`` of ``ids[other[k]]``; only pairs
     sharing ``passage_min_bands`` bands or more are reported (``shared_bands``), one row per
-    band. ``hot_*``: batch passages in full buckets. ``saturate_*``: stored passages of
-    buckets this batch filled. ``doc_mine``/``doc_other``: whole articles sharing
+    pair, and a full bucket yields its sample only. A pair of batch articles may be reported
+    from either side or both. ``doc_mine``/``doc_other``: whole articles sharing
     ``doc_min_bands`` bands or more, one row per pair. ``exact_mine``/``exact_other``:
     articles with the same text hash.
     """
@@ -162,10 +185,6 @@ class Collisions:
     mine_passage: I64 = field(default_factory=_empty)
     other: I64 = field(default_factory=_empty)
     other_passage: I64 = field(default_factory=_empty)
-    hot_doc: I64 = field(default_factory=_empty)
-    hot_passage: I64 = field(default_factory=_empty)
-    saturate_doc: I64 = field(default_factory=_empty)
-    saturate_passage: I64 = field(default_factory=_empty)
     doc_mine: I64 = field(default_factory=_empty)
     doc_other: I64 = field(default_factory=_empty)
     exact_mine: I64 = field(default_factory=_empty)
@@ -254,7 +273,6 @@ def fingerprint(cfg: GroupConfig) -> dict[str, object]:
         "doc_estimate": cfg.doc_estimate,
         "verify_estimate": cfg.verify_estimate,
         "hot_bucket": cfg.hot_bucket,
-        "hot_share": cfg.hot_share,
         "sketch_bits": SKETCH_BITS,
         "max_passage_df": cfg.max_passage_df,  # stored frequencies stop counting above it
     }
@@ -291,8 +309,6 @@ def leaving_out(col: Collisions, gone: npt.NDArray[np.bool_]) -> Collisions:
         return mask
 
     pairs = keep(col.mine, col.other)
-    hot = keep(col.hot_doc)
-    saturate = keep(col.saturate_doc)
     docs = keep(col.doc_mine, col.doc_other)
     exact = keep(col.exact_mine, col.exact_other)
     return Collisions(
@@ -301,10 +317,6 @@ def leaving_out(col: Collisions, gone: npt.NDArray[np.bool_]) -> Collisions:
         mine_passage=col.mine_passage[pairs],
         other=where[col.other[pairs]],
         other_passage=col.other_passage[pairs],
-        hot_doc=where[col.hot_doc[hot]],
-        hot_passage=col.hot_passage[hot],
-        saturate_doc=where[col.saturate_doc[saturate]],
-        saturate_passage=col.saturate_passage[saturate],
         doc_mine=where[col.doc_mine[docs]],
         doc_other=where[col.doc_other[docs]],
         exact_mine=where[col.exact_mine[exact]],

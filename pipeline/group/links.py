@@ -41,14 +41,13 @@ EXACT = "exact"
 NEAR_DUPLICATE = "near_duplicate"
 WIRE_OVERLAP = "wire_overlap"
 RELATION_RANK = {EXACT: 3, NEAR_DUPLICATE: 2, WIRE_OVERLAP: 1}
-SATURATED = 65535  # document frequency of a passage known to be boilerplate
 
 
 def passage_counts(
     df_a: npt.NDArray[np.integer], df_b: npt.NDArray[np.integer], limit: int
 ) -> npt.NDArray[np.bool_]:
     """Which passage pairs with these frequencies (one pair per element) count as evidence:
-    those the passage is rare on at least one side and boilerplate on neither.
+    those the passage is rare on at least one side.
 
     Each side's frequency counts the other articles holding the passage, that article's own
     near copies on other sites excepted. Eight sites republishing a wire report, each with a
@@ -59,9 +58,7 @@ def passage_counts(
     lines (a company's "About" paragraph) stay rare on the side of a story with many copies
     until more than ``limit`` other stories carry them, and link those stories meanwhile.
     """
-    rare: npt.NDArray[np.bool_] = (np.minimum(df_a, df_b) <= limit) & (
-        np.maximum(df_a, df_b) < SATURATED
-    )
+    rare: npt.NDArray[np.bool_] = np.minimum(df_a, df_b) <= limit
     return rare
 
 

@@ -56,6 +56,7 @@ from pipeline.group.index import (
     earliest_of_each,
     fingerprint,
     leaving_out,
+    sample_size,
 )
 from pipeline.group.links import Evidence
 from pipeline.group.redis_connect import connect
@@ -181,6 +182,7 @@ class RedisIndex:
             cfg.hot_bucket,
             (cfg.passage_min_bands, cfg.doc_min_bands),
             cfg.doc_bucket_cap,
+            sample_size(cfg),
         )
         self.lock = RedisLock(self.client, LOCK, lock_ttl)
         # Every LSH write checks, in the same script, that this run still holds the lease: a
@@ -617,17 +619,21 @@ class RedisIndex:
             found = self.lsh.query(entries, exact, self._earliest)
             return self._stored_only(found, len(entries))
 
-    def _earliest(self, ids: list[str]) -> list[str]:
-        """The ``doc_bucket_cap`` of ``ids`` first in the canonical order among this batch's
-        articles, and the ``doc_bucket_cap`` first among the others (articles without a record
-        left out), as the embedded adapter chooses them."""
+    def _earliest(self, buckets: list[list[str]], most: int) -> list[list[str]]:
+        """For each bucket's ids: the ``most`` first in the canonical order among this batch's
+        articles, and the ``most`` first among the others (articles without a record left
+        out), as the embedded adapter chooses them. One read for all the buckets."""
         key = {}
-        for id_, f in self._fields(ids, (b"length", b"published")):
+        every = sorted({i for ids in buckets for i in ids})
+        for id_, f in self._fields(every, (b"length", b"published")):
             published = f.get(b"published")
             key[id_] = order_key(
                 id_, float(published) if published is not None else None, int(f[b"length"] or 0)
             )
-        return earliest_of_each(key, key, self._created, self.cfg.doc_bucket_cap)
+        return [
+            earliest_of_each([i for i in ids if i in key], key, self._created, most)
+            for ids in buckets
+        ]
 
     def _stored_only(self, found: Collisions, batch: int) -> Collisions:
         """Leave out articles the LSH names but no record backs: Redis evicted them (a

@@ -27,7 +27,7 @@ import numpy.typing as npt
 import redis
 from datasketch import MinHashLSH
 
-from pipeline.group.index import Collisions, LshEntry
+from pipeline.group.index import Collisions, LshEntry, fan_out
 from pipeline.group.redis_lock import LockLost
 
 U32 = npt.NDArray[np.uint32]
@@ -249,11 +249,11 @@ def _split(member: bytes) -> tuple[str, int]:
 class RedisLsh:
     """Both LSH spaces, with the embedded adapter's hot-bucket rule.
 
-    A passage bucket holding ``hot_bucket`` keys or more is full: it yields no candidates and
-    takes no more keys. The batch that fills it reports the passages stored in it once. A pair
-    is reported only when it shares ``min_bands`` (passages, documents) bands or more. A
-    whole-article bucket holding more than ``doc_cap`` articles yields those ``earliest``
-    (given to ``query``) chooses.
+    A passage bucket holding ``hot_bucket`` keys or more is full: it takes no more keys and
+    yields the passages of the ``sample`` articles ``earliest`` (given to ``query``) chooses. A
+    pair is reported only when it shares ``min_bands`` (passages, documents) bands or more. A
+    whole-article bucket holding more than ``doc_cap`` articles yields the ``doc_cap`` ones
+    ``earliest`` chooses.
     """
 
     def __init__(
@@ -263,12 +263,14 @@ class RedisLsh:
         hot_bucket: int,
         min_bands: tuple[int, int] = (1, 1),
         doc_cap: int = np.iinfo(np.int64).max,
+        sample: int = 1,
     ) -> None:
         self.passages = passages
         self.documents = documents
         self.hot = hot_bucket
         self.min_bands = min_bands
         self.doc_cap = doc_cap
+        self.sample = sample
         self._rows: _Rows | None = None
 
     def forget(self) -> None:
@@ -326,59 +328,81 @@ class RedisLsh:
         self,
         entries: Sequence[LshEntry],
         exact: Mapping[int, list[str]],
-        earliest: Callable[[list[str]], list[str]] | None = None,
+        earliest: Callable[[list[list[str]], int], list[list[str]]] | None = None,
     ) -> Collisions:
         """Collisions of the entries of the last ``insert``; ``exact``: entry number -> other
-        articles with the same text; ``earliest``: the articles of a crowded whole-article
-        bucket that it yields (by default, the first ``doc_cap`` by id)."""
+        articles with the same text; ``earliest(buckets, most)``: for the articles of each
+        full passage bucket or crowded whole-article bucket, those it yields (by default, the
+        first ``most`` by id)."""
+
+        def choose(buckets: list[list[str]], most: int) -> list[list[str]]:
+            if earliest:
+                return earliest(buckets, most)
+            return [sorted(names)[:most] for names in buckets]
+
         rows = self._batch(entries)
         ids = list(rows.ids)
         pos = {id_: n for n, id_ in enumerate(ids)}
         bands = self.passages.bands
+        # Batch passages with the same signature (a line on every page of a site, the
+        # sentences of a story's copies) meet the same buckets: each distinct one is read once,
+        # and what it finds is handed to each.
+        distinct, first_row, same = np.unique(
+            rows.matrix, axis=0, return_index=True, return_inverse=True
+        )
+        same = same.reshape(-1)
         # Every bucket holds the batch passage itself: only one of 2 or more can collide.
-        sizes, members = self.passages.read(rows.matrix, most=self.hot - 1, least=2)
-        hot = ((sizes >= self.hot) | (rows.before >= self.hot)).ravel()
-        row_owner = np.repeat(rows.owner, bands)
-        row_index = np.repeat(rows.index, bands)
+        sizes, members = self.passages.read(distinct, most=self.hot - 1, least=2)
+        full = ((sizes >= self.hot) | (rows.before[first_row] >= self.hot)).ravel()
+        # A full bucket yields the passages of its sample of articles; each bucket is read
+        # once, however many batch passages meet it.
+        crowded = np.flatnonzero(full).tolist()
+        if crowded:
+            blob, width = self.passages.band_values(distinct), self.passages.width
+            bucket = {r: (r % bands, blob[r * width : (r + 1) * width]) for r in crowded}
+            unique = sorted(set(bucket.values()))
+            held = [[(m, _split(m)[0]) for m in ms] for ms in self.passages.buckets(unique)]
+            firsts = choose([sorted({i for _, i in split}) for split in held], self.sample)
+            sample: dict[tuple[int, bytes], list[bytes]] = {}
+            for b, split, first in zip(unique, held, firsts, strict=True):
+                keep = set(first)
+                sample[b] = [m for m, i in split if i in keep]
+            for r in crowded:
+                members[r] = sample[bucket[r]]
+        found_rows: list[tuple[int, str, int]] = []
+        for r, in_bucket in members.items():
+            found_rows += [(r // bands, *_split(m)) for m in in_bucket]
+        shared = sorted(set(_shared(found_rows, self.min_bands[0])))
+        row, member = fan_out(
+            np.array([u for u, _, _ in shared], dtype=np.int64), same.astype(np.int64)
+        )
         mine: list[int] = []
         mine_passage: list[int] = []
         other: list[str] = []
         other_passage: list[int] = []
-        passage_rows: list[tuple[int, int, str, int]] = []
-        for r, found in members.items():
-            if hot[r]:
-                continue
-            n, i = int(row_owner[r]), int(row_index[r])
-            passage_rows += [(n, i, oid, oi) for oid, oi in map(_split, found) if oid != ids[n]]
-        for n, i, oid, oi in _shared(passage_rows, self.min_bands[0]):
-            mine.append(n)
-            mine_passage.append(i)
-            other.append(oid)
-            other_passage.append(oi)
-        # The passages of the buckets this batch filled, each bucket read once however many
-        # batch passages fill it (n copies of one text fill the same ones n times).
-        filled = np.flatnonzero(((sizes >= self.hot) & (rows.before < self.hot)).ravel())
-        saturate: set[tuple[str, int]] = set()
-        if filled.size:
-            blob, width = self.passages.band_values(rows.matrix), self.passages.width
-            full = sorted({(r % bands, blob[r * width : (r + 1) * width]) for r in filled.tolist()})
-            saturate = {_split(m) for ms in self.passages.buckets(full) for m in ms}
+        for k, p in zip(row.tolist(), member.tolist(), strict=True):
+            n, (_, oid, oi) = int(rows.owner[p]), shared[k]
+            if oid != ids[n]:
+                mine.append(n)
+                mine_passage.append(int(rows.index[p]))
+                other.append(oid)
+                other_passage.append(oi)
         doc_bands = self.documents.bands
         # A crowded whole-article bucket (copies of one text) yields doc_cap of its articles,
         # as in the embedded adapter; each is read once, however many articles meet it.
         dsizes, dmembers = self.documents.read(rows.documents, most=self.doc_cap, least=2)
-        crowded = np.flatnonzero(dsizes.ravel() > self.doc_cap).tolist()
-        if crowded:
+        dcrowded = np.flatnonzero(dsizes.ravel() > self.doc_cap).tolist()
+        if dcrowded:
             blob, width = self.documents.band_values(rows.documents), self.documents.width
-            bucket = {r: (r % doc_bands, blob[r * width : (r + 1) * width]) for r in crowded}
-            full = sorted(set(bucket.values()))
-            chosen: dict[tuple[int, bytes], list[bytes]] = {}
-            for b, in_bucket in zip(full, self.documents.buckets(full), strict=True):
-                names = [m.decode() for m in in_bucket]
-                first = earliest(names) if earliest else names[: self.doc_cap]
-                chosen[b] = [name.encode() for name in first]
-            for r in crowded:
-                dmembers[r] = chosen[bucket[r]]
+            dbucket = {r: (r % doc_bands, blob[r * width : (r + 1) * width]) for r in dcrowded}
+            dunique = sorted(set(dbucket.values()))
+            names = [[m.decode() for m in ms] for ms in self.documents.buckets(dunique)]
+            chosen = {
+                b: [name.encode() for name in first]
+                for b, first in zip(dunique, choose(names, self.doc_cap), strict=True)
+            }
+            for r in dcrowded:
+                dmembers[r] = chosen[dbucket[r]]
         doc_rows: list[tuple[int, str]] = []
         for r, found in dmembers.items():
             n = rows.some[r // doc_bands]
@@ -390,11 +414,10 @@ class RedisLsh:
         exact_mine = [n for n, others in sorted(exact.items()) for _ in others]
         exact_other = [o for _, others in sorted(exact.items()) for o in others]
         # Name every other article after the batch's own.
-        named = {*other, *doc_other, *exact_other, *(s for s, _ in saturate)}
+        named = {*other, *doc_other, *exact_other}
         for id_ in sorted(named - pos.keys()):
             pos[id_] = len(ids)
             ids.append(id_)
-        ordered = sorted(saturate)
 
         def at(names: Iterable[str]) -> I64:
             return np.array([pos[x] for x in names], dtype=np.int64)
@@ -408,10 +431,6 @@ class RedisLsh:
             mine_passage=arr(mine_passage),
             other=at(other),
             other_passage=arr(other_passage),
-            hot_doc=row_owner[hot],
-            hot_passage=row_index[hot],
-            saturate_doc=at(s for s, _ in ordered),
-            saturate_passage=arr(i for _, i in ordered),
             doc_mine=arr(doc_mine),
             doc_other=at(doc_other),
             exact_mine=arr(exact_mine),

@@ -32,7 +32,9 @@ from pipeline.group.index import (
     LshEntry,
     TextOnSite,
     earliest_of_each,
+    fan_out,
     fingerprint,
+    sample_size,
     shared_bands,
 )
 from pipeline.group.links import Evidence, Match
@@ -464,7 +466,9 @@ class SqliteIndex:
             query, ref = all_query[lo:hi] - start, all_ref[lo:hi]
             crowded = np.flatnonzero(counts[start : start + step] > cap)
             if crowded.size:
-                more_query, more_ref = self._earliest_in_buckets(part, crowded, chosen, ours)
+                more_query, more_ref = self._earliest_in_buckets(
+                    _DOCUMENT, part, crowded, chosen, ours, cap
+                )
                 query = np.concatenate([query, more_query])
                 ref = np.concatenate([ref, more_ref])
             entry = owner[start + query]
@@ -479,42 +483,88 @@ class SqliteIndex:
         return np.concatenate(mine), np.concatenate(other)
 
     def _earliest_in_buckets(
-        self, keys: I64, rows: I64, chosen: dict[int, I64], ours: set[int]
+        self, space: str, keys: I64, rows: I64, chosen: dict[int, I64], ours: set[int], most: int
     ) -> tuple[I64, I64]:
-        """For the queries ``rows`` of ``keys`` (whole-article band keys): the articles of
-        each one's bucket that ``_earliest_of`` chooses, as (query row, ref) pairs. Each
-        bucket is read once (``chosen`` keeps them)."""
-        most = self.cfg.doc_bucket_cap
+        """For the queries ``rows`` of ``keys`` (band keys of ``space``): the stored values of
+        the articles of each one's bucket that ``_earliest_of`` chooses, as (query row, value)
+        pairs. Each bucket is read once (``chosen`` keeps them)."""
         unique, which = np.unique(keys[rows], return_inverse=True)
         new = np.array([k for k in unique.tolist() if k not in chosen], dtype=np.int64)
         if new.size:
-            chosen.update(self._earliest_of(new, most, ours))
+            chosen.update(self._earliest_of(space, new, most, ours))
         which = which.reshape(-1)
         picks = [chosen[int(k)] for k in unique.tolist()]
         sizes = np.array([picks[g].size for g in which.tolist()], dtype=np.int64)
         found = np.concatenate([picks[g] for g in which.tolist()])
         return np.repeat(rows, sizes), found
 
-    def _earliest_of(self, unique: I64, most: int, ours: set[int]) -> dict[int, I64]:
-        """For each bucket ``unique``: the ``most`` articles first in the canonical order among
-        the batch's (``ours``), and the ``most`` first among the others."""
-        stored = self._bands.values_of(_DOCUMENT, unique)
-        refs = np.unique(stored.value).tolist()
+    def _earliest_of(self, space: str, unique: I64, most: int, ours: set[int]) -> dict[int, I64]:
+        """For each bucket ``unique`` of ``space``: the values of the ``most`` articles first
+        in the canonical order among the batch's (``ours``), and of the ``most`` first among
+        the others (``index.earliest_of_each``)."""
+        shift = _IDX_BITS if space == _PASSAGE else np.int64(0)
+        stored = self._bands.values_of(space, unique)
+        owners = stored.value >> shift
         key = {}
-        for chunk in _chunks(refs):
+        for chunk in _chunks(np.unique(owners).tolist()):
             sql = f"SELECT ref, id, published, length FROM docs WHERE ref IN ({_marks(len(chunk))})"
             for ref, id_, published, length in self._db.execute(sql, chunk):
                 key[ref] = order_key(id_, published, length)
         order = np.argsort(stored.query, kind="stable")
         bounds = np.searchsorted(stored.query[order], np.arange(unique.size + 1))
-        members = stored.value[order]
+        values, owners = stored.value[order], owners[order]
+        out = {}
+        for k, lo, hi in zip(
+            unique.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
+        ):
+            first = earliest_of_each(set(owners[lo:hi].tolist()), key, ours, most)
+            out[k] = values[lo:hi][np.isin(owners[lo:hi], first)]
+        return out
 
-        return {
-            k: np.array(earliest_of_each(members[lo:hi].tolist(), key, ours, most), dtype=np.int64)
-            for k, lo, hi in zip(
-                unique.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
+    def _passage_pairs(
+        self, keys: I64, owner: I64, idx: I64, known_hot: I64, batch_refs: I64
+    ) -> tuple[I64, I64, I64, I64]:
+        """Passages sharing ``passage_min_bands`` bands or more with the batch's (band keys
+        ``keys`` of passage ``idx`` of entry ``owner``): entry, passage, other article's ref,
+        its passage; one row per pair of passages.
+
+        Batch passages with the same band keys (a line on every page of a site, the sentences
+        of a story's copies) meet the same buckets: each distinct one is looked up once, and
+        what it finds is handed to each. A full bucket yields its sample (``sample_size``)."""
+        cfg = self.cfg
+        bands = cfg.passage_bands
+        distinct, first, same = np.unique(
+            keys.reshape(-1, bands), axis=0, return_index=True, return_inverse=True
+        )
+        ukeys = distinct.ravel()
+        found, counts = self._bands.lookup(_PASSAGE, ukeys, limit=cfg.hot_bucket)
+        ufull = known_hot.reshape(-1, bands)[first].ravel() > 0
+        filled = (counts >= cfg.hot_bucket) & ~ufull
+        if filled.any():
+            newly = np.unique(ukeys[filled])
+            self._bands.insert(_HOT, newly, np.zeros(newly.size, dtype=np.int64))
+        full = ufull | (counts >= cfg.hot_bucket)
+        keep = ~full[found.query]
+        q, value = found.query[keep], found.value[keep]
+        crowded = np.flatnonzero(full)
+        if crowded.size:
+            ours = set(batch_refs.tolist())
+            more_q, more_value = self._earliest_in_buckets(
+                _PASSAGE, ukeys, crowded, {}, ours, sample_size(cfg)
             )
-        }
+            q = np.concatenate([q, more_q])
+            value = np.concatenate([value, more_value])
+        # One row per (distinct passage, stored passage) sharing enough bands.
+        upassage = q // bands
+        shared = shared_bands((upassage, value), cfg.passage_min_bands)
+        rows = np.unique(np.stack([upassage[shared], value[shared]], axis=1), axis=0)
+        row, member = fan_out(rows[:, 0], same.reshape(-1))
+        # member: a batch passage, numbered as its first band key's row over bands.
+        p_owner, p_idx = owner[::bands], idx[::bands]
+        mine, value = p_owner[member], rows[row, 1]
+        oref = value >> _IDX_BITS
+        keep = oref != batch_refs[mine]
+        return mine[keep], p_idx[member[keep]], oref[keep], value[keep] & _IDX_MASK
 
     def query_lsh(self, entries: Sequence[LshEntry]) -> Collisions:
         self._write()
@@ -522,39 +572,17 @@ class SqliteIndex:
         refs = self._lookup(e.id for e in entries)
         batch_refs = np.array([refs[e.id] for e in entries], dtype=np.int64)
         pos_of = {int(r): i for i, r in enumerate(batch_refs)}
-        keys, order, owner, idx, known_hot, dkeys, downer_all = self._band_rows(entries)
+        keys, _, owner, idx, known_hot, dkeys, downer_all = self._band_rows(entries)
         out = Collisions([e.id for e in entries])
         other_refs: list[I64] = []
         if keys.size:
-            found, counts = self._bands.lookup(_PASSAGE, keys, limit=cfg.hot_bucket, order=order)
-            hot = (counts >= cfg.hot_bucket) | (known_hot > 0)
-            newly = np.unique(keys[(counts >= cfg.hot_bucket) & (known_hot == 0)])
-            if newly.size:
-                self._bands.insert(_HOT, newly, np.zeros(newly.size, dtype=np.int64))
-                stored = self._bands.values_of(_PASSAGE, newly).value
-                other_refs.append(stored >> _IDX_BITS)
-                sat_refs = stored >> _IDX_BITS
-                sat_idx = stored & _IDX_MASK
-            else:
-                sat_refs = sat_idx = np.zeros(0, dtype=np.int64)
-            out.hot_doc = owner[hot]
-            out.hot_passage = idx[hot]
-            q = found.query
-            keep = ~hot[q]
-            q, value = q[keep], found.value[keep]
-            oref = value >> _IDX_BITS
-            mine = owner[q]
-            # A pair of passages: the batch passage's row of the key table, the stored value.
-            keep = oref != batch_refs[mine]
-            keep[keep] = shared_bands(
-                (q[keep] // cfg.passage_bands, value[keep]), cfg.passage_min_bands
+            mine, out.mine_passage, oref, out.other_passage = self._passage_pairs(
+                keys, owner, idx, known_hot, batch_refs
             )
-            q, oref, mine, value = q[keep], oref[keep], mine[keep], value[keep]
-            out.mine, out.mine_passage = mine, idx[q]
+            out.mine = mine
             other_refs.append(oref)
-            out.other_passage = value & _IDX_MASK
         else:
-            oref = sat_refs = sat_idx = np.zeros(0, dtype=np.int64)
+            oref = np.zeros(0, dtype=np.int64)
         downer, dref = self._document_pairs(dkeys, downer_all, batch_refs)
         other_refs.append(dref)
         # Identical texts, however many: the first hot_bucket by id are enough to join them.
@@ -590,8 +618,6 @@ class SqliteIndex:
 
         if oref.size:
             out.other = to_pos(oref)
-        if sat_refs.size:
-            out.saturate_doc, out.saturate_passage = to_pos(sat_refs), sat_idx
         out.doc_mine = downer
         if dref.size:
             out.doc_other = to_pos(dref)
