@@ -19,6 +19,7 @@ from pipeline.group.index import (
     Collisions,
     DocRecord,
     LshEntry,
+    distinct_rows,
     fan_out,
     open_index,
     shared_bands,
@@ -162,6 +163,17 @@ def test_a_bucket_must_hold_the_sample_it_yields() -> None:
     with pytest.raises(ValueError, match="hot_bucket"):
         GroupConfig(hot_bucket=6, max_passage_df=5)
     assert GroupConfig(hot_bucket=7, max_passage_df=5).hot_bucket == 7
+
+
+def test_distinct_rows_even_under_one_fingerprint() -> None:
+    first, same = distinct_rows(np.array([[3, 4], [5, 6], [3, 4]], dtype=np.int64))
+    assert same[0] == same[2] != same[1] and sorted(first.tolist()) == [0, 1]
+    # Two rows made to share a fingerprint (the weights are c and c squared, mod 2**64):
+    # compared exactly, they stay apart.
+    c = 0x9E3779B97F4A7C15
+    w1, w2 = c % 2**64, c * c % 2**64
+    first, same = distinct_rows(np.array([[0, w1], [w2, 0], [0, w1]], dtype=np.uint64))
+    assert same[0] == same[2] != same[1] and sorted(first.tolist()) == [0, 1]
 
 
 def test_fan_out_hands_each_row_to_every_member_of_its_group() -> None:

@@ -112,6 +112,24 @@ def sample_size(cfg: GroupConfig) -> int:
     return cfg.max_passage_df + 2
 
 
+def distinct_rows(matrix: npt.NDArray[Any]) -> tuple[I64, I64]:
+    """The distinct rows of an integer matrix: the index of each one's first occurrence, and
+    for every row the number of its distinct row (numbered in order of first occurrence's
+    fingerprint). Rows are told apart by a 64-bit fingerprint, checked against the rows
+    themselves: should two differ under one fingerprint, an exact comparison decides."""
+    if not matrix.shape[0]:
+        return _empty(), _empty()
+    weights = np.uint64(0x9E3779B97F4A7C15) ** np.arange(1, matrix.shape[1] + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        fingerprint = (matrix.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    _, first, inverse = np.unique(fingerprint, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1).astype(np.int64)
+    if (matrix != matrix[first][inverse]).any():
+        _, first, inverse = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1).astype(np.int64)
+    return first.astype(np.int64), inverse
+
+
 def fan_out(row_group: I64, member_group: I64) -> tuple[I64, I64]:
     """Every (row, member) pair whose row and member name the same group: rows found for a
     distinct passage handed to each batch passage that is that passage.

@@ -27,7 +27,7 @@ import numpy.typing as npt
 import redis
 from datasketch import MinHashLSH
 
-from pipeline.group.index import Collisions, LshEntry, fan_out
+from pipeline.group.index import Collisions, LshEntry, distinct_rows, fan_out
 from pipeline.group.redis_lock import LockLost
 
 U32 = npt.NDArray[np.uint32]
@@ -347,10 +347,8 @@ class RedisLsh:
         # Batch passages with the same signature (a line on every page of a site, the
         # sentences of a story's copies) meet the same buckets: each distinct one is read once,
         # and what it finds is handed to each.
-        distinct, first_row, same = np.unique(
-            rows.matrix, axis=0, return_index=True, return_inverse=True
-        )
-        same = same.reshape(-1)
+        first_row, same = distinct_rows(rows.matrix)
+        distinct = rows.matrix[first_row]
         # Every bucket holds the batch passage itself: only one of 2 or more can collide.
         sizes, members = self.passages.read(distinct, most=self.hot - 1, least=2)
         full = ((sizes >= self.hot) | (rows.before[first_row] >= self.hot)).ravel()
@@ -373,9 +371,7 @@ class RedisLsh:
         for r, in_bucket in members.items():
             found_rows += [(r // bands, *_split(m)) for m in in_bucket]
         shared = sorted(set(_shared(found_rows, self.min_bands[0])))
-        row, member = fan_out(
-            np.array([u for u, _, _ in shared], dtype=np.int64), same.astype(np.int64)
-        )
+        row, member = fan_out(np.array([u for u, _, _ in shared], dtype=np.int64), same)
         mine: list[int] = []
         mine_passage: list[int] = []
         other: list[str] = []

@@ -31,6 +31,7 @@ from pipeline.group.index import (
     DocRecord,
     LshEntry,
     TextOnSite,
+    distinct_rows,
     earliest_of_each,
     fan_out,
     fingerprint,
@@ -533,10 +534,9 @@ class SqliteIndex:
         what it finds is handed to each. A full bucket yields its sample (``sample_size``)."""
         cfg = self.cfg
         bands = cfg.passage_bands
-        distinct, first, same = np.unique(
-            keys.reshape(-1, bands), axis=0, return_index=True, return_inverse=True
-        )
-        ukeys = distinct.ravel()
+        per_passage = keys.reshape(-1, bands)
+        first, same = distinct_rows(per_passage)
+        ukeys = per_passage[first].ravel()
         found, counts = self._bands.lookup(_PASSAGE, ukeys, limit=cfg.hot_bucket)
         ufull = known_hot.reshape(-1, bands)[first].ravel() > 0
         filled = (counts >= cfg.hot_bucket) & ~ufull
@@ -557,11 +557,15 @@ class SqliteIndex:
         # One row per (distinct passage, stored passage) sharing enough bands.
         upassage = q // bands
         shared = shared_bands((upassage, value), cfg.passage_min_bands)
-        rows = np.unique(np.stack([upassage[shared], value[shared]], axis=1), axis=0)
-        row, member = fan_out(rows[:, 0], same.reshape(-1))
+        upassage, value = upassage[shared], value[shared]
+        order = np.lexsort((value, upassage))
+        upassage, value = upassage[order], value[order]
+        once = np.ones(upassage.size, dtype=bool)
+        once[1:] = (upassage[1:] != upassage[:-1]) | (value[1:] != value[:-1])
+        row, member = fan_out(upassage[once], same)
         # member: a batch passage, numbered as its first band key's row over bands.
         p_owner, p_idx = owner[::bands], idx[::bands]
-        mine, value = p_owner[member], rows[row, 1]
+        mine, value = p_owner[member], value[once][row]
         oref = value >> _IDX_BITS
         keep = oref != batch_refs[mine]
         return mine[keep], p_idx[member[keep]], oref[keep], value[keep] & _IDX_MASK
