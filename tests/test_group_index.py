@@ -133,8 +133,9 @@ def test_full_buckets_yield_their_earliest_articles_and_stop_growing(tmp_path: P
         f"d{i}": f"{line}\n\nStory number {i} is about something else entirely, {i} times."
         for i in range(7)
     }
-    # Canonical order: the earliest published first; d6 is the earliest of all.
-    published = {f"d{i}": 1.0e9 + i for i in range(6)} | {"d6": 1.0e9 - 1}
+    # Canonical order: the earliest published first. d3, which fills the bucket, comes
+    # before d0; d6, which comes after it is full, before every other.
+    published = {f"d{i}": 1.0e9 + i for i in range(6)} | {"d3": 1.0e9 - 2, "d6": 1.0e9 - 3}
     index = open_index(str(tmp_path), cfg)
     try:
         seen = []
@@ -146,15 +147,18 @@ def test_full_buckets_yield_their_earliest_articles_and_stop_growing(tmp_path: P
             # the articles the newsletter line (passage 0) met
             seen.append(met_by_first_passage(index.query_lsh([entry(id_, text)])))
         assert seen[:4] == [set(), {"d0"}, {"d0", "d1"}, {"d0", "d1", "d2"}]
-        # Full from the fourth on: the three earliest only, and it takes no more articles.
-        assert seen[4] == seen[5] == {"d0", "d1", "d2"}
-        # An article the full bucket did not take still meets its earliest three.
-        assert seen[6] == {"d0", "d1", "d2"}
-        # Another article with the line: it meets the same sample, not d4, d5 or d6.
+        # Full from the fourth on, and it takes no more articles: it yields its three
+        # earliest of the four it holds.
+        assert seen[4] == seen[5] == seen[6] == {"d3", "d0", "d1"}
+        index.commit()
+    finally:
+        index.close()
+    index = open_index(str(tmp_path), cfg)
+    try:  # the same from a later run
         text = f"{line}\n\nA last story, about something else again, told at length."
         index.put_records([record("e", text)])
         index.insert_lsh([entry("e", text)])
-        assert met_by_first_passage(index.query_lsh([entry("e", text)])) == {"d0", "d1", "d2"}
+        assert met_by_first_passage(index.query_lsh([entry("e", text)])) == {"d3", "d0", "d1"}
     finally:
         index.close()
 

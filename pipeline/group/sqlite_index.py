@@ -537,23 +537,34 @@ class SqliteIndex:
         per_passage = keys.reshape(-1, bands)
         first, same = distinct_rows(per_passage)
         ukeys = per_passage[first].ravel()
+        most = sample_size(cfg)
         found, counts = self._bands.lookup(_PASSAGE, ukeys, limit=cfg.hot_bucket)
-        ufull = known_hot.reshape(-1, bands)[first].ravel() > 0
-        filled = (counts >= cfg.hot_bucket) & ~ufull
+        known = known_hot.reshape(-1, bands)[first].ravel() > 0
+        filled = (counts >= cfg.hot_bucket) & ~known
+        keep = ~(known | filled)[found.query]
+        queries, values = [found.query[keep]], [found.value[keep]]
+        if known.any():
+            # A bucket filled before this batch holds none of it: its sample, kept when it
+            # filled, is its earliest articles.
+            rows = np.flatnonzero(known)
+            sample = self._bands.values_of(_HOT, ukeys[rows])
+            queries.append(rows[sample.query])
+            values.append(sample.value)
         if filled.any():
-            newly = np.unique(ukeys[filled])
-            self._bands.insert(_HOT, newly, np.zeros(newly.size, dtype=np.int64))
-        full = ufull | (counts >= cfg.hot_bucket)
-        keep = ~full[found.query]
-        q, value = found.query[keep], found.value[keep]
-        crowded = np.flatnonzero(full)
-        if crowded.size:
-            ours = set(batch_refs.tolist())
+            rows = np.flatnonzero(filled)
             more_q, more_value = self._earliest_in_buckets(
-                _PASSAGE, ukeys, crowded, {}, ours, sample_size(cfg)
+                _PASSAGE, ukeys, rows, {}, set(batch_refs.tolist()), most
             )
-            q = np.concatenate([q, more_q])
-            value = np.concatenate([value, more_value])
+            queries.append(more_q)
+            values.append(more_value)
+            # What it yields from now on (it takes no more): its earliest articles of all.
+            newly = np.unique(ukeys[rows])
+            kept = self._earliest_of(_PASSAGE, newly, most, set())
+            sizes = np.array([kept[k].size for k in newly.tolist()], dtype=np.int64)
+            self._bands.insert(
+                _HOT, np.repeat(newly, sizes), np.concatenate([kept[k] for k in newly.tolist()])
+            )
+        q, value = np.concatenate(queries), np.concatenate(values)
         # One row per (distinct passage, stored passage) sharing enough bands.
         upassage = q // bands
         shared = shared_bands((upassage, value), cfg.passage_min_bands)
