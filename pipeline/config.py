@@ -99,8 +99,8 @@ class GroupConfig:
     min_shared_passages: int = 2  # counted pairs needed; a heading or list line on either
     min_shared_with_headings: int = 3  # side only counts towards this larger number
     max_passage_df: int = 5  # a passage shared with more documents than this is boilerplate
-    # a passage LSH bucket this full takes no more passages and yields only a sample of its
-    # articles, the max_passage_df + 2 first in the canonical order (``index.sample_size``)
+    # a passage LSH bucket this full takes no more articles and yields these first in the
+    # canonical order (see ``pipeline.group.index``)
     hot_bucket: int = 64
     # two articles of one site share passages with wire_overlap only when those cover this
     # share of the shorter one (an updated or cut version); else the lines are site furniture
@@ -116,8 +116,8 @@ class GroupConfig:
     doc_bucket_cap: int = 128
 
     def __post_init__(self) -> None:
-        # A full bucket must hold the sample it yields: one more article than the frequency
-        # limit, and the querying one (``index.sample_size``).
+        # A full bucket must show a passage too common to count: more articles than the
+        # frequency limit besides the one asking.
         if self.hot_bucket < self.max_passage_df + 2:
             raise ValueError(
                 f"hot_bucket ({self.hot_bucket}) must be at least max_passage_df + 2 "

@@ -126,44 +126,53 @@ def met_by_first_passage(found: Collisions) -> set[str]:
 
 
 def test_full_buckets_yield_their_earliest_articles_and_stop_growing(tmp_path: Path) -> None:
-    # A sample of max_passage_df + 2 = 3 articles; buckets full at 4.
-    cfg = GroupConfig(hot_bucket=4, max_passage_df=1)
+    cfg = GroupConfig(hot_bucket=4, max_passage_df=1)  # full at 4 articles
     line = "Sign up for our free daily newsletter to get the top stories in your inbox."
-    texts = {
-        f"d{i}": f"{line}\n\nStory number {i} is about something else entirely, {i} times."
-        for i in range(7)
+
+    def text(name: str) -> str:
+        return f"{line}\n\nStory {name} is about something else entirely, told at its length."
+
+    # Canonical order: the earliest published first.
+    published = {
+        "d0": 5.0,
+        "d1": 3.0,
+        "d2": 6.0,
+        "d3": 1.0,
+        "d4": 4.0,
+        "d5": 2.0,
+        "d6": 0.0,
+        "e": 7.0,
     }
-    # Canonical order: the earliest published first. d3, which fills the bucket, comes
-    # before d0; d6, which comes after it is full, before every other.
-    published = {f"d{i}": 1.0e9 + i for i in range(6)} | {"d3": 1.0e9 - 2, "d6": 1.0e9 - 3}
+
+    def put(index: Any, ids: list[str]) -> set[str]:
+        """Store and query ``ids`` as one batch: the articles their line (passage 0) met."""
+        recs = [record(i, text(i)) for i in ids]
+        for rec in recs:
+            rec.published = 1.0e9 + published[rec.id]
+        index.put_records(recs)
+        index.insert_lsh([entry(i, text(i)) for i in ids])
+        return met_by_first_passage(index.query_lsh([entry(i, text(i)) for i in ids]))
+
     index = open_index(str(tmp_path), cfg)
     try:
-        seen = []
-        for id_, text in texts.items():
-            rec = record(id_, text)
-            rec.published = published[id_]
-            index.put_records([rec])
-            index.insert_lsh([entry(id_, text)])
-            # the articles the newsletter line (passage 0) met
-            seen.append(met_by_first_passage(index.query_lsh([entry(id_, text)])))
-        assert seen[:4] == [set(), {"d0"}, {"d0", "d1"}, {"d0", "d1", "d2"}]
-        # Full from the fourth on, and it takes no more articles: it yields its three
-        # earliest of the four it holds.
-        assert seen[4] == seen[5] == seen[6] == {"d3", "d0", "d1"}
+        assert put(index, ["d0"]) == set()
+        assert put(index, ["d1", "d2"]) == {"d0", "d1", "d2"}
+        # d3, d4 and d5 come in one batch and all enter the bucket: it holds six, more than
+        # it takes, and from now on it takes no more.
+        assert put(index, ["d3", "d4", "d5"]) >= {"d0", "d1", "d2", "d3", "d4", "d5"}
+        # It yields its four earliest: d3, d5, d1, d4, and never d6, which came too late.
+        assert put(index, ["d6"]) == {"d3", "d5", "d1", "d4"}
         index.commit()
     finally:
         index.close()
     index = open_index(str(tmp_path), cfg)
     try:  # the same from a later run
-        text = f"{line}\n\nA last story, about something else again, told at length."
-        index.put_records([record("e", text)])
-        index.insert_lsh([entry("e", text)])
-        assert met_by_first_passage(index.query_lsh([entry("e", text)])) == {"d3", "d0", "d1"}
+        assert put(index, ["e"]) == {"d3", "d5", "d1", "d4"}
     finally:
         index.close()
 
 
-def test_a_bucket_must_hold_the_sample_it_yields() -> None:
+def test_a_full_bucket_must_show_a_passage_too_common() -> None:
     with pytest.raises(ValueError, match="hot_bucket"):
         GroupConfig(hot_bucket=6, max_passage_df=5)
     assert GroupConfig(hot_bucket=7, max_passage_df=5).hot_bucket == 7

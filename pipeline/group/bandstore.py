@@ -210,6 +210,7 @@ class BandStore:
         return Found(np.concatenate(queries), np.concatenate(found)), counts
 
     def values_of(self, space: str, keys: I64) -> Found:
-        """Every stored row of ``keys``, however many (used once, when a bucket fills up)."""
+        """Every stored row of ``keys``, however many (used when a bucket fills up, and for
+        crowded whole-article buckets)."""
         found, _ = self.lookup(space, keys)
         return found

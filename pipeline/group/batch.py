@@ -257,8 +257,8 @@ class _Batch:
         band with it and estimated at ``candidate_estimate`` or more, its article's near
         copies on other sites (whole text estimated at ``near_threshold``) excepted. It
         depends on the set of articles only, not on their order (one text on one site counts
-        once: ``_one_per_text``). A full LSH bucket yields a sample of its articles, enough to
-        count up to the limit (``index.sample_size``). Pairs whose only close passages are too
+        once: ``_one_per_text``). A full LSH bucket takes no more and yields its earliest
+        articles (``index``). Pairs whose only close passages are too
         common on both sides are not candidates: their evidence could never count
         (``passage_counts``).
         """

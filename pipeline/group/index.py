@@ -13,12 +13,13 @@ for whole articles, each basename naming num_perm, the band layout and the schem
 arriving at the same moment in two processes still find each other: whichever queries last
 sees the other.
 
-A passage bucket holding ``hot_bucket`` passages or more is full: it takes no more, and yields
-only a sample, its ``sample_size`` articles first in the canonical order (among the batch's and
-among the others, ``earliest_of_each``). Frequencies count only up to ``max_passage_df + 1``, so
-the sample tells a line of furniture (common on every side) as well as the whole bucket would,
-while a sentence of a story copied more than ``hot_bucket`` times still meets the story: on the
-copies' side it stays rare, as their own copies do not count.
+A passage bucket holding ``hot_bucket`` passages (articles: an article holds a sentence once)
+or more is full: it takes no more, and yields what a bucket of ``hot_bucket`` would, the
+``hot_bucket`` articles first in the canonical order among the batch's and among the others
+(``earliest_of_each``; more than that only when one batch filled it). A line of furniture is
+then common on every side, as in any bucket that holds more than ``max_passage_df + 1``
+articles, while a sentence of a story copied more than ``hot_bucket`` times still meets the
+story: on the copies' side it stays rare, as their own copies do not count.
 
 The embedded adapter (``pipeline.group.sqlite_index``) is the default.
 """
@@ -43,7 +44,8 @@ _K = TypeVar("_K")
 
 # 5: passage frequencies leave out only an article's near copies on other sites, and count
 # one text once per site (4 left out every near copy and counted one text once).
-# 6: a full passage bucket yields a sample instead of marking its passages boilerplate.
+# 6: a full passage bucket yields its earliest articles instead of marking its passages
+# boilerplate, and an article's repeated passage is one passage.
 SCHEMA_VERSION = 6
 # Bits kept of each signature value in a sketch. One pair of passages is estimated about as
 # well with 4 as with 8, but a candidate pair of articles compares some 25 x 25 passage pairs:
@@ -104,12 +106,6 @@ def earliest_of_each(
         *heapq.nsmallest(most, batch, key=key.__getitem__),
         *heapq.nsmallest(most, rest, key=key.__getitem__),
     ]
-
-
-def sample_size(cfg: GroupConfig) -> int:
-    """How many articles a full passage bucket yields (of the batch's, and of the others): one
-    more than the frequency limit, and one more for the querying article itself."""
-    return cfg.max_passage_df + 2
 
 
 def distinct_rows(matrix: npt.NDArray[Any]) -> tuple[I64, I64]:
@@ -192,8 +188,8 @@ class Collisions:
     Row ``k`` of the passage arrays: passage ``mine_passage[k]`` of ``ids[mine[k]]`` (a batch
     article) shares bands with passage ``other_passage[k]`` of ``ids[other[k]]``; only pairs
     sharing ``passage_min_bands`` bands or more are reported (``shared_bands``), one row per
-    pair, and a full bucket yields its sample only. A pair of batch articles may be reported
-    from either side or both. ``doc_mine``/``doc_other``: whole articles sharing
+    pair, and a full bucket yields its earliest articles only. A pair of batch articles may be
+    reported from either side or both. ``doc_mine``/``doc_other``: whole articles sharing
     ``doc_min_bands`` bands or more, one row per pair. ``exact_mine``/``exact_other``:
     articles with the same text hash.
     """

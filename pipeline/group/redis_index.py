@@ -56,7 +56,6 @@ from pipeline.group.index import (
     earliest_of_each,
     fingerprint,
     leaving_out,
-    sample_size,
 )
 from pipeline.group.links import Evidence
 from pipeline.group.redis_connect import connect
@@ -182,7 +181,6 @@ class RedisIndex:
             cfg.hot_bucket,
             (cfg.passage_min_bands, cfg.doc_min_bands),
             cfg.doc_bucket_cap,
-            sample_size(cfg),
         )
         self.lock = RedisLock(self.client, LOCK, lock_ttl)
         # Every LSH write checks, in the same script, that this run still holds the lease: a

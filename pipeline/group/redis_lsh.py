@@ -250,7 +250,8 @@ class RedisLsh:
     """Both LSH spaces, with the embedded adapter's hot-bucket rule.
 
     A passage bucket holding ``hot_bucket`` keys or more is full: it takes no more keys and
-    yields the passages of the ``sample`` articles ``earliest`` (given to ``query``) chooses. A
+    yields the passages of the ``hot_bucket`` articles ``earliest`` (given to ``query``)
+    chooses. A
     pair is reported only when it shares ``min_bands`` (passages, documents) bands or more. A
     whole-article bucket holding more than ``doc_cap`` articles yields the ``doc_cap`` ones
     ``earliest`` chooses.
@@ -263,14 +264,12 @@ class RedisLsh:
         hot_bucket: int,
         min_bands: tuple[int, int] = (1, 1),
         doc_cap: int = np.iinfo(np.int64).max,
-        sample: int = 1,
     ) -> None:
         self.passages = passages
         self.documents = documents
         self.hot = hot_bucket
         self.min_bands = min_bands
         self.doc_cap = doc_cap
-        self.sample = sample
         self._rows: _Rows | None = None
 
     def forget(self) -> None:
@@ -312,7 +311,7 @@ class RedisLsh:
     def insert(self, entries: Sequence[LshEntry]) -> None:
         rows = self._batch(entries)
         rows.before, _ = self.passages.read(rows.matrix, most=0)
-        # A full bucket takes no more keys: it yields nothing, and must stay small.
+        # A full bucket takes no more keys, so that what it yields stays small.
         self.passages.write(rows.keys, rows.matrix, rows.before < self.hot)
         doc_keys = [rows.ids[n].encode() for n in rows.some]
         everywhere = np.ones((len(doc_keys), self.documents.bands), dtype=bool)
@@ -352,7 +351,7 @@ class RedisLsh:
         # Every bucket holds the batch passage itself: only one of 2 or more can collide.
         sizes, members = self.passages.read(distinct, most=self.hot - 1, least=2)
         full = ((sizes >= self.hot) | (rows.before[first_row] >= self.hot)).ravel()
-        # A full bucket yields the passages of its sample of articles; each bucket is read
+        # A full bucket yields the passages of its earliest articles; each bucket is read
         # once, however many batch passages meet it.
         crowded = np.flatnonzero(full).tolist()
         if crowded:
@@ -360,7 +359,7 @@ class RedisLsh:
             bucket = {r: (r % bands, blob[r * width : (r + 1) * width]) for r in crowded}
             unique = sorted(set(bucket.values()))
             held = [[(m, _split(m)[0]) for m in ms] for ms in self.passages.buckets(unique)]
-            firsts = choose([sorted({i for _, i in split}) for split in held], self.sample)
+            firsts = choose([sorted({i for _, i in split}) for split in held], self.hot)
             sample: dict[tuple[int, bytes], list[bytes]] = {}
             for b, split, first in zip(unique, held, firsts, strict=True):
                 keep = set(first)

@@ -266,7 +266,17 @@ def signature(
     # A character of Chinese, Japanese, Thai, ... holds about what two of a spaced script do
     # (one word for two against one for six): it counts twice towards the minimum.
     weighted = lengths + np.fromiter(map(unspaced_chars, norms), dtype=np.int64, count=len(norms))
-    kept = np.flatnonzero((weighted >= min_chars) & (lengths >= shingle_chars))[:MAX_PASSAGES]
+    long_enough = np.flatnonzero((weighted >= min_chars) & (lengths >= shingle_chars))
+    # A passage the article repeats word for word (a line a page shows twice) is one passage:
+    # its later occurrences are not passages of their own, so that an LSH bucket holds an
+    # article once and counts articles.
+    seen: set[str] = set()
+    kept_list = []
+    for i in long_enough.tolist():
+        if norms[i] not in seen:
+            seen.add(norms[i])
+            kept_list.append(i)
+    kept = np.array(kept_list[:MAX_PASSAGES], dtype=np.int64)
     # Renumber kept passages 0..n-1; windows of other lines get -1.
     rank = np.full(len(norms) + 1, -1, dtype=np.int64)
     rank[kept] = np.arange(kept.size)

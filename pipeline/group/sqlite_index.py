@@ -35,7 +35,6 @@ from pipeline.group.index import (
     earliest_of_each,
     fan_out,
     fingerprint,
-    sample_size,
     shared_bands,
 )
 from pipeline.group.links import Evidence, Match
@@ -431,7 +430,7 @@ class SqliteIndex:
         pkeys, order, powner, pidx, hot, dkeys, downer = self._band_rows(entries)
         if pkeys.size:
             values = (batch_refs[powner] << _IDX_BITS) | pidx
-            # A full bucket takes no more members: it yields nothing, and must stay small.
+            # A full bucket takes no more members, so that what it yields stays small.
             fresh = order[hot[order] == 0]  # sorted positions of keys to store
             self._bands.insert(_PASSAGE, pkeys, values, order=fresh)
         if dkeys.size:
@@ -531,21 +530,22 @@ class SqliteIndex:
 
         Batch passages with the same band keys (a line on every page of a site, the sentences
         of a story's copies) meet the same buckets: each distinct one is looked up once, and
-        what it finds is handed to each. A full bucket yields its sample (``sample_size``)."""
+        what it finds is handed to each. A full bucket yields its ``hot_bucket`` earliest
+        articles (``index`` explains why)."""
         cfg = self.cfg
         bands = cfg.passage_bands
         per_passage = keys.reshape(-1, bands)
         first, same = distinct_rows(per_passage)
         ukeys = per_passage[first].ravel()
-        most = sample_size(cfg)
+        most = cfg.hot_bucket
         found, counts = self._bands.lookup(_PASSAGE, ukeys, limit=cfg.hot_bucket)
         known = known_hot.reshape(-1, bands)[first].ravel() > 0
         filled = (counts >= cfg.hot_bucket) & ~known
         keep = ~(known | filled)[found.query]
         queries, values = [found.query[keep]], [found.value[keep]]
         if known.any():
-            # A bucket filled before this batch holds none of it: its sample, kept when it
-            # filled, is its earliest articles.
+            # A bucket filled before this batch holds none of it: its earliest articles were
+            # kept when it filled.
             rows = np.flatnonzero(known)
             sample = self._bands.values_of(_HOT, ukeys[rows])
             queries.append(rows[sample.query])
