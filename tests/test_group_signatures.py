@@ -92,3 +92,15 @@ def test_signatures_permuted_in_blocks_equal_datasketch(
     for i in range(len(s.spans)):
         assert np.array_equal(s.passage_minhash[i], datasketch_minhash(s.passage_set(i)))
     assert np.array_equal(s.doc_minhash, datasketch_minhash(s.doc_shingles))
+
+
+def test_a_passage_repeated_word_for_word_is_one_passage() -> None:
+    line = "Sign up for our free daily newsletter to get the top stories in your inbox."
+    body = "The harbour authority approved the new container terminal on Tuesday evening."
+    once = sig(f"{line}\n\n{body}")
+    twice = sig(f"{line}\n\n{body}\n\n{line.upper()}\n\n{line}")
+    # The repeats (in other case too: passages compare normalised) are not passages of their
+    # own; the first occurrence is, and every shingle still counts for the whole text.
+    assert [twice.text[s:e] for s, e in twice.spans] == [line, body]
+    assert np.array_equal(twice.passage_minhash, once.passage_minhash)
+    assert np.array_equal(twice.doc_minhash, datasketch_minhash(twice.doc_shingles))
