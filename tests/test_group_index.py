@@ -19,10 +19,12 @@ from pipeline.group.index import (
     Collisions,
     DocRecord,
     LshEntry,
+    contains,
     distinct_rows,
     fan_out,
     open_index,
     shared_bands,
+    unique_sorted,
 )
 from pipeline.group.links import Evidence, Match
 
@@ -187,6 +189,15 @@ def test_distinct_rows_even_under_one_fingerprint() -> None:
     w1, w2 = c % 2**64, c * c % 2**64
     first, same = distinct_rows(np.array([[0, w1], [w2, 0], [0, w1]], dtype=np.uint64))
     assert same[0] == same[2] != same[1] and sorted(first.tolist()) == [0, 1]
+
+
+def test_unique_sorted_and_contains_agree_with_numpy() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.integers(-(2**40), 2**40, size=5000) // 2**30  # many repeats
+    assert np.array_equal(unique_sorted(values), np.unique(values))
+    probe = rng.integers(-(2**10), 2**10, size=3000)
+    assert np.array_equal(contains(unique_sorted(values), probe), np.isin(probe, values))
+    assert not contains(unique_sorted(np.zeros(0, dtype=np.int64)), probe).any()
 
 
 def test_fan_out_hands_each_row_to_every_member_of_its_group() -> None:

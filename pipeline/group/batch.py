@@ -30,6 +30,7 @@ from pipeline.group.index import (
     Index,
     LshEntry,
     TextOnSite,
+    unique_sorted,
 )
 from pipeline.group.links import Evidence, passage_counts, verify
 from pipeline.group.regroup import GroupResult, regroup
@@ -294,7 +295,7 @@ class _Batch:
         # shifting it 32 bits further would overflow int64 once a batch meets a large history.
         pair_keys, inverse = np.unique(a * width + b, return_inverse=True)
         inverse = inverse.reshape(-1).astype(np.int64)
-        code = np.unique((inverse << np.int64(32)) | (pa << np.int64(16)) | pb)
+        code = unique_sorted((inverse << np.int64(32)) | (pa << np.int64(16)) | pb)
         pair = pair_keys[code >> np.int64(32)]
         a, b = pair // width, pair % width
         pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
@@ -333,22 +334,22 @@ class _Batch:
         rows_b = base[b] + 1 + pb
         for rows, partner in ((rows_a, b), (rows_b, a)):
             sel = counted & counts[partner]
-            once = np.unique((pair_of[sel] << np.int64(32)) | rows[sel]) & np.int64(0xFFFFFFFF)
+            once = unique_sorted((pair_of[sel] << np.int64(32)) | rows[sel]) & np.int64(0xFFFFFFFF)
             freq += np.bincount(once, minlength=freq.size)
         limit = cfg.max_passage_df
         # Counts above the limit all mean "too common": keeping them at limit + 1 means a
         # furniture line met again changes nothing, so its articles are not re-decided.
         freq = np.minimum(freq, limit + 1)
         rare = passage_counts(freq[rows_a], freq[rows_b], limit)
-        for k in np.unique(pair[rare]).tolist():
+        for k in unique_sorted(pair[rare]).tolist():
             x, y = k // int(width), k % int(width)
-            if _could_link(
+            if (ids[x], ids[y]) not in pairs and _could_link(
                 packed[base[x] + 1 : base[x + 1]], packed[base[y] + 1 : base[y + 1]], cfg
             ):
                 pairs.add((ids[x], ids[y]))
         # Article of each row of the tables (row base[n] is article n's document row).
         article = np.repeat(np.arange(len(ids)), np.diff(base))
-        for n in np.unique(article[freq != before]).tolist():
+        for n in unique_sorted(article[freq != before]).tolist():
             lo, hi = int(base[n]) + 1, int(base[n + 1])
             self.df[ids[n]] = freq[lo:hi].astype(np.uint16)
         # Decisions see a frequency only through the limit: only a passage crossing it can

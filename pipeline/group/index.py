@@ -99,13 +99,34 @@ def earliest_of_each(
 ) -> list[_K]:
     """What a crowded whole-article bucket yields: the ``most`` of ``members`` first by
     ``key`` (the canonical order) among this batch's (``ours``), then the ``most`` first among
-    the others. Both adapters choose by it, so they yield the same articles."""
+    the others. Both adapters choose so (the embedded one in a vectorised form of this), so
+    they yield the same articles."""
     batch = [m for m in members if m in ours]
     rest = [m for m in members if m not in ours]
     return [
         *heapq.nsmallest(most, batch, key=key.__getitem__),
         *heapq.nsmallest(most, rest, key=key.__getitem__),
     ]
+
+
+def unique_sorted(values: npt.NDArray[Any]) -> I64:
+    """The distinct values, sorted: ``np.unique`` by sorting. numpy 2's ``np.unique`` builds a
+    hash table instead, several times slower on the large integer arrays grouping makes (4
+    million values: 1.26 s against 0.24 s)."""
+    ordered = np.sort(values, kind="stable")
+    keep = np.ones(ordered.size, dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    out: I64 = ordered[keep]
+    return out
+
+
+def contains(ordered: I64, values: I64) -> npt.NDArray[np.bool_]:
+    """Which ``values`` are in ``ordered`` (sorted, distinct): ``np.isin`` by binary search."""
+    if not ordered.size:
+        return np.zeros(values.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(ordered, values), ordered.size - 1)
+    found: npt.NDArray[np.bool_] = ordered[pos] == values
+    return found
 
 
 def distinct_rows(matrix: npt.NDArray[Any]) -> tuple[I64, I64]:

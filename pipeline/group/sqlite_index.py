@@ -31,11 +31,12 @@ from pipeline.group.index import (
     DocRecord,
     LshEntry,
     TextOnSite,
+    contains,
     distinct_rows,
-    earliest_of_each,
     fan_out,
     fingerprint,
     shared_bands,
+    unique_sorted,
 )
 from pipeline.group.links import Evidence, Match
 from pipeline.group.signatures import band_keys
@@ -491,35 +492,54 @@ class SqliteIndex:
         unique, which = np.unique(keys[rows], return_inverse=True)
         new = np.array([k for k in unique.tolist() if k not in chosen], dtype=np.int64)
         if new.size:
-            chosen.update(self._earliest_of(space, new, most, ours))
-        which = which.reshape(-1)
-        picks = [chosen[int(k)] for k in unique.tolist()]
-        sizes = np.array([picks[g].size for g in which.tolist()], dtype=np.int64)
-        found = np.concatenate([picks[g] for g in which.tolist()])
-        return np.repeat(rows, sizes), found
+            bucket, value = self._earliest_of(space, new, most, ours)
+            order = np.argsort(bucket, kind="stable")
+            bounds = np.searchsorted(bucket[order], np.arange(new.size + 1))
+            value = value[order]
+            for k, lo, hi in zip(
+                new.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
+            ):
+                chosen[k] = value[lo:hi]
+        picks = [chosen[k] for k in unique.tolist()]
+        sizes = np.array([p.size for p in picks], dtype=np.int64)
+        row, member = fan_out(
+            np.repeat(np.arange(unique.size, dtype=np.int64), sizes), which.reshape(-1)
+        )
+        return rows[member], np.concatenate(picks)[row]
 
-    def _earliest_of(self, space: str, unique: I64, most: int, ours: set[int]) -> dict[int, I64]:
+    def _earliest_of(self, space: str, unique: I64, most: int, ours: set[int]) -> tuple[I64, I64]:
         """For each bucket ``unique`` of ``space``: the values of the ``most`` articles first
         in the canonical order among the batch's (``ours``), and of the ``most`` first among
-        the others (``index.earliest_of_each``)."""
+        the others, as ``index.earliest_of_each`` chooses them; as (bucket number, value)
+        pairs."""
         shift = _IDX_BITS if space == _PASSAGE else np.int64(0)
         stored = self._bands.values_of(space, unique)
         owners = stored.value >> shift
+        refs = unique_sorted(owners)
         key = {}
-        for chunk in _chunks(np.unique(owners).tolist()):
+        for chunk in _chunks(refs.tolist()):
             sql = f"SELECT ref, id, published, length FROM docs WHERE ref IN ({_marks(len(chunk))})"
             for ref, id_, published, length in self._db.execute(sql, chunk):
                 key[ref] = order_key(id_, published, length)
-        order = np.argsort(stored.query, kind="stable")
-        bounds = np.searchsorted(stored.query[order], np.arange(unique.size + 1))
-        values, owners = stored.value[order], owners[order]
-        out = {}
-        for k, lo, hi in zip(
-            unique.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
-        ):
-            first = earliest_of_each(set(owners[lo:hi].tolist()), key, ours, most)
-            out[k] = values[lo:hi][np.isin(owners[lo:hi], first)]
-        return out
+        # Each article's place in the canonical order (one without a record: never chosen).
+        ranked = np.array(sorted(key, key=key.__getitem__), dtype=np.int64)
+        rank = np.full(refs.size, refs.size, dtype=np.int64)
+        rank[np.searchsorted(refs, ranked)] = np.arange(ranked.size)
+        other = ~np.isin(refs, np.fromiter(ours, dtype=np.int64, count=len(ours)))
+        # One row per (bucket, article), in bucket, batch's first, canonical order.
+        pos = np.searchsorted(refs, owners)
+        member = stored.query * np.int64(refs.size) + pos
+        pairs = unique_sorted(member)
+        bucket, ref = pairs // refs.size, pairs % refs.size
+        order = np.lexsort((rank[ref], other[ref], bucket))
+        bucket, ref = bucket[order], ref[order]
+        group = bucket * 2 + other[ref]
+        starts = np.ones(group.size, dtype=bool)
+        starts[1:] = group[1:] != group[:-1]
+        first = np.maximum.accumulate(np.where(starts, np.arange(group.size), 0))
+        take = (np.arange(group.size) - first < most) & (rank[ref] < ranked.size)
+        keep = contains(unique_sorted(bucket[take] * np.int64(refs.size) + ref[take]), member)
+        return stored.query[keep], stored.value[keep]
 
     def _passage_pairs(
         self, keys: I64, owner: I64, idx: I64, known_hot: I64, batch_refs: I64
@@ -558,12 +578,9 @@ class SqliteIndex:
             queries.append(more_q)
             values.append(more_value)
             # What it yields from now on (it takes no more): its earliest articles of all.
-            newly = np.unique(ukeys[rows])
-            kept = self._earliest_of(_PASSAGE, newly, most, set())
-            sizes = np.array([kept[k].size for k in newly.tolist()], dtype=np.int64)
-            self._bands.insert(
-                _HOT, np.repeat(newly, sizes), np.concatenate([kept[k] for k in newly.tolist()])
-            )
+            newly = unique_sorted(ukeys[rows])
+            bucket, kept = self._earliest_of(_PASSAGE, newly, most, set())
+            self._bands.insert(_HOT, newly[bucket], kept)
         q, value = np.concatenate(queries), np.concatenate(values)
         # One row per (distinct passage, stored passage) sharing enough bands.
         upassage = q // bands
@@ -620,7 +637,7 @@ class SqliteIndex:
             exact_refs += same
         other_refs.append(np.array(exact_refs, dtype=np.int64))
         # Name every other article, the batch's own first.
-        every = np.unique(np.concatenate(other_refs))
+        every = unique_sorted(np.concatenate(other_refs))
         names = self._id_of(every.tolist())
         for r in every.tolist():
             if r not in pos_of:
