@@ -317,6 +317,48 @@ def test_a_line_in_full_buckets_is_common_everywhere_on_both_adapters(
     assert len(footers) == 36 and not any(p.counted for p in footers)
 
 
+def test_one_page_cannot_fill_a_bucket_with_its_own_lines(new_state: NewState) -> None:
+    """A listing page repeats two stock lines, word for word and with a number changed: it
+    enters their buckets once, so later articles carrying the lines still meet one another
+    and find them too common to count, rather than linking through them."""
+    cfg = replace(CFG, hot_bucket=8)
+    first = "Continue reading the full story on our website, where you can also leave a comment."
+    second = "Share this article with your friends and family on social media using the buttons."
+    lines = []
+    for j in range(60):
+        lines += [f"Teaser {j}: a local story, number {j}, from the year {1900 + j}.", first]
+        lines += [f"{j} {first}", first.replace("comment.", f"comment {j}."), second]
+        lines += [f"{j} {second}", second.replace("buttons.", f"buttons {j}.")]
+    listing = doc("list0", "\n\n".join(lines), "2024-01-01T00:00:00Z")
+    names = ["harbor", "vaccine", "bridge", "election", "wildfire", "chips", "border"]
+    articles = [
+        doc(
+            f"art{i}", "\n\n".join([*sentences(STORIES[n])[:4], first, second]), f"2024-02-0{i + 1}"
+        )
+        for i, n in enumerate(names)
+    ]
+    state = new_state()
+    run([listing], state, cfg)
+    run(articles, state, cfg)
+    records = snapshot(state, [d.id for d in articles], cfg)["records"]
+    assert all(min(r[3][-2:]) > cfg.max_passage_df for r in records.values())
+    assert all(d.relation is None for d in articles)
+
+
+def test_a_page_repeating_its_text_is_covered_by_a_cut_of_it(new_state: NewState) -> None:
+    """A page that shows its text twice, and a cut version of it on the same site (also
+    twice): the cut covers the page's text, repeated or not, so they link."""
+    paragraphs = STORIES["harbor"].split("\n\n")
+    full = "\n\n".join(paragraphs * 2)
+    cut = "\n\n".join(paragraphs[:-1] * 2)
+    docs = [
+        replace(doc("full", full, "2024-03-04T08:00:00Z"), url="https://site.example/a/full"),
+        replace(doc("cut", cut, "2024-03-04T09:00:00Z"), url="https://site.example/a/cut"),
+    ]
+    run(docs, new_state())
+    assert docs[1].cluster_id == "full" and docs[1].relation == "wire_overlap"
+
+
 def test_a_story_copied_more_than_a_bucket_holds_still_takes_its_rewrites(
     new_state: NewState,
 ) -> None:

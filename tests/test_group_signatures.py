@@ -102,5 +102,6 @@ def test_a_passage_repeated_word_for_word_is_one_passage() -> None:
     # The repeats (in other case too: passages compare normalised) are not passages of their
     # own; the first occurrence is, and every shingle still counts for the whole text.
     assert [twice.text[s:e] for s, e in twice.spans] == [line, body]
+    assert twice.length == len(twice.text) - 2 * len(line)  # repeats are not counted
     assert np.array_equal(twice.passage_minhash, once.passage_minhash)
     assert np.array_equal(twice.doc_minhash, datasketch_minhash(twice.doc_shingles))

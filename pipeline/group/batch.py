@@ -233,7 +233,7 @@ class _Batch:
             rec = DocRecord(
                 id=id_,
                 published=timestamp(doc.published),
-                length=len(doc.text),
+                length=sig.length,
                 site=site_of(doc),
                 text_hash=sig.text_hash,
                 text=doc.text,

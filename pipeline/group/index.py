@@ -73,7 +73,7 @@ class DocRecord:
 
     id: str
     published: float | None  # POSIX seconds
-    length: int
+    length: int  # characters, less those of passages the text repeats (Signature.length)
     site: str | None
     text_hash: bytes
     text: str = field(repr=False)

@@ -311,11 +311,23 @@ class RedisLsh:
     def insert(self, entries: Sequence[LshEntry]) -> None:
         rows = self._batch(entries)
         rows.before, _ = self.passages.read(rows.matrix, most=0)
-        # A full bucket takes no more keys, so that what it yields stays small.
-        self.passages.write(rows.keys, rows.matrix, rows.before < self.hot)
+        # A full bucket takes no more keys, so that what it yields stays small. An article
+        # enters a bucket once, by its first passage there: a bucket counts articles.
+        self.passages.write(rows.keys, rows.matrix, (rows.before < self.hot) & self._first(rows))
         doc_keys = [rows.ids[n].encode() for n in rows.some]
         everywhere = np.ones((len(doc_keys), self.documents.bands), dtype=bool)
         self.documents.write(doc_keys, rows.documents, everywhere)
+
+    def _first(self, rows: _Rows) -> npt.NDArray[np.bool_]:
+        """For each passage and band: whether no earlier passage of its article has the same
+        band values."""
+        width = self.passages.rows
+        first = np.zeros((rows.matrix.shape[0], self.passages.bands), dtype=bool)
+        for band in range(self.passages.bands):
+            values = rows.matrix[:, band * width : (band + 1) * width].astype(np.int64)
+            where, _ = distinct_rows(np.column_stack([rows.owner, values]))
+            first[where, band] = True
+        return first
 
     def remove(self, passages: Mapping[str, int]) -> None:
         """Take articles out of both spaces, ``id -> number of passages``."""

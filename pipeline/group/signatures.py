@@ -130,7 +130,7 @@ class Signature:
     text: str = field(repr=False)
     norms: list[str] = field(repr=False)
     text_hash: bytes
-    length: int
+    length: int  # characters, less those of passages the text repeats word for word
     num_perm: int
     seed: int
     _windows: U32 = field(repr=False)  # shingles of kept passages, in text order
@@ -268,14 +268,17 @@ def signature(
     weighted = lengths + np.fromiter(map(unspaced_chars, norms), dtype=np.int64, count=len(norms))
     long_enough = np.flatnonzero((weighted >= min_chars) & (lengths >= shingle_chars))
     # A passage the article repeats word for word (a line a page shows twice) is one passage:
-    # its later occurrences are not passages of their own, so that an LSH bucket holds an
-    # article once and counts articles.
+    # its later occurrences are not passages of their own, and not part of the article's
+    # length either (which coverage divides by).
     seen: set[str] = set()
     kept_list = []
+    repeated = 0
     for i in long_enough.tolist():
         if norms[i] not in seen:
             seen.add(norms[i])
             kept_list.append(i)
+        else:
+            repeated += spans_all[i][1] - spans_all[i][0]
     kept = np.array(kept_list[:MAX_PASSAGES], dtype=np.int64)
     # Renumber kept passages 0..n-1; windows of other lines get -1.
     rank = np.full(len(norms) + 1, -1, dtype=np.int64)
@@ -288,7 +291,7 @@ def signature(
         text=text,
         norms=[norms[i] for i in kept],
         text_hash=text_hash(norms),
-        length=len(text),
+        length=len(text) - repeated,
         num_perm=num_perm,
         seed=seed,
         _windows=hashes[take],

@@ -433,7 +433,13 @@ class SqliteIndex:
             values = (batch_refs[powner] << _IDX_BITS) | pidx
             # A full bucket takes no more members, so that what it yields stays small.
             fresh = order[hot[order] == 0]  # sorted positions of keys to store
-            self._bands.insert(_PASSAGE, pkeys, values, order=fresh)
+            # An article enters a bucket once, by its first passage there (two of its lines
+            # alike but for a number share most buckets): a bucket counts articles.
+            fresh = fresh[np.lexsort((values[fresh], pkeys[fresh]))]
+            k, ref = pkeys[fresh], values[fresh] >> _IDX_BITS
+            once = np.ones(fresh.size, dtype=bool)
+            once[1:] = (k[1:] != k[:-1]) | (ref[1:] != ref[:-1])
+            self._bands.insert(_PASSAGE, pkeys, values, order=fresh[once])
         if dkeys.size:
             self._bands.insert(_DOCUMENT, dkeys, batch_refs[downer])
 
