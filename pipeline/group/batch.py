@@ -259,8 +259,8 @@ class _Batch:
         copies on other sites (whole text estimated at ``near_threshold``) excepted. It
         depends on the set of articles only, not on their order (one text on one site counts
         once: ``_one_per_text``). A full LSH bucket takes no more and yields its earliest
-        articles (``index``). Pairs whose only close passages are too
-        common on both sides are not candidates: their evidence could never count
+        articles (``index``). Pairs whose only close passages are too common on both sides
+        are not candidates: their evidence could never count
         (``passage_counts``).
         """
         cfg = self.cfg
@@ -285,8 +285,8 @@ class _Batch:
         rank = np.empty(len(ids), dtype=np.int64)
         rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
         # Orient every collision with the smaller id first. A collision between two batch
-        # articles is reported from both sides, or from one only (through the sample of a full
-        # bucket): one row per (a, b, passage, passage), as several bands of one pair collide.
+        # articles is reported from both sides, or from one only (a full bucket yields its
+        # earliest articles): one row per (a, b, passage, passage), as several bands collide.
         swap = rank[mine] > rank[other]
         a, pa = np.where(swap, other, mine), np.where(swap, op, mp)
         b, pb = np.where(swap, mine, other), np.where(swap, mp, op)

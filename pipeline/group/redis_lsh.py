@@ -250,10 +250,10 @@ class RedisLsh:
     """Both LSH spaces, with the embedded adapter's hot-bucket rule.
 
     A passage bucket holding ``hot_bucket`` keys or more is full: it takes no more keys and
-    yields the passages of the ``hot_bucket`` articles ``earliest`` (given to ``query``)
-    chooses. A
-    pair is reported only when it shares ``min_bands`` (passages, documents) bands or more. A
-    whole-article bucket holding more than ``doc_cap`` articles yields the ``doc_cap`` ones
+    yields the passages of the articles ``earliest`` (given to ``query``) chooses, up to
+    ``hot_bucket`` of the batch's and as many of the others. An article enters a bucket once.
+    A pair is reported only when it shares ``min_bands`` (passages, documents) bands or more.
+    A whole-article bucket holding more than ``doc_cap`` articles yields the ``doc_cap`` ones
     ``earliest`` chooses.
     """
 
