@@ -345,6 +345,43 @@ def test_one_page_cannot_fill_a_bucket_with_its_own_lines(new_state: NewState) -
     assert all(d.relation is None for d in articles)
 
 
+def test_a_full_bucket_counts_past_the_asking_articles_own_copies(new_state: NewState) -> None:
+    """The earliest carriers of a two-line footer are copies of one story: a late copy of it
+    does not count them, but still finds the footer common through the others the full
+    bucket yields, and does not link to unrelated stories through the footer."""
+    cfg = replace(CFG, hot_bucket=16)
+    footer = (
+        "Copyright 2024 The Associated Press. All rights reserved. This material may not be "
+        "published or broadcast.\n\nFollow our live coverage and get breaking news alerts "
+        "delivered to your phone every single day."
+    )
+    story = STORIES["harbor"]
+    others = ["vaccine", "bridge", "election", "wildfire", "chips", "border"]
+    docs = [doc(f"x{i}", f"{story}\n\n{footer}", f"2024-03-01T0{i}:00:00Z") for i in range(4)]
+    docs += [
+        doc(f"u{i}", f"{STORIES[others[i]]}\n\n{footer}", f"2024-03-02T0{i}:00:00Z")
+        for i in range(3)
+    ]
+    rng = random.Random(1)
+    pool = [line for name in others[3:] for line in sentences(STORIES[name])]
+    docs += [
+        doc(f"f{i:02d}", "\n\n".join([*rng.sample(pool, 3), footer]), f"2024-03-03T{i:02d}:00")
+        for i in range(10)
+    ]
+    state = new_state()
+    run(docs, state, cfg)
+    late = doc("xlate", f"{story}\n\n{footer}", "2024-03-05T00:00:00Z")
+    run([late], state, cfg)
+    records = snapshot(state, ["xlate", "u0"], cfg)["records"]
+    assert min(records["xlate"][3][-2:]) > cfg.max_passage_df
+    assert late.cluster_id == "x0" and late.relation == "exact"
+    index = open_index(state, cfg)
+    try:
+        assert not any(explain(index, "xlate", u, cfg).linked for u in ("u0", "u1", "u2"))
+    finally:
+        index.close()
+
+
 def test_a_page_repeating_its_text_is_covered_by_a_cut_of_it(new_state: NewState) -> None:
     """A page that shows its text twice, and a cut version of it on the same site (also
     twice): the cut covers the page's text, repeated or not, so they link."""
