@@ -13,6 +13,7 @@ import secrets
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -127,6 +128,39 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
 
 def _marks(n: int) -> str:
     return ",".join("?" * n)
+
+
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """Stored rows of some buckets (``bucket``: which, ``value``: the stored value), with the
+    articles they name (``refs``, sorted; ``pos``: each row's article in it) and each
+    article's place in the canonical order (``rank``; ``refs.size`` for one without a
+    record)."""
+
+    bucket: I64
+    value: I64
+    refs: I64
+    pos: I64
+    rank: I64
+
+    def earliest(self, most: int, ours: set[int]) -> tuple[I64, I64]:
+        """The rows of the ``most`` articles of each bucket first in the canonical order among
+        ``ours``, and of the ``most`` first among the others: (bucket, value) pairs."""
+        n = np.int64(self.refs.size)
+        other = ~np.isin(self.refs, np.fromiter(ours, dtype=np.int64, count=len(ours)))
+        # One row per (bucket, article), in bucket, batch's first, canonical order.
+        member = self.bucket * n + self.pos
+        pairs = unique_sorted(member)
+        bucket, ref = pairs // n, pairs % n
+        order = np.lexsort((self.rank[ref], other[ref], bucket))
+        bucket, ref = bucket[order], ref[order]
+        group = bucket * 2 + other[ref]
+        starts = np.ones(group.size, dtype=bool)
+        starts[1:] = group[1:] != group[:-1]
+        first = np.maximum.accumulate(np.where(starts, np.arange(group.size), 0))
+        take = (np.arange(group.size) - first < most) & (self.rank[ref] < n)
+        keep = contains(unique_sorted(bucket[take] * n + ref[take]), member)
+        return self.bucket[keep], self.value[keep]
 
 
 class SqliteIndex:
@@ -518,6 +552,11 @@ class SqliteIndex:
         in the canonical order among the batch's (``ours``), and of the ``most`` first among
         the others, as ``index.earliest_of_each`` chooses them; as (bucket number, value)
         pairs."""
+        return self._members(space, unique).earliest(most, ours)
+
+    def _members(self, space: str, unique: I64) -> _Members:
+        """The stored articles of each bucket ``unique`` of ``space``, ranked in the canonical
+        order: read once, chosen from as often as needed."""
         shift = _IDX_BITS if space == _PASSAGE else np.int64(0)
         stored = self._bands.values_of(space, unique)
         owners = stored.value >> shift
@@ -531,21 +570,7 @@ class SqliteIndex:
         ranked = np.array(sorted(key, key=key.__getitem__), dtype=np.int64)
         rank = np.full(refs.size, refs.size, dtype=np.int64)
         rank[np.searchsorted(refs, ranked)] = np.arange(ranked.size)
-        other = ~np.isin(refs, np.fromiter(ours, dtype=np.int64, count=len(ours)))
-        # One row per (bucket, article), in bucket, batch's first, canonical order.
-        pos = np.searchsorted(refs, owners)
-        member = stored.query * np.int64(refs.size) + pos
-        pairs = unique_sorted(member)
-        bucket, ref = pairs // refs.size, pairs % refs.size
-        order = np.lexsort((rank[ref], other[ref], bucket))
-        bucket, ref = bucket[order], ref[order]
-        group = bucket * 2 + other[ref]
-        starts = np.ones(group.size, dtype=bool)
-        starts[1:] = group[1:] != group[:-1]
-        first = np.maximum.accumulate(np.where(starts, np.arange(group.size), 0))
-        take = (np.arange(group.size) - first < most) & (rank[ref] < ranked.size)
-        keep = contains(unique_sorted(bucket[take] * np.int64(refs.size) + ref[take]), member)
-        return stored.query[keep], stored.value[keep]
+        return _Members(stored.query, stored.value, refs, np.searchsorted(refs, owners), rank)
 
     def _passage_pairs(
         self, keys: I64, owner: I64, idx: I64, known_hot: I64, batch_refs: I64
@@ -578,14 +603,14 @@ class SqliteIndex:
             values.append(sample.value)
         if filled.any():
             rows = np.flatnonzero(filled)
-            more_q, more_value = self._earliest_in_buckets(
-                _PASSAGE, ukeys, rows, {}, set(batch_refs.tolist()), most
-            )
-            queries.append(more_q)
-            values.append(more_value)
+            newly, which = np.unique(ukeys[rows], return_inverse=True)
+            members = self._members(_PASSAGE, newly)
+            bucket, value = members.earliest(most, set(batch_refs.tolist()))
+            chosen, row = fan_out(bucket, which.reshape(-1))
+            queries.append(rows[row])
+            values.append(value[chosen])
             # What it yields from now on (it takes no more): its earliest articles of all.
-            newly = unique_sorted(ukeys[rows])
-            bucket, kept = self._earliest_of(_PASSAGE, newly, most, set())
+            bucket, kept = members.earliest(most, set())
             self._bands.insert(_HOT, newly[bucket], kept)
         q, value = np.concatenate(queries), np.concatenate(values)
         # One row per (distinct passage, stored passage) sharing enough bands.
