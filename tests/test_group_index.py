@@ -21,12 +21,14 @@ from pipeline.group.index import (
     LshEntry,
     contains,
     distinct_rows,
+    earliest_of_each,
     fan_out,
     open_index,
     shared_bands,
     unique_sorted,
 )
 from pipeline.group.links import Evidence, Match
+from pipeline.group.sqlite_index import _Members
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
 SEED_A = (FIXTURES / "seed_stratnews.txt").read_text(encoding="utf-8")
@@ -198,6 +200,38 @@ def test_unique_sorted_and_contains_agree_with_numpy() -> None:
     probe = rng.integers(-(2**10), 2**10, size=3000)
     assert np.array_equal(contains(unique_sorted(values), probe), np.isin(probe, values))
     assert not contains(unique_sorted(np.zeros(0, dtype=np.int64)), probe).any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_vectorised_choice_of_earliest_articles_is_earliest_of_each(seed: int) -> None:
+    """The embedded adapter chooses a full bucket's articles in a vectorised form of
+    ``earliest_of_each`` (the Redis adapter's): both must yield the same rows."""
+    rng = np.random.default_rng(seed)
+    articles = int(rng.integers(5, 400))
+    refs = np.sort(rng.choice(10**6, size=articles, replace=False)).astype(np.int64)
+    # A canonical place per article; some have no record (rank refs.size: never chosen).
+    rank = rng.permutation(articles).astype(np.int64)
+    rank[rng.random(articles) < 0.05] = articles
+    buckets = int(rng.integers(1, 40))
+    rows = int(rng.integers(1, 3000))
+    bucket = rng.integers(0, buckets, size=rows).astype(np.int64)
+    pos = rng.integers(0, articles, size=rows).astype(np.int64)
+    value = np.arange(rows, dtype=np.int64) * 7 + 3  # each row told apart by its value
+    members = _Members(bucket, value, refs, pos, rank)
+    ours = set(rng.choice(refs, size=int(rng.integers(0, articles)), replace=False).tolist())
+    most = int(rng.integers(1, 12))
+    got_bucket, got_value = members.earliest(most, ours)
+    got = sorted(zip(got_bucket.tolist(), got_value.tolist(), strict=True))
+    key = {int(refs[n]): int(rank[n]) for n in range(articles) if rank[n] < articles}
+    want = []
+    for b in range(buckets):
+        here = np.flatnonzero(bucket == b)
+        chosen = set(
+            earliest_of_each({int(refs[pos[r]]) for r in here} & key.keys(), key, ours, most)
+        )
+        want += [(b, int(value[r])) for r in here if int(refs[pos[r]]) in chosen]
+    assert got == sorted(want)
+    assert got  # every bucket holds some article with a record
 
 
 def test_fan_out_hands_each_row_to_every_member_of_its_group() -> None:
