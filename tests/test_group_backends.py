@@ -10,14 +10,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import redis
 from redis_server import RedisServer
 
+import pipeline.group.index
 from pipeline.config import GroupConfig
 from pipeline.document import Document
 from pipeline.group import GroupResult, explain, group, open_index
-from pipeline.group.batch import _Batch
+from pipeline.group.batch import _Batch, _estimates
+from pipeline.group.index import Collisions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
 STORIES = json.loads((FIXTURES / "stories.json").read_text(encoding="utf-8"))
@@ -578,3 +581,93 @@ def test_a_batch_whose_passages_all_fall_in_full_buckets(new_state: NewState) ->
     late = doc("late", STORIES["harbor"], "2021-07-10T10:00:00Z")
     run([late], state, cfg)
     assert late.cluster_id == "copy0"
+
+
+def _every_passage_row(
+    self: _Batch, col: Collisions, packed: Any, base: Any
+) -> tuple[Any, Any, Any, Any]:
+    """What ``_Batch._passage_rows`` gives without thinning: every close pair of passages the
+    query found, each with the smaller id first."""
+    parts = list(col.pairs())
+    if not parts:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))  # type: ignore[return-value]
+    mine, mp, other, op = (np.concatenate(column) for column in zip(*parts, strict=True))
+    swap = np.array([col.ids[m] > col.ids[o] for m, o in zip(mine, other, strict=True)], bool)
+    a, pa = np.where(swap, other, mine), np.where(swap, op, mp)
+    b, pb = np.where(swap, mine, other), np.where(swap, mp, op)
+    close = _estimates(packed, base[a] + 1 + pa, base[b] + 1 + pb) >= self.cfg.candidate_estimate
+    return a[close], pa[close], b[close], pb[close]
+
+
+def _copies_everywhere() -> list[Document]:
+    """Stories with near copies on other sites, identical copies on other sites, one page at
+    three addresses of one site, and pages of one site alike (a story and a line each)."""
+    docs = corpus() + boilerplate_corpus(6)
+    vaccine, wildfire, chips = STORIES["vaccine"], STORIES["wildfire"], STORIES["chips"]
+    docs += [
+        doc(f"vcopy{i:02d}", f"{vaccine}\n\nRepublished by outlet {i} under licence.")
+        for i in range(12)
+    ]
+    docs += [doc(f"wcopy{i:02d}", wildfire, "2024-03-12T20:00:00Z") for i in range(6)]
+    docs += [
+        Document(
+            id=f"addr{i}",
+            source=f"test:addr{i}",
+            url=f"https://same.example/wildfire?ref={i}",
+            text=wildfire,
+            published="2024-03-13T08:00:00Z",
+        )
+        for i in range(3)
+    ]
+    docs += [
+        Document(
+            id=f"desk{i}",
+            source=f"test:desk{i}",
+            url=f"https://desk.example/page{i}",
+            text=f"{chips}\n\nThis page was updated at {i} o'clock with reactions.",
+            published="2024-03-13T09:00:00Z",
+        )
+        for i in range(4)
+    ]
+    return docs
+
+
+def test_rows_between_copies_are_thinned_without_changing_the_state(
+    new_state: NewState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Of the passage pairs between two near copies that count nowhere in each other's
+    frequencies, one per pair of articles is kept: the state is the one every pair makes, in
+    one run or two, with full buckets, pairs made a few at a time."""
+    # Whole-article buckets yield 2 articles: most copies meet through their passages.
+    cfg = replace(CFG, hot_bucket=8, doc_bucket_cap=2, max_earlier_links=2)
+    monkeypatch.setattr(pipeline.group.index, "PAIRS_AT_ONCE", 40)
+    made = {"thinned": 0, "every": 0}
+    thinning = _Batch._passage_rows
+
+    def counting(name: str, rows: Any) -> Any:
+        def count(self: _Batch, col: Collisions, packed: Any, base: Any) -> Any:
+            out = rows(self, col, packed, base)
+            made[name] += out[0].size
+            return out
+
+        return count
+
+    docs = _copies_everywhere()
+    ids = [d.id for d in docs]
+    for split in (False, True):
+        batches = [docs[0::2], docs[1::2]] if split else [docs]
+        snapshots = []
+        for name, rows in (("thinned", thinning), ("every", _every_passage_row)):
+            monkeypatch.setattr(_Batch, "_passage_rows", counting(name, rows))
+            state = new_state()
+            for batch in batches:
+                run([replace(d) for d in batch], state, cfg)
+            snapshots.append(snapshot(state, ids, cfg))
+        assert snapshots[0] == snapshots[1], split
+        # The copies' pairs were most of them.
+        assert made["thinned"] < made["every"] / 2, made
+        made.update(thinned=0, every=0)
+        records = snapshots[0]["records"]
+        for story, copies in (("vaccine", "vcopy"), ("wildfire", "wcopy"), ("wildfire", "addr")):
+            cluster = {r[0] for i, r in records.items() if i.startswith(copies)}
+            assert cluster == {records[story][0]}, (story, copies, split)

@@ -100,9 +100,10 @@ def test_insert_then_query_finds_a_batch_mate_and_an_earlier_article(tmp_path: P
             other.put_records([record("b", SEED_B), record("c", SEED_B)])
             other.insert_lsh(batch)
             found = other.query_lsh(batch)
+            mine, _, theirs, _ = passage_pairs(found)
             pairs = {
                 (found.ids[m], found.ids[o])
-                for m, o in zip(found.mine.tolist(), found.other.tolist(), strict=True)
+                for m, o in zip(mine.tolist(), theirs.tolist(), strict=True)
             }
             assert ("b", "a") in pairs and ("b", "c") in pairs and ("c", "b") in pairs
             docs = {
@@ -110,9 +111,7 @@ def test_insert_then_query_finds_a_batch_mate_and_an_earlier_article(tmp_path: P
                 for m, o in zip(found.doc_mine.tolist(), found.doc_other.tolist(), strict=True)
             }
             assert ("b", "c") in docs  # identical texts: document band and text hash
-            assert all(
-                found.ids[m] != found.ids[o] for m, o in zip(found.mine, found.other, strict=True)
-            )
+            assert all(found.ids[m] != found.ids[o] for m, o in zip(mine, theirs, strict=True))
         finally:
             other.close()  # not committed: gone
     finally:
@@ -124,8 +123,17 @@ def test_insert_then_query_finds_a_batch_mate_and_an_earlier_article(tmp_path: P
         index.close()
 
 
+def passage_pairs(found: Collisions, most: int = 1 << 22) -> tuple[Any, ...]:
+    """Every pair ``found.pairs`` makes, in one piece."""
+    parts = list(found.pairs(most))
+    if not parts:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+
 def met_by_first_passage(found: Collisions) -> set[str]:
-    pairs = zip(found.other.tolist(), found.mine_passage.tolist(), strict=True)
+    _, mine_passage, other, _ = passage_pairs(found)
+    pairs = zip(other.tolist(), mine_passage.tolist(), strict=True)
     return {found.ids[o] for o, p in pairs if p == 0}
 
 

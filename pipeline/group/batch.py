@@ -26,10 +26,12 @@ from pipeline.document import Document
 from pipeline.group.clusters import order_key
 from pipeline.group.index import (
     SKETCH_BITS,
+    Collisions,
     DocRecord,
     Index,
     LshEntry,
     TextOnSite,
+    contains,
     unique_sorted,
 )
 from pipeline.group.links import Evidence, passage_counts, verify
@@ -96,7 +98,7 @@ def _sketch(sig: Signature) -> np.ndarray:
 _PER_WORD = 64 // SKETCH_BITS  # sketch values packed in one 64-bit word
 # The lowest bit of each value's field in a word.
 _FIELD_LOW = np.uint64(sum(1 << (SKETCH_BITS * k) for k in range(_PER_WORD)))
-_CHUNK = 1 << 20  # rows compared at once: bounds the temporary arrays
+_CHUNK = 1 << 18  # rows compared at once: bounds the temporary arrays (some 100 MiB)
 
 
 _PACK_CHUNK = 4096  # articles whose sketches are read and packed at a time
@@ -268,7 +270,6 @@ class _Batch:
         ids = col.ids
         doc_mine = np.concatenate([col.doc_mine, col.exact_mine])
         doc_other = np.concatenate([col.doc_other, col.exact_other])
-        mine, mp, other, op = col.mine, col.mine_passage, col.other, col.other_passage
         # One table of every sketch row involved, and one of every passage frequency, both
         # indexed by base[article] + 1 + passage (row base[article] is the document's). The
         # index names only the articles of pairs sharing enough bands, so chance collisions
@@ -282,14 +283,7 @@ class _Batch:
             (min(ids[x], ids[y]), max(ids[x], ids[y]))
             for x, y in zip(doc_mine[likely].tolist(), doc_other[likely].tolist(), strict=True)
         }
-        rank = np.empty(len(ids), dtype=np.int64)
-        rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
-        # Orient every collision with the smaller id first. A collision between two batch
-        # articles is reported from both sides, or from one only (a full bucket yields its
-        # earliest articles): one row per (a, b, passage, passage), as several bands collide.
-        swap = rank[mine] > rank[other]
-        a, pa = np.where(swap, other, mine), np.where(swap, op, mp)
-        b, pb = np.where(swap, mine, other), np.where(swap, mp, op)
+        a, pa, b, pb = self._passage_rows(col, packed, base)
         width = np.int64(len(ids))
         # Number the article pairs first: a * width + b can need 2 x 32 bits by itself, so
         # shifting it 32 bits further would overflow int64 once a batch meets a large history.
@@ -299,9 +293,6 @@ class _Batch:
         pair = pair_keys[code >> np.int64(32)]
         a, b = pair // width, pair % width
         pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
-        est = _estimates(packed, base[a] + 1 + pa, base[b] + 1 + pb)
-        close = est >= cfg.candidate_estimate
-        a, b, pa, pb = a[close], b[close], pa[close], pb[close]
         # Most collisions are chance ones, and the sketches alone rule them out: frequencies
         # are read only for the articles of close ones.
         involved = np.zeros(len(ids), dtype=bool)
@@ -321,13 +312,7 @@ class _Batch:
         dup = _estimates(packed, base[da], base[db]) >= cfg.near_threshold
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
             pairs.add((ids[x], ids[y]))  # duplicates: verified
-        # Copies of one story on other sites are not counted in each other's frequencies
-        # (``passage_counts``), nor is one text on one site (a page at two addresses). Other
-        # near copies on one site count: pages of a site alike mostly through their shared
-        # furniture are many pages, not one story.
-        site, text = self._codes(ids, np.concatenate([da, db]))
-        same_site = (site[da] == site[db]) & (site[da] >= 0)
-        counted = ~(dup & (~same_site | (text[da] == text[db])))[pair_of]
+        counted = ~self._uncounted(ids, da, db, dup)[pair_of]
         # One count per (article pair, passage) on each side, from one article per text on a
         # site.
         rows_a = base[a] + 1 + pa
@@ -365,6 +350,66 @@ class _Batch:
             if id_ in self.records:
                 self.records[id_].df = df
         return self._few_earlier(pairs, packed, base, ids), changed
+
+    def _passage_rows(
+        self, col: Collisions, packed: np.ndarray, base: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The close pairs of passages the query found (``Collisions.pairs``; estimated at
+        ``candidate_estimate`` or more), as ``(a, passage, b, passage)``, each with the
+        smaller id first; of the pairs between two near copies that count nowhere in each
+        other's frequencies (``_uncounted``), one per pair of articles: it makes them
+        candidates, which is all grouping needs of them. Without it, n copies of a story in a
+        batch would make up to n times ``hot_bucket`` rows for each of its passages; the
+        pairs are made and judged a part at a time, so they are never all in memory.
+        """
+        cfg, ids = self.cfg, col.ids
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
+        width = np.int64(len(ids))
+        kept = np.zeros(0, dtype=np.int64)  # article pairs (a * width + b) of a kept row
+        parts = []
+        for mine, mp, other, op in col.pairs():
+            # Orient every collision with the smaller id first. A collision between two batch
+            # articles is reported from both sides, or from one only (a full bucket yields its
+            # earliest articles).
+            swap = rank[mine] > rank[other]
+            a, pa = np.where(swap, other, mine), np.where(swap, op, mp)
+            b, pb = np.where(swap, mine, other), np.where(swap, mp, op)
+            close = _estimates(packed, base[a] + 1 + pa, base[b] + 1 + pb) >= cfg.candidate_estimate
+            a, pa, b, pb = a[close], pa[close], b[close], pb[close]
+            pair, first, inverse = np.unique(a * width + b, return_index=True, return_inverse=True)
+            x, y = pair // width, pair % width
+            dup = _estimates(packed, base[x], base[y]) >= cfg.near_threshold
+            silent = self._uncounted(ids, x, y, dup)
+            if silent.any():
+                drop = silent[inverse.reshape(-1)]
+                new = silent & ~contains(kept, pair)
+                drop[first[new]] = False
+                kept = np.union1d(kept, pair[new])
+                a, pa, b, pb = a[~drop], pa[~drop], b[~drop], pb[~drop]
+            parts.append((a, pa, b, pb))
+        if not parts:
+            none = np.zeros(0, dtype=np.int64)
+            return none, none, none, none
+        a, pa, b, pb = (np.concatenate(column) for column in zip(*parts, strict=True))
+        return a, pa, b, pb
+
+    def _uncounted(
+        self, ids: Sequence[str], a: np.ndarray, b: np.ndarray, dup: np.ndarray
+    ) -> np.ndarray:
+        """Which pairs ``(a[k], b[k])`` of near copies (``dup``) count nowhere in each other's
+        passage frequencies (``passage_counts``): copies of one story on two sites, and one
+        text on one site (a page at two addresses). Other near copies on one site count:
+        pages of a site alike mostly through their shared furniture are many pages, not one
+        story."""
+        if not dup.any():
+            return dup
+        both = np.concatenate([a[dup], b[dup]])
+        self.load(ids[n] for n in unique_sorted(both).tolist() if ids[n] not in self.docs)
+        site, text = self._codes(ids, both)
+        same_site = (site[a] == site[b]) & (site[a] >= 0)
+        out: np.ndarray = dup & (~same_site | (text[a] == text[b]))
+        return out
 
     def _codes(self, ids: Sequence[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For the articles ``ids[rows]``: a number per known site (-1: none) and one per text

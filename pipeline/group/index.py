@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -153,14 +153,43 @@ def fan_out(row_group: I64, member_group: I64) -> tuple[I64, I64]:
 
     ``row_group``: a group number per row; ``member_group``: a group number per member.
     Returns the row numbers and member numbers, grouped by row."""
-    groups = int(max(row_group.max(initial=-1), member_group.max(initial=-1))) + 1
-    by_group = np.argsort(member_group, kind="stable")
-    size = np.bincount(member_group, minlength=groups)
-    start = np.cumsum(size) - size
-    reps = size[row_group]
-    row = np.repeat(np.arange(row_group.size, dtype=np.int64), reps)
-    offset = np.arange(int(reps.sum()), dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
-    return row, by_group[start[row_group][row] + offset]
+    fan = _Fan(row_group, member_group)
+    return fan.part(0, row_group.size)
+
+
+# Pairs ``Collisions.pairs`` makes at once: bounds its temporary arrays (8 MiB a column).
+PAIRS_AT_ONCE = 1 << 20
+
+
+class _Fan:
+    """``fan_out`` a slice of the rows at a time: the members of each group, found once."""
+
+    def __init__(self, row_group: I64, member_group: I64) -> None:
+        groups = int(max(row_group.max(initial=-1), member_group.max(initial=-1))) + 1
+        self.row_group = row_group
+        self.by_group = np.argsort(member_group, kind="stable")
+        self.size = np.bincount(member_group, minlength=groups)
+        self.start = np.cumsum(self.size) - self.size
+        # Where the pairs of each row end, counted over all rows.
+        self.ends = np.cumsum(self.size[row_group])
+
+    def part(self, lo: int, hi: int) -> tuple[I64, I64]:
+        """The pairs of rows ``lo`` to ``hi``."""
+        reps = self.size[self.row_group[lo:hi]]
+        row = np.repeat(np.arange(lo, hi, dtype=np.int64), reps)
+        starts = np.repeat(np.cumsum(reps) - reps, reps)
+        offset = np.arange(int(reps.sum()), dtype=np.int64) - starts
+        member: I64 = self.by_group[self.start[self.row_group[row]] + offset]
+        return row, member
+
+    def slices(self, most: int) -> Iterator[tuple[int, int]]:
+        """Row slices making about ``most`` pairs each (at least one row)."""
+        lo = 0
+        while lo < self.row_group.size:
+            done = int(self.ends[lo - 1]) if lo else 0
+            hi = max(lo + 1, int(np.searchsorted(self.ends, done + most, side="right")))
+            yield lo, hi
+            lo = hi
 
 
 def _empty() -> I64:
@@ -204,26 +233,50 @@ def shared_bands(columns: Sequence[I64], least: int) -> npt.NDArray[np.bool_]:
 
 @dataclass(slots=True)
 class Collisions:
-    """What a batch's query found, as parallel arrays of positions into ``ids``.
+    """What a batch's query found, as parallel arrays of positions into ``ids`` (the batch's
+    articles first, in the order of its entries).
 
-    Row ``k`` of the passage arrays: passage ``mine_passage[k]`` of ``ids[mine[k]]`` (a batch
-    article) shares bands with passage ``other_passage[k]`` of ``ids[other[k]]``; only pairs
-    sharing ``passage_min_bands`` bands or more are reported (``shared_bands``), one row per
-    pair, and a full bucket yields its earliest articles only. A pair of batch articles may be
-    reported from either side or both. ``doc_mine``/``doc_other``: whole articles sharing
-    ``doc_min_bands`` bands or more, one row per pair. ``exact_mine``/``exact_other``:
-    articles with the same text hash.
+    Passages, found once for each distinct batch passage (a line on every page of a site, the
+    sentences of a story's copies are each one): row ``k`` says that passage
+    ``other_passage[k]`` of ``ids[other[k]]`` shares ``passage_min_bands`` bands or more with
+    the batch passages of group ``found[k]`` (``shared_bands``), one row per pair; a full
+    bucket yields its earliest articles only. The batch's passages: passage
+    ``batch_passage[j]`` of ``ids[batch_article[j]]`` is in group ``batch_group[j]``.
+    ``pairs`` hands each row to every passage of its group. ``doc_mine``/``doc_other``: whole
+    articles sharing ``doc_min_bands`` bands or more, one row per pair.
+    ``exact_mine``/``exact_other``: articles with the same text hash.
     """
 
     ids: list[str]
-    mine: I64 = field(default_factory=_empty)
-    mine_passage: I64 = field(default_factory=_empty)
+    found: I64 = field(default_factory=_empty)
     other: I64 = field(default_factory=_empty)
     other_passage: I64 = field(default_factory=_empty)
+    batch_group: I64 = field(default_factory=_empty)
+    batch_article: I64 = field(default_factory=_empty)
+    batch_passage: I64 = field(default_factory=_empty)
     doc_mine: I64 = field(default_factory=_empty)
     doc_other: I64 = field(default_factory=_empty)
     exact_mine: I64 = field(default_factory=_empty)
     exact_other: I64 = field(default_factory=_empty)
+
+    def pairs(self, most: int = 0) -> Iterator[tuple[I64, I64, I64, I64]]:
+        """Every pair of passages found, about ``most`` (``PAIRS_AT_ONCE``) at a time, as
+        ``(mine, mine_passage, other, other_passage)``: passage ``mine_passage`` of the batch
+        article ``mine`` shares bands with passage ``other_passage`` of ``other``. A passage
+        found for its own article is left out. A pair of batch articles may come from either
+        side or both. Two articles met through n passages of theirs make n rows: the copies
+        of one story make many, which is why they come a part at a time."""
+        fan = _Fan(self.found, self.batch_group)
+        for lo, hi in fan.slices(most or PAIRS_AT_ONCE):
+            row, member = fan.part(lo, hi)
+            mine, other = self.batch_article[member], self.other[row]
+            keep = mine != other
+            yield (
+                mine[keep],
+                self.batch_passage[member[keep]],
+                other[keep],
+                self.other_passage[row[keep]],
+            )
 
 
 class Index(Protocol):
@@ -343,15 +396,18 @@ def leaving_out(col: Collisions, gone: npt.NDArray[np.bool_]) -> Collisions:
             mask &= ~gone[c]
         return mask
 
-    pairs = keep(col.mine, col.other)
+    found = keep(col.other)
+    batch = keep(col.batch_article)
     docs = keep(col.doc_mine, col.doc_other)
     exact = keep(col.exact_mine, col.exact_other)
     return Collisions(
         ids=[i for i, g in zip(col.ids, gone.tolist(), strict=True) if not g],
-        mine=where[col.mine[pairs]],
-        mine_passage=col.mine_passage[pairs],
-        other=where[col.other[pairs]],
-        other_passage=col.other_passage[pairs],
+        found=col.found[found],
+        other=where[col.other[found]],
+        other_passage=col.other_passage[found],
+        batch_group=col.batch_group[batch],
+        batch_article=where[col.batch_article[batch]],
+        batch_passage=col.batch_passage[batch],
         doc_mine=where[col.doc_mine[docs]],
         doc_other=where[col.doc_other[docs]],
         exact_mine=where[col.exact_mine[exact]],

@@ -27,7 +27,7 @@ import numpy.typing as npt
 import redis
 from datasketch import MinHashLSH
 
-from pipeline.group.index import Collisions, LshEntry, distinct_rows, fan_out
+from pipeline.group.index import Collisions, LshEntry, distinct_rows
 from pipeline.group.redis_lock import LockLost
 
 U32 = npt.NDArray[np.uint32]
@@ -356,8 +356,8 @@ class RedisLsh:
         pos = {id_: n for n, id_ in enumerate(ids)}
         bands = self.passages.bands
         # Batch passages with the same signature (a line on every page of a site, the
-        # sentences of a story's copies) meet the same buckets: each distinct one is read once,
-        # and what it finds is handed to each.
+        # sentences of a story's copies) meet the same buckets: each distinct one is read once
+        # (``Collisions.pairs`` hands what it finds to each).
         first_row, same = distinct_rows(rows.matrix)
         distinct = rows.matrix[first_row]
         # Every bucket holds the batch passage itself: only one of 2 or more can collide.
@@ -382,18 +382,6 @@ class RedisLsh:
         for r, in_bucket in members.items():
             found_rows += [(r // bands, *_split(m)) for m in in_bucket]
         shared = sorted(set(_shared(found_rows, self.min_bands[0])))
-        row, member = fan_out(np.array([u for u, _, _ in shared], dtype=np.int64), same)
-        mine: list[int] = []
-        mine_passage: list[int] = []
-        other: list[str] = []
-        other_passage: list[int] = []
-        for k, p in zip(row.tolist(), member.tolist(), strict=True):
-            n, (_, oid, oi) = int(rows.owner[p]), shared[k]
-            if oid != ids[n]:
-                mine.append(n)
-                mine_passage.append(int(rows.index[p]))
-                other.append(oid)
-                other_passage.append(oi)
         doc_bands = self.documents.bands
         # A crowded whole-article bucket (copies of one text) yields doc_cap of its articles,
         # as in the embedded adapter; each is read once, however many articles meet it.
@@ -421,6 +409,7 @@ class RedisLsh:
         exact_mine = [n for n, others in sorted(exact.items()) for _ in others]
         exact_other = [o for _, others in sorted(exact.items()) for o in others]
         # Name every other article after the batch's own.
+        other = [oid for _, oid, _ in shared]
         named = {*other, *doc_other, *exact_other}
         for id_ in sorted(named - pos.keys()):
             pos[id_] = len(ids)
@@ -434,10 +423,12 @@ class RedisLsh:
 
         return Collisions(
             ids,
-            mine=arr(mine),
-            mine_passage=arr(mine_passage),
+            found=arr(u for u, _, _ in shared),
             other=at(other),
-            other_passage=arr(other_passage),
+            other_passage=arr(oi for _, _, oi in shared),
+            batch_group=same,
+            batch_article=rows.owner,
+            batch_passage=rows.index,
             doc_mine=arr(doc_mine),
             doc_other=at(doc_other),
             exact_mine=arr(exact_mine),
