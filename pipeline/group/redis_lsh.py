@@ -383,12 +383,16 @@ class RedisLsh:
             found_rows += [(r // bands, *_split(m)) for m in in_bucket]
         shared = sorted(set(_shared(found_rows, self.min_bands[0])))
         doc_bands = self.documents.bands
-        # A crowded whole-article bucket (copies of one text) yields doc_cap of its articles,
-        # as in the embedded adapter; each is read once, however many articles meet it.
-        dsizes, dmembers = self.documents.read(rows.documents, most=self.doc_cap, least=2)
+        # Articles with the same document signature (copies of one text) meet the same
+        # buckets: each distinct signature is read once, and what it finds is handed to each.
+        # A crowded whole-article bucket yields doc_cap of its articles, as in the embedded
+        # adapter; each is read once, however many articles meet it.
+        dfirst, dsame = distinct_rows(rows.documents)
+        signatures = rows.documents[dfirst]
+        dsizes, dmembers = self.documents.read(signatures, most=self.doc_cap, least=2)
         dcrowded = np.flatnonzero(dsizes.ravel() > self.doc_cap).tolist()
         if dcrowded:
-            blob, width = self.documents.band_values(rows.documents), self.documents.width
+            blob, width = self.documents.band_values(signatures), self.documents.width
             dbucket = {r: (r % doc_bands, blob[r * width : (r + 1) * width]) for r in dcrowded}
             dunique = sorted(set(dbucket.values()))
             names = [[m.decode() for m in ms] for ms in self.documents.buckets(dunique)]
@@ -398,12 +402,19 @@ class RedisLsh:
             }
             for r in dcrowded:
                 dmembers[r] = chosen[dbucket[r]]
-        doc_rows: list[tuple[int, str]] = []
+        found_docs: list[tuple[int, str]] = []
         for r, found in dmembers.items():
-            n = rows.some[r // doc_bands]
-            doc_rows += [(n, m.decode()) for m in found if m.decode() != ids[n]]
-        # One row per pair, as in the embedded adapter.
-        doc_rows = list(dict.fromkeys(_shared(doc_rows, self.min_bands[1])))
+            found_docs += [(r // doc_bands, m.decode()) for m in found]
+        # The articles each distinct signature meets in doc_min_bands bands or more, once.
+        met: dict[int, list[str]] = {}
+        for u, m in dict.fromkeys(_shared(found_docs, self.min_bands[1])):
+            met.setdefault(u, []).append(m)
+        doc_rows = [
+            (n, m)
+            for n, u in zip(rows.some, dsame.tolist(), strict=True)
+            for m in met.get(u, [])
+            if m != ids[n]
+        ]
         doc_mine = [n for n, _ in doc_rows]
         doc_other = [o for _, o in doc_rows]
         exact_mine = [n for n, others in sorted(exact.items()) for _ in others]
