@@ -249,6 +249,41 @@ def test_fan_out_hands_each_row_to_every_member_of_its_group() -> None:
     assert rows.size == members.size == 0
 
 
+@pytest.mark.parametrize("most", [1, 3, 50, 1 << 20])
+def test_collisions_hand_each_find_to_every_passage_of_its_group(most: int) -> None:
+    """``Collisions.pairs``, a part at a time, makes every (batch passage, find) pair of one
+    group once, but a passage found for its own article."""
+    rng = np.random.default_rng(most)
+    for _ in range(20):
+        groups, articles = int(rng.integers(1, 8)), int(rng.integers(1, 6))
+        passages = int(rng.integers(0, 15))
+        finds = int(rng.integers(0, 15))
+        col = Collisions(
+            [f"a{n}" for n in range(articles + 4)],
+            found=rng.integers(0, groups, finds),
+            other=rng.integers(0, articles + 4, finds),
+            other_passage=rng.integers(0, 9, finds),
+            batch_group=rng.integers(0, groups, passages),
+            batch_article=rng.integers(0, articles, passages),
+            batch_passage=rng.integers(0, 9, passages),
+        )
+        want = sorted(
+            (int(col.batch_article[j]), int(col.batch_passage[j]), int(col.other[k]))
+            + (int(col.other_passage[k]),)
+            for k in range(finds)
+            for j in range(passages)
+            if col.found[k] == col.batch_group[j] and col.batch_article[j] != col.other[k]
+        )
+        parts = list(col.pairs(most))
+        got = sorted(
+            (m, mp, o, op)
+            for part in parts
+            for m, mp, o, op in zip(*(c.tolist() for c in part), strict=True)
+        )
+        assert got == want
+        assert all(part[0].size <= max(most, passages) for part in parts)
+
+
 def test_band_runs_merge_in_levels_and_garbage_is_collected(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
     store = BandStore(tmp_path / "bands", db)
