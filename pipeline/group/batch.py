@@ -290,7 +290,10 @@ class _Batch:
         pair_keys, inverse = np.unique(a * width + b, return_inverse=True)
         inverse = inverse.reshape(-1).astype(np.int64)
         code = unique_sorted((inverse << np.int64(32)) | (pa << np.int64(16)) | pb)
-        pair = pair_keys[code >> np.int64(32)]
+        # Every pair keeps a row (all are close already): its number is the pair's in
+        # pair_keys.
+        pair_of = code >> np.int64(32)
+        pair = pair_keys[pair_of]
         a, b = pair // width, pair % width
         pa, pb = (code >> np.int64(16)) & np.int64(0xFFFF), code & np.int64(0xFFFF)
         # Most collisions are chance ones, and the sketches alone rule them out: frequencies
@@ -305,9 +308,6 @@ class _Batch:
         for n in chosen:
             freq[base[n] + 1 : base[n + 1]] = self._df_of(ids[n])
         before = freq.copy()
-        pair_keys, pair_of = np.unique(a * width + b, return_inverse=True)
-        pair_of = pair_of.reshape(-1).astype(np.int64)
-        pair = pair_keys[pair_of]
         da, db = pair_keys // width, pair_keys % width
         dup = _estimates(packed, base[da], base[db]) >= cfg.near_threshold
         for x, y in zip(da[dup].tolist(), db[dup].tolist(), strict=True):
