@@ -246,6 +246,33 @@ def _split(member: bytes) -> tuple[str, int]:
     return id_.decode(), int(idx)
 
 
+def _yielded(
+    space: LshSpace,
+    signatures: U32,
+    rows: list[int],
+    members: dict[int, list[bytes]],
+    choose: Callable[[list[list[str]]], list[list[str]]],
+    article: Callable[[bytes], str],
+) -> None:
+    """Set ``members[r]`` for the crowded buckets ``rows`` (positions in the flat order of
+    ``space.read(signatures)``) to the members of the articles ``choose`` picks among each
+    bucket's (``article``: a member's article). Each bucket is read once, however many
+    signatures meet it."""
+    if not rows:
+        return
+    blob, width, bands = space.band_values(signatures), space.width, space.bands
+    bucket = {r: (r % bands, blob[r * width : (r + 1) * width]) for r in rows}
+    unique = sorted(set(bucket.values()))
+    held = space.buckets(unique)
+    firsts = choose([sorted({article(m) for m in ms}) for ms in held])
+    picked: dict[tuple[int, bytes], list[bytes]] = {}
+    for b, ms, first in zip(unique, held, firsts, strict=True):
+        keep = set(first)
+        picked[b] = [m for m in ms if article(m) in keep]
+    for r in rows:
+        members[r] = picked[bucket[r]]
+
+
 class RedisLsh:
     """Both LSH spaces, with the embedded adapter's hot-bucket rule.
 
@@ -363,21 +390,15 @@ class RedisLsh:
         # Every bucket holds the batch passage itself: only one of 2 or more can collide.
         sizes, members = self.passages.read(distinct, most=self.hot - 1, least=2)
         full = ((sizes >= self.hot) | (rows.before[first_row] >= self.hot)).ravel()
-        # A full bucket yields the passages of its earliest articles; each bucket is read
-        # once, however many batch passages meet it.
-        crowded = np.flatnonzero(full).tolist()
-        if crowded:
-            blob, width = self.passages.band_values(distinct), self.passages.width
-            bucket = {r: (r % bands, blob[r * width : (r + 1) * width]) for r in crowded}
-            unique = sorted(set(bucket.values()))
-            held = [[(m, _split(m)[0]) for m in ms] for ms in self.passages.buckets(unique)]
-            firsts = choose([sorted({i for _, i in split}) for split in held], self.hot)
-            sample: dict[tuple[int, bytes], list[bytes]] = {}
-            for b, split, first in zip(unique, held, firsts, strict=True):
-                keep = set(first)
-                sample[b] = [m for m, i in split if i in keep]
-            for r in crowded:
-                members[r] = sample[bucket[r]]
+        # A full bucket yields the passages of its earliest articles.
+        _yielded(
+            self.passages,
+            distinct,
+            np.flatnonzero(full).tolist(),
+            members,
+            lambda buckets: choose(buckets, self.hot),
+            lambda m: _split(m)[0],
+        )
         found_rows: list[tuple[int, str, int]] = []
         for r, in_bucket in members.items():
             found_rows += [(r // bands, *_split(m)) for m in in_bucket]
@@ -390,18 +411,14 @@ class RedisLsh:
         dfirst, dsame = distinct_rows(rows.documents)
         signatures = rows.documents[dfirst]
         dsizes, dmembers = self.documents.read(signatures, most=self.doc_cap, least=2)
-        dcrowded = np.flatnonzero(dsizes.ravel() > self.doc_cap).tolist()
-        if dcrowded:
-            blob, width = self.documents.band_values(signatures), self.documents.width
-            dbucket = {r: (r % doc_bands, blob[r * width : (r + 1) * width]) for r in dcrowded}
-            dunique = sorted(set(dbucket.values()))
-            names = [[m.decode() for m in ms] for ms in self.documents.buckets(dunique)]
-            chosen = {
-                b: [name.encode() for name in first]
-                for b, first in zip(dunique, choose(names, self.doc_cap), strict=True)
-            }
-            for r in dcrowded:
-                dmembers[r] = chosen[dbucket[r]]
+        _yielded(
+            self.documents,
+            signatures,
+            np.flatnonzero(dsizes.ravel() > self.doc_cap).tolist(),
+            dmembers,
+            lambda buckets: choose(buckets, self.doc_cap),
+            bytes.decode,
+        )
         found_docs: list[tuple[int, str]] = []
         for r, found in dmembers.items():
             found_docs += [(r // doc_bands, m.decode()) for m in found]

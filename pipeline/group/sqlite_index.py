@@ -529,12 +529,14 @@ class SqliteIndex:
         self, space: str, keys: I64, rows: I64, chosen: dict[int, I64], ours: set[int], most: int
     ) -> tuple[I64, I64]:
         """For the queries ``rows`` of ``keys`` (band keys of ``space``): the stored values of
-        the articles of each one's bucket that ``_earliest_of`` chooses, as (query row, value)
+        the ``most`` articles of each one's bucket first in the canonical order among the
+        batch's (``ours``) and of the ``most`` first among the others, as
+        ``index.earliest_of_each`` chooses them (``_Members.earliest``), as (query row, value)
         pairs. Each bucket is read once (``chosen`` keeps them)."""
         unique, which = np.unique(keys[rows], return_inverse=True)
         new = np.array([k for k in unique.tolist() if k not in chosen], dtype=np.int64)
         if new.size:
-            bucket, value = self._earliest_of(space, new, most, ours)
+            bucket, value = self._members(space, new).earliest(most, ours)
             order = np.argsort(bucket, kind="stable")
             bounds = np.searchsorted(bucket[order], np.arange(new.size + 1))
             value = value[order]
@@ -548,13 +550,6 @@ class SqliteIndex:
             np.repeat(np.arange(unique.size, dtype=np.int64), sizes), which.reshape(-1)
         )
         return rows[member], np.concatenate(picks)[row]
-
-    def _earliest_of(self, space: str, unique: I64, most: int, ours: set[int]) -> tuple[I64, I64]:
-        """For each bucket ``unique`` of ``space``: the values of the ``most`` articles first
-        in the canonical order among the batch's (``ours``), and of the ``most`` first among
-        the others, as ``index.earliest_of_each`` chooses them; as (bucket number, value)
-        pairs."""
-        return self._members(space, unique).earliest(most, ours)
 
     def _members(self, space: str, unique: I64) -> _Members:
         """The stored articles of each bucket ``unique`` of ``space``, ranked in the canonical
