@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.group import signatures
+from pipeline.group.passages import split_passages
 from pipeline.group.signatures import band_keys, lean_minhash, shingle_hashes, signature
 
 FIXTURES = Path(__file__).parent / "fixtures" / "group"
@@ -105,3 +106,58 @@ def test_a_passage_repeated_word_for_word_is_one_passage() -> None:
     assert twice.length == len(twice.text) - 2 * len(line)  # repeats are not counted
     assert np.array_equal(twice.passage_minhash, once.passage_minhash)
     assert np.array_equal(twice.doc_minhash, datasketch_minhash(twice.doc_shingles))
+
+
+def _plain_sets(s: signatures.Signature) -> tuple[list[set[int]], set[int]]:
+    """Each passage's shingles and the whole text's, straight from ``shingle_hashes``."""
+    passages = []
+    for norm in s.norms:
+        hashes, valid, _ = shingle_hashes(norm, 5)
+        passages.append(set(hashes[valid].tolist()))
+    lines = signatures.normalize("\n".join(s.text[a:b] for a, b in split_passages(s.text)))
+    hashes, valid, _ = shingle_hashes(lines, 5)
+    return passages, set(hashes[valid].tolist())
+
+
+@pytest.mark.parametrize(
+    ("text", "other_lines"),
+    [
+        (SEED_A, False),
+        # Lines too short to be passages: their shingles count for the whole text only.
+        (SEED_A + "\n\nShort line\n\nThe end\n\n" + SEED_B, True),
+        # More passages than 8 bits can number, one of them repeated word for word.
+        (
+            "\n\n".join(
+                f"Line number {i} of a long listing, with words {i * 7}." for i in range(300)
+            )
+            + "\n\nLine number 3 of a long listing, with words 21.",
+            False,
+        ),
+    ],
+)
+def test_lean_signatures_hold_every_shingle_set(text: str, other_lines: bool) -> None:
+    """Passage numbers are kept in 16 bits and the whole text's shingles as two parts: each
+    passage's set, its size and the whole text's set are still the plain ones."""
+    s = sig(text)
+    passages, whole = _plain_sets(s)
+    assert len(passages) == len(s.spans) > 2
+    for i, expected in enumerate(passages):
+        assert s.passage_set(i).tolist() == sorted(expected)
+    assert s.sizes.tolist() == [len(p) for p in passages]
+    assert s.passage_shingles.tolist() == sorted(set().union(*passages))
+    assert s.doc_shingles.tolist() == sorted(whole)
+    assert (whole > set().union(*passages)) is other_lines
+
+
+def test_passages_are_numbered_up_to_the_16_bit_limit() -> None:
+    """A text of more passages than MAX_PASSAGES keeps the first MAX_PASSAGES; the last of
+    them is numbered 65534 and still has its own shingles."""
+    n = signatures.MAX_PASSAGES + 5
+    text = "\n".join(f"Row {i:06d} of the table of all the figures." for i in range(n))
+    s = sig(text)
+    assert len(s.spans) == signatures.MAX_PASSAGES
+    last = signatures.MAX_PASSAGES - 1
+    assert s.text[slice(*s.spans[last])] == f"Row {last:06d} of the table of all the figures."
+    hashes, valid, _ = shingle_hashes(s.norms[last], 5)
+    assert s.passage_set(last).tolist() == sorted(set(hashes[valid].tolist()))
+    assert s.sizes[last] == len(set(hashes[valid].tolist()))

@@ -182,12 +182,12 @@ def passage_similarities(
         return np.zeros((na, nb))
     sides = []
     for sig, where in ((a, common[0]), (b, common[1])):
-        _, owner, position = sig.by_hash()
+        owner, position = sig.by_hash()
         index = np.full(sig.passage_shingles.size, -1, dtype=np.int64)
         index[where] = np.arange(n_common)
         key = index[position]
         hit = key >= 0
-        sides.append((key[hit], owner[hit]))  # sorted by common shingle
+        sides.append((key[hit], owner[hit].astype(np.int64)))  # sorted by common shingle
     (ka, oa), (kb, ob) = sides
     n_b = np.bincount(kb, minlength=n_common)
     start_b = np.cumsum(n_b) - n_b

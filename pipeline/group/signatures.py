@@ -29,6 +29,8 @@ from pipeline.group.passages import is_heading, split_passages
 
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+U16 = npt.NDArray[np.uint16]
 _G = TypeVar("_G", bound=np.generic)
 
 SCHEME = "affine32"
@@ -124,6 +126,10 @@ class Signature:
     be verified does not), and the exact shingle sets (only articles that meet a candidate
     need them): ``by_hash`` is the passages' inverted index, ``doc_shingles`` the sorted
     distinct shingles of the whole text (short lines too).
+
+    A batch holds the signatures of all its articles until it is grouped, so they are kept
+    lean: passage numbers in 16 bits (``MAX_PASSAGES``), positions in 32, and the whole
+    text's shingles only as the two parts below.
     """
 
     spans: list[tuple[int, int]]
@@ -134,13 +140,12 @@ class Signature:
     num_perm: int
     seed: int
     _windows: U32 = field(repr=False)  # shingles of kept passages, in text order
-    _owner: I64 = field(repr=False)  # the kept passage of each of those
+    _owner: U16 = field(repr=False)  # the kept passage of each of those
     _rest: U32 = field(repr=False)  # shingles of the other lines (short ones, headings)
-    _all: U32 = field(repr=False)  # every shingle of the text
     _passage_minhash: U32 | None = field(default=None, repr=False)
     _doc_minhash: U32 | None = field(default=None, repr=False)
     _doc: U32 | None = field(default=None, repr=False)
-    _by_hash: tuple[U32, I64, I64] | None = field(default=None, repr=False)
+    _by_hash: tuple[U16, I32] | None = field(default=None, repr=False)
     _sizes: I64 | None = field(default=None, repr=False)
     _passage_shingles: U32 | None = field(default=None, repr=False)
     _numbers: dict[int, frozenset[str]] | None = field(default=None, repr=False)
@@ -185,26 +190,28 @@ class Signature:
     @property
     def doc_shingles(self) -> U32:
         if self._doc is None:
-            self._doc = _distinct(self._all)
+            self._doc = _distinct(np.concatenate((self._windows, self._rest)))
         assert self._doc is not None
         return self._doc
 
-    def by_hash(self) -> tuple[U32, I64, I64]:
+    def by_hash(self) -> tuple[U16, I32]:
         """Every distinct (shingle, passage) pair sorted by shingle (the passages' inverted
-        index): the shingles, their passages, and each shingle's position in
-        ``passage_shingles``."""
+        index): the passage, and the shingle's position in ``passage_shingles``."""
         if self._by_hash is None:
             code = _distinct(
                 (self._windows.astype(np.uint64) << np.uint64(32)) | self._owner.astype(np.uint64)
             )
             hashes = (code >> np.uint64(32)).astype(np.uint32)
-            owner = (code & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            owner = (code & np.uint64(0xFFFF)).astype(np.uint16)
+            del code
             first = np.empty(hashes.size, dtype=bool)
             first[:1] = True
             np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
             self._sizes = np.bincount(owner, minlength=len(self.spans)).astype(np.int64)
             self._passage_shingles = hashes[first]
-            self._by_hash = (hashes, owner, np.cumsum(first) - 1)
+            position = np.cumsum(first, dtype=np.int32)
+            position -= 1
+            self._by_hash = (owner, position)
         return self._by_hash
 
     @property
@@ -225,8 +232,8 @@ class Signature:
 
     def passage_set(self, i: int) -> U32:
         """The sorted distinct shingles of passage ``i``."""
-        hashes, owner, _ = self.by_hash()
-        found: U32 = hashes[owner == i]
+        owner, position = self.by_hash()
+        found: U32 = self.passage_shingles[position[owner == i]]
         return found
 
     def heading(self, i: int) -> bool:
@@ -295,7 +302,6 @@ def signature(
         num_perm=num_perm,
         seed=seed,
         _windows=hashes[take],
-        _owner=owner[take],
+        _owner=owner[take].astype(np.uint16),  # below MAX_PASSAGES
         _rest=hashes[valid & ~take],
-        _all=hashes[valid],
     )
