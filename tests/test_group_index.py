@@ -356,6 +356,48 @@ def test_band_runs_past_max_rows_stay_side_by_side(tmp_path: Path) -> None:
     assert sorted(found.value[found.query == 0].tolist()) == list(range(FANOUT + 1))
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_band_lookups_a_part_at_a_time_find_what_every_run_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Keys are searched a part at a time (sorted within a part when it is large): every
+    part size finds each stored row of each key, in the same order as searching all keys at
+    once, and counts every key's rows, full buckets (``limit``) yielding none."""
+    monkeypatch.setattr(pipeline.group.bandstore, "_SORTED_QUERIES", 16)
+    rng = np.random.default_rng(chunk)
+    db = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
+    store = BandStore(tmp_path / "bands", db, max_rows=150)
+    stored: list[tuple[int, int]] = []
+    for r in range(FANOUT + 3):  # some runs merge, later ones stay side by side
+        keys = rng.integers(0, 60, size=int(rng.integers(1, 40)), dtype=np.int64)
+        values = np.arange(keys.size, dtype=np.int64) + 1000 * r
+        store.insert("p", keys, values)
+        stored += zip(keys.tolist(), values.tolist(), strict=True)
+    assert len(store._runs("p")) > 2
+    held = Counter(k for k, _ in stored)
+    queries = np.concatenate(
+        [rng.integers(-2, 70, size=300, dtype=np.int64), np.array([1 << 32], dtype=np.int64)]
+    )
+    for limit in (None, 3, 6):
+        whole, whole_counts = store.lookup("p", queries, limit=limit)
+        monkeypatch.setattr(pipeline.group.bandstore, "_LOOKUP_CHUNK", chunk)
+        found, counts = store.lookup("p", queries, limit=limit)
+        monkeypatch.undo()
+        monkeypatch.setattr(pipeline.group.bandstore, "_SORTED_QUERIES", 16)
+        assert counts.tolist() == whole_counts.tolist() == [held[k] for k in queries.tolist()]
+        assert found.query.tolist() == whole.query.tolist()
+        assert found.value.tolist() == whole.value.tolist()
+        got = Counter(zip(found.query.tolist(), found.value.tolist(), strict=True))
+        want = Counter(
+            (q, v)
+            for q, key in enumerate(queries.tolist())
+            if limit is None or held[key] < limit
+            for k, v in stored
+            if k == key
+        )
+        assert got == want and got
+
+
 def test_packed_sketches_count_equal_values_exactly() -> None:
     rng = np.random.default_rng(3)
     a = rng.integers(0, 1 << SKETCH_BITS, size=(200, CFG.num_perm), dtype=np.uint8)

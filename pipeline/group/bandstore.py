@@ -42,6 +42,9 @@ _U32_MAX = (1 << 32) - 1
 # a run's pages in order and keep them in cache, 4 to 30 times faster on any run from 50,000
 # to 50 million keys with 100,000 or more queries, and no slower with 10,000.
 _SORTED_QUERIES = 1 << 12
+# Keys searched at a time: a batch's arrays for the search stay about 2^18 x 60 bytes, and
+# 2^18 sorted queries keep the speed of searching in key order.
+_LOOKUP_CHUNK = 1 << 18
 
 DDL = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -54,9 +57,10 @@ def _encode(values: I64) -> Words:
     """Values as three 16-bit words each (48 bits: 6 bytes on disk instead of 8)."""
     if values.size and (int(values.min()) < 0 or int(values.max()) >> 48):
         raise ValueError("band values must fit in 48 bits")
-    v = values.astype(np.uint64)
-    words = [(v >> np.uint64(shift)) & np.uint64(0xFFFF) for shift in (0, 16, 32)]
-    return np.stack(words, axis=1).astype(np.uint16)
+    words = np.empty((values.size, 3), dtype=np.uint16)
+    for n, shift in enumerate((0, 16, 32)):
+        words[:, n] = values >> shift  # the cast to 16 bits keeps the low word
+    return words
 
 
 def _decode(words: Words) -> I64:
@@ -159,55 +163,59 @@ class BandStore:
             self._write(space, level + 1, keys[order], words)
             level += 1
 
-    def lookup(
-        self, space: str, keys: I64, limit: int | None = None, order: I64 | None = None
-    ) -> tuple[Found, I64]:
+    def lookup(self, space: str, keys: I64, limit: int | None = None) -> tuple[Found, I64]:
         """Every stored row whose key is in ``keys``, and how many rows each key has.
 
-        With ``limit``, a key with ``limit`` rows or more yields none (a full bucket).
-        ``order``: the permutation that sorts ``keys``, when the caller has it already.
+        With ``limit``, a key with ``limit`` rows or more yields none (a full bucket). Rows
+        come run by run, in the order of ``keys`` within a run. The keys are searched
+        ``_LOOKUP_CHUNK`` at a time, so that the search's own arrays stay small next to what
+        it finds, whatever the batch.
         """
         counts = np.zeros(keys.size, dtype=np.int64)
-        spans: list[tuple[str, I64, I64]] = []
-        # Runs hold uint32 keys: search with the same type, so numpy never converts a run.
-        outside = (keys < 0) | (keys > _U32_MAX)
-        keys = np.where(outside, 0, keys).astype(np.uint32)
-        ordered = keys[order] if order is not None else keys
-        for name in self._runs(space):
-            stored = self._keys(name)
-            if keys.size < _SORTED_QUERIES:
-                lo = np.searchsorted(stored, keys, side="left")
-                hi = np.searchsorted(stored, keys, side="right")
-            else:
+        names = self._runs(space)
+        queries: list[list[I64]] = [[] for _ in names]
+        found: list[list[I64]] = [[] for _ in names]
+        for start in range(0, keys.size, _LOOKUP_CHUNK):
+            part = keys[start : start + _LOOKUP_CHUNK]
+            count = counts[start : start + part.size]
+            # Runs hold uint32 keys: search with the same type, so numpy never converts a run.
+            outside = (part < 0) | (part > _U32_MAX)
+            part = np.where(outside, 0, part).astype(np.uint32)
+            order = np.argsort(part) if part.size >= _SORTED_QUERIES else None
+            ordered = part if order is None else part[order]
+            spans: list[tuple[I64, I64, I64]] = []
+            for name in names:
+                stored = self._keys(name)
                 if order is None:
-                    order = np.argsort(keys)
-                    ordered = keys[order]
-                assert order is not None
-                lo = np.empty(keys.size, dtype=np.int64)
-                hi = np.empty(keys.size, dtype=np.int64)
-                lo[order] = np.searchsorted(stored, ordered, side="left")
-                hi[order] = np.searchsorted(stored, ordered, side="right")
-            del stored
-            hi[outside] = lo[outside]
-            counts += hi - lo
-            spans.append((name, lo, hi))
-        take = counts < limit if limit is not None else np.ones(keys.size, dtype=bool)
-        queries: list[I64] = []
-        found: list[I64] = []
-        for name, lo, hi in spans:
-            n = np.where(take, hi - lo, 0)
-            sel = np.flatnonzero(n)
-            if not sel.size:
-                continue
-            n = n[sel]
-            starts = np.cumsum(n) - n
-            pos = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(starts - lo[sel], n)
-            queries.append(np.repeat(sel, n))
-            found.append(_decode(self._values(name)[pos]))
-        if not queries:
+                    lo = np.searchsorted(stored, part, side="left")
+                    hi = np.searchsorted(stored, part, side="right")
+                else:
+                    lo = np.empty(part.size, dtype=np.int64)
+                    hi = np.empty(part.size, dtype=np.int64)
+                    lo[order] = np.searchsorted(stored, ordered, side="left")
+                    hi[order] = np.searchsorted(stored, ordered, side="right")
+                del stored
+                hi[outside] = lo[outside]
+                n = hi - lo
+                count += n
+                sel = np.flatnonzero(n)
+                spans.append((sel, lo[sel], n[sel]))
+            for r, (sel, lo, n) in enumerate(spans):
+                if limit is not None:
+                    keep = count[sel] < limit
+                    sel, lo, n = sel[keep], lo[keep], n[keep]
+                if not sel.size:
+                    continue
+                starts = np.cumsum(n) - n
+                pos = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(starts - lo, n)
+                queries[r].append(np.repeat(sel + start, n))
+                found[r].append(_decode(self._values(names[r])[pos]))
+        query_parts = [q for run in queries for q in run]
+        if not query_parts:
             empty = np.zeros(0, dtype=np.int64)
             return Found(empty, empty), counts
-        return Found(np.concatenate(queries), np.concatenate(found)), counts
+        values = [v for run in found for v in run]
+        return Found(np.concatenate(query_parts), np.concatenate(values)), counts
 
     def values_of(self, space: str, keys: I64) -> Found:
         """Every stored row of ``keys``, however many (used when a bucket fills up, and for

@@ -445,7 +445,7 @@ class SqliteIndex:
         empty = np.zeros(0, dtype=np.int64)
         keys = np.concatenate(pkeys) if pkeys else empty
         order = np.argsort(keys)
-        _, hot = self._bands.lookup(_HOT, keys, order=order)
+        _, hot = self._bands.lookup(_HOT, keys)
         rows = (
             keys,
             order,
@@ -570,12 +570,14 @@ class SqliteIndex:
         return _Members(stored.query, stored.value, refs, np.searchsorted(refs, owners), rank)
 
     def _passage_pairs(
-        self, keys: I64, known_hot: I64, batch_refs: I64
+        self, keys: I64, known_hot: I64, owner_refs: I64, batch_refs: I64
     ) -> tuple[I64, I64, I64, I64]:
         """Passages sharing ``passage_min_bands`` bands or more with the batch's (band keys
-        ``keys``, ``passage_bands`` a passage): as ``Collisions`` has them, the distinct
-        batch passage, the other article's ref and its passage, one row per pair; and the
-        distinct passage each batch passage is.
+        ``keys``, ``passage_bands`` a passage, of the articles ``owner_refs``): as
+        ``Collisions`` has them, the distinct batch passage, the other article's ref and its
+        passage, one row per pair; and the distinct passage each batch passage is. Rows
+        that could only pair a passage with its own article (which ``Collisions.pairs``
+        leaves out) are left out here already: every passage meets itself in all its bands.
 
         Batch passages with the same band keys (a line on every page of a site, the sentences
         of a story's copies) meet the same buckets: each distinct one is looked up once. A
@@ -609,9 +611,15 @@ class SqliteIndex:
             # What it yields from now on (it takes no more): its earliest articles of all.
             bucket, kept = members.earliest(most, set())
             self._bands.insert(_HOT, newly[bucket], kept)
-        q, value = np.concatenate(queries), np.concatenate(values)
+        upassage, value = np.concatenate(queries) // bands, np.concatenate(values)
+        del found, queries, values
+        # The article of each distinct passage whose batch passages are all of one article.
+        ref_of = owner_refs[first]
+        mixed = np.bincount(same[owner_refs != ref_of[same]], minlength=first.size) > 0
+        ref_of[mixed] = -1
+        other = ref_of[upassage] != value >> _IDX_BITS
+        upassage, value = upassage[other], value[other]
         # One row per (distinct passage, stored passage) sharing enough bands.
-        upassage = q // bands
         shared = shared_bands((upassage, value), cfg.passage_min_bands)
         upassage, value = upassage[shared], value[shared]
         order = np.lexsort((value, upassage))
@@ -632,7 +640,7 @@ class SqliteIndex:
         other_refs: list[I64] = []
         if keys.size:
             out.found, oref, out.other_passage, out.batch_group = self._passage_pairs(
-                keys, known_hot, batch_refs
+                keys, known_hot, batch_refs[owner[:: cfg.passage_bands]], batch_refs
             )
             # A batch passage, numbered as its first band key's row over bands.
             out.batch_article = owner[:: cfg.passage_bands]
