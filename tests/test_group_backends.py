@@ -15,7 +15,9 @@ import pytest
 import redis
 from redis_server import RedisServer
 
+import pipeline.group.bandstore
 import pipeline.group.index
+import pipeline.group.sqlite_index
 from pipeline.config import GroupConfig
 from pipeline.document import Document
 from pipeline.group import GroupResult, explain, group, open_index
@@ -671,3 +673,38 @@ def test_rows_between_copies_are_thinned_without_changing_the_state(
         for story, copies in (("vaccine", "vcopy"), ("wildfire", "wcopy"), ("wildfire", "addr")):
             cluster = {r[0] for i, r in records.items() if i.startswith(copies)}
             assert cluster == {records[story][0]}, (story, copies, split)
+
+
+def test_rows_found_judged_a_part_at_a_time_are_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded adapter searches band keys and judges the rows it finds a part at a
+    time (``bandstore._LOOKUP_CHUNK``, ``sqlite_index._ROWS_AT_ONCE``), leaving out before
+    counting bands the rows that could only pair a passage with its own article: parts of a
+    few rows find the same passage pairs as whole batches, over two runs with full buckets,
+    and make the same state."""
+    cfg = replace(CFG, hot_bucket=8, doc_bucket_cap=2, max_earlier_links=2)
+    docs = _copies_everywhere()
+    ids = [d.id for d in docs]
+    pairs_of = pipeline.group.sqlite_index.SqliteIndex._passage_pairs
+    found: list[list[list[int]]] = [[], []]
+    snapshots = []
+    for small in (False, True):
+
+        def spy(self: Any, *args: Any, _out: list[list[int]] = found[small]) -> Any:
+            result = pairs_of(self, *args)
+            _out.extend(column.tolist() for column in result)
+            return result
+
+        monkeypatch.setattr(pipeline.group.sqlite_index.SqliteIndex, "_passage_pairs", spy)
+        if small:
+            monkeypatch.setattr(pipeline.group.bandstore, "_LOOKUP_CHUNK", 50)
+            monkeypatch.setattr(pipeline.group.sqlite_index, "_ROWS_AT_ONCE", 7)
+        state = str(tmp_path / f"state{int(small)}")
+        for batch in (docs[0::2], docs[1::2]):
+            run([replace(d) for d in batch], state, cfg)
+        snapshots.append(snapshot(state, ids, cfg))
+    assert found[0] == found[1] and len(found[0][0]) > 100
+    assert snapshots[0] == snapshots[1]
+    records = snapshots[0]["records"]
+    assert {r[0] for i, r in records.items() if i.startswith("vcopy")} == {records["vaccine"][0]}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from pipeline.config import STATE_DB, GroupConfig
 from pipeline.errors import NewsdedupError
@@ -161,6 +162,10 @@ class _Members:
         take = (np.arange(group.size) - first < most) & (self.rank[ref] < n)
         keep = contains(unique_sorted(bucket[take] * n + ref[take]), member)
         return self.bucket[keep], self.value[keep]
+
+
+# Rows of a query's results judged at a time (a few bytes each per temporary array).
+_ROWS_AT_ONCE = 1 << 20
 
 
 class SqliteIndex:
@@ -588,37 +593,56 @@ class SqliteIndex:
         first, same = distinct_rows(per_passage)
         ukeys = per_passage[first].ravel()
         most = cfg.hot_bucket
+        # The article of each distinct passage whose batch passages are all of one article:
+        # its rows of that article could only pair the passage with itself.
+        ref_of = owner_refs[first]
+        ref_of[np.bincount(same[owner_refs != ref_of[same]], minlength=first.size) > 0] = -1
+
+        def useful(query: I64, value: I64) -> npt.NDArray[np.bool_]:
+            other: npt.NDArray[np.bool_] = ref_of[query // bands] != value >> _IDX_BITS
+            return other
+
         found, counts = self._bands.lookup(_PASSAGE, ukeys, limit=cfg.hot_bucket)
         known = known_hot.reshape(-1, bands)[first].ravel() > 0
         filled = (counts >= cfg.hot_bucket) & ~known
-        keep = ~(known | filled)[found.query]
-        queries, values = [found.query[keep]], [found.value[keep]]
+        skip = known | filled
+        # Judged a part at a time, and copied once: the rows found are the largest arrays of
+        # a batch's query.
+        keep = np.empty(found.query.size, dtype=bool)
+        for lo in range(0, keep.size, _ROWS_AT_ONCE):
+            hi = lo + _ROWS_AT_ONCE
+            keep[lo:hi] = ~skip[found.query[lo:hi]] & useful(found.query[lo:hi], found.value[lo:hi])
+        upassage = found.query[keep]
+        upassage //= bands
+        upassages, values = [upassage], [found.value[keep]]
+        del found, keep
         if known.any():
             # A bucket filled before this batch holds none of it: its earliest articles were
             # kept when it filled.
             rows = np.flatnonzero(known)
             sample = self._bands.values_of(_HOT, ukeys[rows])
-            queries.append(rows[sample.query])
-            values.append(sample.value)
+            query = rows[sample.query]
+            mask = useful(query, sample.value)
+            upassages.append(query[mask] // bands)
+            values.append(sample.value[mask])
         if filled.any():
             rows = np.flatnonzero(filled)
             newly, which = np.unique(ukeys[rows], return_inverse=True)
             members = self._members(_PASSAGE, newly)
-            bucket, value = members.earliest(most, set(batch_refs.tolist()))
+            bucket, chosen_value = members.earliest(most, set(batch_refs.tolist()))
             chosen, row = fan_out(bucket, which.reshape(-1))
-            queries.append(rows[row])
-            values.append(value[chosen])
+            query, value = rows[row], chosen_value[chosen]
+            mask = useful(query, value)
+            upassages.append(query[mask] // bands)
+            values.append(value[mask])
             # What it yields from now on (it takes no more): its earliest articles of all.
             bucket, kept = members.earliest(most, set())
             self._bands.insert(_HOT, newly[bucket], kept)
-        upassage, value = np.concatenate(queries) // bands, np.concatenate(values)
-        del found, queries, values
-        # The article of each distinct passage whose batch passages are all of one article.
-        ref_of = owner_refs[first]
-        mixed = np.bincount(same[owner_refs != ref_of[same]], minlength=first.size) > 0
-        ref_of[mixed] = -1
-        other = ref_of[upassage] != value >> _IDX_BITS
-        upassage, value = upassage[other], value[other]
+        if len(upassages) > 1:
+            upassage, value = np.concatenate(upassages), np.concatenate(values)
+        else:
+            upassage, value = upassages[0], values[0]
+        del upassages, values
         # One row per (distinct passage, stored passage) sharing enough bands.
         shared = shared_bands((upassage, value), cfg.passage_min_bands)
         upassage, value = upassage[shared], value[shared]
