@@ -69,6 +69,17 @@ def _positive_int(value: str) -> int:
     return number
 
 
+# More worker processes than this is a mistyped number, not a machine.
+MAX_WORKERS = 1024
+
+
+def _workers(value: str) -> int:
+    number = _positive_int(value)
+    if number > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WORKERS}: {value}")
+    return number
+
+
 def _positive_float(value: str) -> float:
     try:
         number = float(value)
@@ -124,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--workers",
-        type=_positive_int,
+        type=_workers,
         default=os.cpu_count() or 1,
         help="processes for extraction and cleaning (default: all cores, %(default)s)",
     )

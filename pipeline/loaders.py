@@ -376,13 +376,23 @@ def _load_file(path: Path, limit: int | None, *, html: bool) -> Document | Drop:
     return _document_from_bytes(data, source=str(path), url=None, html=html)
 
 
+_READ_PART = 1 << 20
+
+
 def _read_capped(stream: IO[bytes], limit: int | None) -> bytes | None:
     """All of ``stream``, or None when it holds more than ``limit`` bytes (the rest unread:
     a decompression bomb is not inflated)."""
     if limit is None:
         return stream.read()
-    data = stream.read(limit + 1)
-    return None if len(data) > limit else data
+    # A part at a time: read(limit + 1) would set aside the whole limit first, which a limit
+    # raised far past the machine's memory (to mean "none") cannot have.
+    parts, total = [], 0
+    while chunk := stream.read(min(_READ_PART, limit + 1 - total)):
+        parts.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            return None
+    return b"".join(parts)
 
 
 def text_or_drop(
@@ -642,7 +652,8 @@ def _jsonl_item(line: bytes | str, source: str, legacy: str | None = None) -> Do
     published = _str_field(obj, "published", source)
     doc.published = iso(parse_when(published))
     if published and doc.published is None:
-        log.warning(
+        _field_warning(
+            "published",
             "%s: 'published' %r is not a calendar day in ISO 8601 or RFC 822 form: ignored",
             source,
             published[:40],
@@ -650,12 +661,28 @@ def _jsonl_item(line: bytes | str, source: str, legacy: str | None = None) -> Do
     return doc
 
 
+_warned_fields: set[str] = set()
+
+
+def _field_warning(kind: str, message: str, *args: object) -> None:
+    """A JSONL field ignored: the first of each kind in a process is a warning, the rest are
+    logged at info (``-v``), so a file of a million such lines does not flood the log."""
+    if kind in _warned_fields:
+        log.info(message, *args)
+    else:
+        _warned_fields.add(kind)
+        log.warning(message + " (further ones logged with -v)", *args)
+
+
 def _str_field(obj: dict[str, Any], key: str, source: str) -> str | None:
     """A non-blank string field, or None; a field of another type is named in a warning. A
     lone surrogate escape (``"\\ud800"``, valid JSON but not text) becomes U+FFFD."""
     value = obj.get(key)
     if value is not None and not isinstance(value, str):
-        log.warning("%s: %r is a JSON %s, not a string: ignored", source, key, type(value).__name__)
+        kind = type(value).__name__
+        _field_warning(
+            f"type {key}", "%s: %r is a JSON %s, not a string: ignored", source, key, kind
+        )
         return None
     return without_surrogates(value) if isinstance(value, str) and value.strip() else None
 

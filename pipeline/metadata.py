@@ -28,6 +28,7 @@ from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import htmldate
+import lxml.etree
 from babel import Locale, UnknownLocaleError
 from lxml.html import HtmlElement
 
@@ -456,8 +457,10 @@ def _htmldate(tree: HtmlElement, url: str | None, language: str | None, today: d
                 min_date=_EARLIEST.isoformat(),
                 max_date=(today + timedelta(days=1)).isoformat(),
             )
-    except (ValueError, TypeError) as exc:  # htmldate raises on odd markup; the date is optional
-        log.debug("htmldate failed: %s", exc)
+    # htmldate raises on odd markup (lxml's AssertionError when it would drop the root of a
+    # page that is one <svg>); the date is optional, the article is not.
+    except (ValueError, TypeError, AssertionError, lxml.etree.LxmlError) as exc:
+        log.debug("htmldate failed: %r", exc)
         return None
     return date.fromisoformat(found) if found else None
 

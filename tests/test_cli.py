@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -40,6 +41,42 @@ def test_bad_argument_value_exits_non_zero(tmp_path: Path) -> None:
     proc = run_cli("run", str(SEEDS), "--workers", "zero", check=False)
     assert proc.returncode == 2
     assert "not a whole number" in proc.stderr
+
+
+def test_worker_counts_past_any_machine_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import MAX_WORKERS, build_parser
+
+    assert build_parser().parse_args(["run", "x", "--workers", str(MAX_WORKERS)]).workers
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["run", "x", "--workers", "99999999999999999999"])
+    assert exit_.value.code == 2
+    assert f"must be at most {MAX_WORKERS}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("limit", ["40000", "1e12", "1e300"])
+def test_a_size_limit_past_the_machines_memory_reads_inputs_as_usual(
+    tmp_path: Path, limit: str
+) -> None:
+    """A limit raised far past the memory there is (to mean "none") reads plain, gzip and
+    JSONL inputs as any other: the limit is not set aside before reading."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    texts = sorted(SEEDS.glob("*.txt"))
+    shutil.copy(texts[0], inputs / "a.txt")
+    (inputs / "b.txt.gz").write_bytes(gzip.compress(texts[1].read_bytes()))
+    proc = run_cli(
+        "run",
+        str(inputs),
+        "--out",
+        str(tmp_path / "out"),
+        "--max-mib",
+        limit,
+        "--json",
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout)["written"] == 2
 
 
 @pytest.mark.parametrize(

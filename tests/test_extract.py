@@ -498,3 +498,12 @@ def test_text_has_no_markup() -> None:
 def test_the_language_is_an_iso_639_code_or_null(declared: str, language: str | None) -> None:
     tree = lxml_html.fromstring(f"<html lang='{declared}'><body><p>x</p></body></html>")
     assert read_metadata(tree).language == language
+
+
+def test_a_page_htmldate_fails_on_keeps_its_text_without_a_date() -> None:
+    """htmldate fails on some markup (lxml refuses to drop the root of a page that is one
+    ``<svg>``): the date is optional, so the article is kept, undated."""
+    sentence = "The council approved the budget for the new harbour terminal after a debate. "
+    page = f"<svg><text>{sentence * 20}</text><p>{sentence * 20}</p></svg>"
+    doc = extract(document_from_html(page, source="svg.html", url=None), CleanConfig())
+    assert "harbour terminal" in doc.text and doc.published is None

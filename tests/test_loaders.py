@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+import pipeline.loaders
 from pipeline.charset import decode_html
 from pipeline.document import Document, make_id
 from pipeline.errors import Drop, NewsdedupError, Rejected
@@ -761,7 +762,7 @@ def test_jsonl_fields_of_the_wrong_type_are_named_and_ignored(
     path = tmp_path / "dump.jsonl"
     line = {"url": 12345, "text": FRENCH * 5, "title": ["a", "list"], "author": "R. Roe"}
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
-    with caplog.at_level("WARNING", logger="pipeline.loaders"):
+    with caplog.at_level("INFO", logger="pipeline.loaders"):
         (doc,) = load_path(path)
     assert isinstance(doc, Document)
     assert doc.url is None and doc.title is None and doc.author == "R. Roe"
@@ -783,7 +784,7 @@ def test_jsonl_text_that_cannot_be_utf8_and_dates_that_are_not_dates(
         + "\n",
         encoding="utf-8",
     )
-    with caplog.at_level("WARNING", logger="pipeline.loaders"):
+    with caplog.at_level("INFO", logger="pipeline.loaders"):
         first, second = load_path(path)
     assert isinstance(first, Document) and isinstance(second, Document)
     assert first.text.endswith("end \ufffd") and first.title == "T \ufffd"
@@ -809,7 +810,7 @@ def test_a_jsonl_date_that_names_no_calendar_day_is_left_out_with_a_warning(
         ),
         encoding="utf-8",
     )
-    with caplog.at_level("WARNING", logger="pipeline.loaders"):
+    with caplog.at_level("INFO", logger="pipeline.loaders"):
         docs = list(load_path(path))
     assert [d.published for d in docs if isinstance(d, Document)] == [
         None,
@@ -822,6 +823,32 @@ def test_a_jsonl_date_that_names_no_calendar_day_is_left_out_with_a_warning(
     for line, value in enumerate(given[:4], start=1):
         assert f"{path}:{line}: 'published' '{value}' is not a calendar day" in caplog.text
     assert f"{path}:5:" not in caplog.text and f"{path}:6:" not in caplog.text
+
+
+def test_ignored_jsonl_fields_warn_once_of_each_kind_then_at_info(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of many lines with the same fault does not flood the log: the first of each
+    kind is a warning, the others are logged at info (``-v``), every one naming its line."""
+    monkeypatch.setattr(pipeline.loaders, "_warned_fields", set())
+    path = tmp_path / "dump.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"text": f"story {n} " * 100, "published": "2024-03", "title": n}) + "\n"
+            for n in range(5)
+        ),
+        encoding="utf-8",
+    )
+    with caplog.at_level("INFO", logger="pipeline.loaders"):
+        docs = list(load_path(path))
+    assert len(docs) == 5 and all(isinstance(d, Document) for d in docs)
+    for fault in ("'published' '2024-03' is not a calendar day", "'title' is a JSON int"):
+        records = [r for r in caplog.records if fault in r.getMessage()]
+        assert [r.levelname for r in records] == ["WARNING"] + ["INFO"] * 4
+        assert [r.getMessage().split(": ", 1)[0] for r in records] == [
+            f"{path}:{line}" for line in range(1, 6)
+        ]
+        assert "further ones logged with -v" in records[0].getMessage()
 
 
 def test_a_page_with_a_stray_nul_byte_is_read_without_it(tmp_path: Path) -> None:
