@@ -123,6 +123,9 @@ class Document:
     duplicate_of: str | None = None
     # A crawled page: the URLs that redirected to it (remembered with it, never written).
     redirected_from: tuple[str, ...] = field(default=(), repr=False)
+    # Which of title, author and published the input states for itself (a JSONL record's
+    # fields): the page's own metadata fills only the others.
+    given: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def is_html(self) -> bool:

@@ -89,8 +89,10 @@ def _warn_once(reason: str, message: str, *args: object) -> None:
 def extract(doc: Document, cfg: CleanConfig) -> Document:
     """Fill ``text``, ``title``, ``author``, ``published``, ``language`` and ``sitename``.
 
-    A document without HTML is returned unchanged. When the document has no URL and the page
-    declares an absolute canonical URL, that URL is adopted and the id recomputed from it.
+    A document without HTML is returned unchanged. What the input states for itself
+    (``doc.given``: a JSONL record's fields) is kept; the page's metadata comes before what a
+    feed or sitemap entry gave. When the document has no URL and the page declares an
+    absolute canonical URL, that URL is adopted and the id recomputed from it.
     Raises ``Drop("extract_failed")`` when neither extractor finds any text.
     """
     if doc.html is None:
@@ -108,14 +110,15 @@ def extract(doc: Document, cfg: CleanConfig) -> Document:
     url, doc_id = doc.url, doc.id
     if url is None and meta.url is not None:
         url, doc_id = meta.url, make_id(meta.url)
+    given = doc.given
     return replace(
         doc,
         id=doc_id,
         url=url,
         text=text,
-        title=meta.title or doc.title,
-        author=meta.author or doc.author,
-        published=meta.published or doc.published,
+        title=doc.title if "title" in given else meta.title or doc.title,
+        author=doc.author if "author" in given else meta.author or doc.author,
+        published=doc.published if "published" in given else meta.published or doc.published,
         language=meta.language or doc.language,
         sitename=meta.sitename or doc.sitename,
     )

@@ -651,6 +651,10 @@ def _jsonl_item(line: bytes | str, source: str, legacy: str | None = None) -> Do
     doc.author = _str_field(obj, "author", source)
     published = _str_field(obj, "published", source)
     doc.published = iso(parse_when(published))
+    # What the record states wins over what its page says (as its url does).
+    doc.given = frozenset(
+        name for name in ("title", "author", "published") if getattr(doc, name) is not None
+    )
     if published and doc.published is None:
         _field_warning(
             "published",

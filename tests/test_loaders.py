@@ -22,6 +22,7 @@ from warcio.warcwriter import WARCWriter
 
 import pipeline.loaders
 from pipeline.charset import decode_html
+from pipeline.config import CleanConfig
 from pipeline.document import Document, make_id
 from pipeline.errors import Drop, NewsdedupError, Rejected
 from pipeline.loaders import (
@@ -32,6 +33,7 @@ from pipeline.loaders import (
     load_path,
     read_files,
 )
+from pipeline.process import process
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -1131,3 +1133,27 @@ def test_a_jsonl_in_a_legacy_code_page_is_read_in_one_encoding(
     items = list(load_path(path))
     assert all(isinstance(i, Document) for i in items)
     assert [i.text for i in items] == [x["text"] for x in lines]  # type: ignore[union-attr]
+
+
+def test_a_jsonl_records_own_fields_win_over_its_pages_metadata(tmp_path: Path) -> None:
+    """A record stating its title, author and date keeps them whatever its ``html`` says; a
+    record stating none gets the page's."""
+    head = (
+        '<meta property="og:title" content="Page headline">'
+        '<meta name="author" content="Page Author">'
+        '<meta property="article:published_time" content="2019-03-02T08:00:00Z">'
+    )
+    html = page(ENGLISH * 30, head)
+    given = {"title": "Record headline", "author": "Record Author", "published": "2024-01-01"}
+    path = tmp_path / "dump.jsonl"
+    path.write_text(
+        json.dumps({"html": html, "url": "https://ex.example/1", **given})
+        + "\n"
+        + json.dumps({"html": html, "url": "https://ex.example/2"})
+        + "\n",
+        encoding="utf-8",
+    )
+    stated, bare = (process(d, CleanConfig()) for d in load_path(path))  # type: ignore[arg-type]
+    assert (stated.title, stated.author, stated.published) == tuple(given.values())
+    assert (bare.title, bare.author) == ("Page headline", "Page Author")
+    assert bare.published is not None and bare.published.startswith("2019-03-02")
