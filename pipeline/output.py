@@ -173,6 +173,15 @@ def run_id(articles: bytes, when: datetime | None = None, after: str | None = No
     return f"{moment.strftime(_STAMP)}-{_digest(articles)}-{secrets.token_hex(3)}"
 
 
+def _later_id(staged: str, after: str) -> str:
+    """A new id for a staged run published after ``after``, a newer run: the same hash of its
+    articles, a time stamp after that run's."""
+    digest = staged[_STAMP_LEN + 1 :].split("-", 1)[0]
+    moment = datetime.strptime(after[:_STAMP_LEN], _STAMP).replace(tzinfo=UTC)
+    moment = max(datetime.now(UTC).replace(microsecond=0), moment + timedelta(seconds=1))
+    return f"{moment.strftime(_STAMP)}-{digest}-{secrets.token_hex(3)}"
+
+
 def newest_run(out_dir: Path) -> str | None:
     """The id of the newest run published to ``out_dir``, or None."""
     try:
@@ -247,13 +256,17 @@ def publish(out_dir: Path, staged: Staged) -> str:
 
 
 def recover_outputs(
-    out_dir: Path, recorded: Callable[[list[str]], set[str]], state_id: str
+    out_dir: Path,
+    recorded: Callable[[list[str]], set[str]],
+    state_id: str,
+    published: list[str] | None = None,
 ) -> list[str]:
     """Settle what runs stopped between staging and publishing left in ``out_dir``, and remove
     the temporary files of interrupted writes. ``recorded(run_ids)``: the runs the state says
     committed (``Index.recorded_runs``); ``state_id``: that state's id. A folder staged for
-    another state is left as it is: this state cannot tell whether that one saved it. Returns
-    what was done, to log.
+    another state is left as it is: this state cannot tell whether that one saved it. A saved
+    run published after newer runs of another state gets a new id, later than theirs. Returns
+    what was done, to log; ``published`` receives the ids of the runs it published.
 
     Only safe while this process holds the output directory's lock.
     """
@@ -277,8 +290,21 @@ def recover_outputs(
             shutil.rmtree(folder, ignore_errors=True)
             done.append(f"discarded run {staged.run_id}, never saved: a rerun redoes it")
         elif whole:
+            newest = newest_run(out_dir)
+            staged_as = staged.run_id
+            if (
+                newest is not None
+                and staged_as < newest
+                and not (out_dir / RUNS / staged_as).exists()
+            ):
+                # Runs of another state were published since: as the newest, under a new id,
+                # so that a reader who goes by the last id read does not pass it by.
+                staged = Staged(_later_id(staged_as, newest), folder)
             publish(out_dir, staged)
-            done.append(f"published run {staged.run_id}, saved by a run that stopped")
+            renamed = f" (staged as {staged_as})" if staged.run_id != staged_as else ""
+            done.append(f"published run {staged.run_id}{renamed}, saved by a run that stopped")
+            if published is not None:
+                published.append(staged.run_id)
         else:  # saved, but its files were damaged since: keep them for a person to look at
             kept = folder.with_name(f"{DAMAGED}{staged.run_id}")
             os.replace(folder, kept)

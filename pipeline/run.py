@@ -46,6 +46,8 @@ class RunSummary:
     relations: Counter[str] = field(default_factory=Counter)
     clusters: int = 0
     run_id: str | None = None
+    # Runs that stopped after saving, whose files this one published.
+    recovered: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -60,6 +62,7 @@ class RunSummary:
             "relations": dict(sorted(self.relations.items())),
             "clusters": self.clusters,
             "run_id": self.run_id,
+            "recovered": list(self.recovered),
         }
 
     def render(self, skipped_seen: int = 0) -> str:
@@ -81,6 +84,11 @@ class RunSummary:
         lines += [f"  {relation}  {n}" for relation, n in sorted(self.relations.items())]
         if self.run_id:
             lines.append(f"run       {self.run_id}")
+        elif self.recovered:
+            lines.append(
+                f"nothing new in this run; it published {', '.join(self.recovered)}, saved by "
+                "a run that stopped"
+            )
         else:  # a crawl whose pages were all seen before yields no items at all
             lines.append("nothing new: outputs left as they were")
         return "\n".join(lines)
@@ -347,7 +355,9 @@ class Run:
         assert index is not None
         try:
             self._state_id = index.state_id()
-            for what in recover_outputs(self.cfg.out_dir, index.recorded_runs, self._state_id):
+            for what in recover_outputs(
+                self.cfg.out_dir, index.recorded_runs, self._state_id, self.summary.recovered
+            ):
                 log.warning("%s", what)
             for place in [self.cfg.out_dir] + ([Path(self.cfg.state)] if local else []):
                 for probe in place.glob(f"{PROBE_PREFIX}*"):

@@ -633,7 +633,10 @@ def test_a_run_killed_after_its_commit_is_published_by_the_next_run(tmp_path: Pa
     assert not (out / "runs").exists()  # committed, not yet published
     proc = run_cli("run", str(SEEDS), "--out", str(out), "--state", str(state), "--json")
     assert "published run" in proc.stderr
-    assert json.loads(proc.stdout)["known"] == 2
+    summary = json.loads(proc.stdout)
+    assert summary["known"] == 2
+    # Nothing new in this run, but it published the stopped one's files, and says so.
+    assert summary["run_id"] is None and summary["recovered"] == list(_run_ids(out))
     (ids,) = _run_ids(out).values()
     assert len(ids) == 2
     assert [a["id"] for a in read_jsonl(out / "articles.jsonl")] == ids
@@ -656,6 +659,10 @@ def test_a_run_with_another_state_leaves_a_saved_run_for_its_own_state(tmp_path:
     assert pending.is_dir()
     proc = run_cli("run", str(tmp_path / "one"), "--out", str(out), "--state", str(first))
     assert "published run" in proc.stderr
+    assert f"nothing new in this run; it published {max(_run_ids(out))}" in proc.stdout
+    # Published after the other state's run, it is the newest, under a later id.
+    newest = read_jsonl(out / "runs" / max(_run_ids(out)) / "articles.jsonl")
+    assert [Path(a["source"]).name for a in newest] == [seeds[0].name]
     sources = sorted(
         Path(a["source"]).name
         for run in _run_ids(out)

@@ -162,6 +162,34 @@ def test_a_run_staged_for_another_state_is_left_in_place(tmp_path: Path) -> None
     assert sorted(os.listdir(tmp_path / RUNS / staged.run_id)) == [ARTICLES, CLUSTERS]
 
 
+def test_a_saved_run_published_after_newer_runs_takes_a_later_id(tmp_path: Path) -> None:
+    """A run of state A stopped after saving; runs with state B published since. When a run
+    with A publishes the stopped one, it becomes the newest under a later id (the same hash
+    of its articles), so a reader going by the last id read does not pass it by."""
+    other = "fedcba9876543210"
+    stopped = stage_outputs(
+        tmp_path, [_doc("a")], [], other, when=datetime(2026, 1, 1, 8, tzinfo=UTC)
+    )
+    assert stopped is not None
+    assert recover_outputs(tmp_path, lambda runs: set(), STATE)[0].startswith("left ")
+    newer = _published(tmp_path, [_doc("b")], when=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    assert newer is not None and newer > stopped.run_id
+    ids: list[str] = []
+    (done,) = recover_outputs(tmp_path, lambda runs: set(runs), other, ids)
+    (late,) = ids
+    assert late > newer and late.split("-")[1] == stopped.run_id.split("-")[1]
+    assert done == f"published run {late} (staged as {stopped.run_id}), saved by a run that stopped"
+    assert sorted(os.listdir(tmp_path / RUNS)) == [newer, late]
+    assert [r["id"] for r in _lines(tmp_path / ARTICLES)] == ["a" * 16]
+    assert [r["id"] for r in _lines(tmp_path / RUNS / late / ARTICLES)] == ["a" * 16]
+    # With no newer run, a stopped run keeps its id.
+    again = stage_outputs(tmp_path, [_doc("c")], [], STATE)
+    assert again is not None
+    ids.clear()
+    recover_outputs(tmp_path, lambda runs: set(runs), STATE, ids)
+    assert ids == [again.run_id]
+
+
 def test_a_state_id_left_in_a_published_run_by_a_stop_is_removed(tmp_path: Path) -> None:
     """A run stopped between moving its folder under runs/ and removing the id: the next
     run's recovery removes it, so a run's folder holds its two files only."""
