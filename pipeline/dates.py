@@ -10,14 +10,18 @@ __all__ = ["day_of", "is_older", "iso", "parse_when"]
 
 # an ISO 8601 week without its day ("2024-W10", "2024W10T08:00"): Python reads it as the Monday
 _WEEK_WITHOUT_DAY = re.compile(r"\d{4}-?W\d{2}(?![-\d])", re.IGNORECASE)
+# An RFC 822 date's year written in three or four digits ("05 Mar 0024"), which the email
+# module reads as a two-digit one (2024).
+_LONG_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]+\.?\s+(\d{3,4})\b")
 
 
 def parse_when(text: str | None) -> datetime | date | None:
     """A W3C/ISO 8601 date or datetime (sitemaps, Atom) or an RFC 822 one (RSS), else None.
 
     A date without a time is a date, in any of ISO 8601's forms (``2024-03-05``, ``20240305``,
-    ``2024-W10-2``), not midnight of it. What names no calendar day is None: a day that does
-    not exist (``2024-02-30``), a month (``2024-03``) or a week (``2024-W10``). A datetime
+    ``2024-W10-2``), not midnight of it; a year of four digits is the year written, below 100
+    too. What names no calendar day is None: a day that does not exist (``2024-02-30``), a
+    month (``2024-03``) or a week (``2024-W10``). A datetime
     whose UTC time falls outside the years 1-9999 (``0001-01-01T00:00+01:00``) is None too: it
     has no UTC day to compare or write.
     """
@@ -35,6 +39,9 @@ def parse_when(text: str | None) -> datetime | date | None:
     except ValueError:
         try:
             when = parsedate_to_datetime(text)
+            written = _LONG_YEAR.search(text)
+            if written is not None and int(written.group(1)) != when.year:
+                when = when.replace(year=int(written.group(1)))  # as written
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
     if when.tzinfo is not None:

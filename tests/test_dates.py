@@ -52,3 +52,18 @@ def test_day_of_and_is_older() -> None:
     assert not is_older(when, date(2024, 5, 15))
     assert not is_older(parse_when("0001-01-01T00:00:00+01:00"), date(2024, 1, 1))
     assert not is_older(None, date(2024, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tue, 05 Mar 0024 01:00:00 +0000", "0024-03-05T01:00:00+00:00"),  # not 2024
+        ("05 Mar 0999 01:00:00 GMT", "0999-03-05T01:00:00+00:00"),
+        ("Sat, 01 Jan 0001 00:00:00 +0100", None),  # its UTC day is in year 0
+        ("Thu, 29 Feb 0100 10:00:00 GMT", None),  # 100 was no leap year
+        ("Wed, 01 May 24 10:00:00 GMT", "2024-05-01T10:00:00+00:00"),  # two digits: RFC 2822
+        ("Wed, 01 May 2024 10:00:00 GMT", "2024-05-01T10:00:00+00:00"),
+    ],
+)
+def test_an_rfc822_year_of_four_digits_is_the_year_written(text: str, expected: str | None) -> None:
+    assert iso(parse_when(text)) == expected
