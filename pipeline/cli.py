@@ -42,6 +42,7 @@ examples:
   newsdedup run crawl/*.warc.gz --workers 2   read WARC files with two worker processes
   newsdedup run pages/ --out today --state state/   write to today/, remember groups in state/
   newsdedup run dump.jsonl --window 3         wire overlap only within 3 days of each other
+  newsdedup run --out today -- *.html         "--" before inputs whose names may start with "-"
 """
 
 EXPLAIN_EXAMPLES = """\
