@@ -65,9 +65,10 @@ class RunSummary:
             "recovered": list(self.recovered),
         }
 
-    def render(self, skipped_seen: int = 0) -> str:
+    def render(self, skipped_seen: int = 0, listing_pages: int = 0) -> str:
         """The summary as the log shows it. ``skipped_seen``: a crawl's pages it did not fetch
-        since an earlier run emitted them (not in ``seen``); no line when there are none."""
+        since an earlier run emitted them (not in ``seen``); ``listing_pages``: the pages a
+        crawl judged index or listing pages; no line for either when there are none."""
         lines = [
             f"seen      {self.seen}",
             f"written   {self.written}",
@@ -79,6 +80,11 @@ class RunSummary:
             lines.append(
                 f"skipped (seen)  {skipped_seen}  (emitted by an earlier run: not fetched again, "
                 "not in seen)"
+            )
+        if listing_pages:
+            lines.append(
+                f"listing pages  {listing_pages}  (judged index or listing pages: not articles, "
+                "their links followed)"
             )
         lines.append(f"clusters  {self.clusters}  (new or changed in this run)")
         lines += [f"  {relation}  {n}" for relation, n in sorted(self.relations.items())]

@@ -183,4 +183,8 @@ class NewsdedupPipeline:
             if stats is not None and n > stats.get_value(f"newsdedup/dropped/{reason}", 0):
                 stats.set_value(f"newsdedup/dropped/{reason}", n)
         skipped = stats.get_value("newsdedup/skipped/seen", 0) if stats is not None else 0
-        log.info("newsdedup run summary:\n%s", summary.render(skipped_seen=skipped))
+        listing = stats.get_value("newsdedup/pages/listing", 0) if stats is not None else 0
+        log.info(
+            "newsdedup run summary:\n%s",
+            summary.render(skipped_seen=skipped, listing_pages=listing),
+        )

@@ -52,6 +52,9 @@ def test_emits_every_article_and_no_listing(harbour: NewsSite, tmp_path: Path) -
         assert path in fetched, path  # followed...
         assert harbour.url(path) not in run.emitted  # ...but never emitted
     assert run.stat("newsdedup/pages/listing") >= len(listings)
+    # The summary says how many pages were judged listing pages (they are not in "seen").
+    n = run.stat("newsdedup/pages/listing")
+    assert f"\nlisting pages  {n}  (judged index or listing pages" in run.log
 
     # robots.txt keeps the crawler out of /private/ although the home page links there.
     assert not any(p.startswith("/private/") for p in fetched)
