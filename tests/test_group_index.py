@@ -398,6 +398,25 @@ def test_band_lookups_a_part_at_a_time_find_what_every_run_holds(
         assert got == want and got
 
 
+@pytest.mark.parametrize("big", [False, True])
+def test_pairs_sharing_bands_sorted_as_one_number_are_those_shared_bands_keeps(big: bool) -> None:
+    """The embedded adapter counts the rows of each (batch passage, stored passage) pair as
+    one number per pair, sorted in place; past 64 bits it sorts on the two columns. Either
+    way: the distinct pairs with enough rows, sorted, as ``shared_bands`` picks them."""
+    from pipeline.group.sqlite_index import _pairs_sharing_bands
+
+    rng = np.random.default_rng(int(big))
+    for _ in range(30):
+        n = int(rng.integers(0, 400))
+        upassage = rng.integers(0, 40, size=n, dtype=np.int64)
+        value = rng.integers(0, 30, size=n, dtype=np.int64) + ((1 << 58) if big else 1000)
+        for least in (1, 2, 3):
+            keep = shared_bands((upassage, value), least)
+            want = sorted(set(zip(upassage[keep].tolist(), value[keep].tolist(), strict=True)))
+            got_u, got_v = _pairs_sharing_bands(upassage.copy(), value.copy(), least)
+            assert list(zip(got_u.tolist(), got_v.tolist(), strict=True)) == want
+
+
 def test_packed_sketches_count_equal_values_exactly() -> None:
     rng = np.random.default_rng(3)
     a = rng.integers(0, 1 << SKETCH_BITS, size=(200, CFG.num_perm), dtype=np.uint8)

@@ -164,6 +164,33 @@ class _Members:
         return self.bucket[keep], self.value[keep]
 
 
+def _pairs_sharing_bands(upassage: I64, value: I64, least: int) -> tuple[I64, I64]:
+    """The distinct ``(upassage, value)`` pairs with ``least`` rows or more (one row per band
+    shared), sorted. Both arrays are given up: the pairs are sorted as one number each, in
+    place, which needs a few bytes a row where ``shared_bands`` and a sort on two columns
+    needed several times the rows (the largest arrays of a batch's query)."""
+    if not upassage.size:
+        return upassage, value
+    radix = int(value.max()) + 1
+    if (int(upassage.max()) + 1) * radix > np.iinfo(np.int64).max:
+        shared = shared_bands((upassage, value), least)
+        upassage, value = upassage[shared], value[shared]
+        order = np.lexsort((value, upassage))
+        upassage, value = upassage[order], value[order]
+        once = np.ones(upassage.size, dtype=bool)
+        once[1:] = (upassage[1:] != upassage[:-1]) | (value[1:] != value[:-1])
+        return upassage[once], value[once]
+    key = upassage
+    key *= radix
+    key += value
+    del upassage, value
+    key.sort()
+    first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    rows = np.diff(np.append(first, key.size))
+    pairs = key[first[rows >= least]]
+    return pairs // radix, pairs % radix
+
+
 # Rows of a query's results judged at a time (a few bytes each per temporary array).
 _ROWS_AT_ONCE = 1 << 20
 
@@ -643,15 +670,8 @@ class SqliteIndex:
         else:
             upassage, value = upassages[0], values[0]
         del upassages, values
-        # One row per (distinct passage, stored passage) sharing enough bands.
-        shared = shared_bands((upassage, value), cfg.passage_min_bands)
-        upassage, value = upassage[shared], value[shared]
-        order = np.lexsort((value, upassage))
-        upassage, value = upassage[order], value[order]
-        once = np.ones(upassage.size, dtype=bool)
-        once[1:] = (upassage[1:] != upassage[:-1]) | (value[1:] != value[:-1])
-        value = value[once]
-        return upassage[once], value >> _IDX_BITS, value & _IDX_MASK, same
+        upassage, value = _pairs_sharing_bands(upassage, value, cfg.passage_min_bands)
+        return upassage, value >> _IDX_BITS, value & _IDX_MASK, same
 
     def query_lsh(self, entries: Sequence[LshEntry]) -> Collisions:
         self._write()
