@@ -21,9 +21,9 @@ def parse_when(text: str | None) -> datetime | date | None:
     A date without a time is a date, in any of ISO 8601's forms (``2024-03-05``, ``20240305``,
     ``2024-W10-2``), not midnight of it; a year of four digits is the year written, below 100
     too. What names no calendar day is None: a day that does not exist (``2024-02-30``), a
-    month (``2024-03``) or a week (``2024-W10``). A datetime
-    whose UTC time falls outside the years 1-9999 (``0001-01-01T00:00+01:00``) is None too: it
-    has no UTC day to compare or write.
+    month (``2024-03``) or a week (``2024-W10``). A datetime whose UTC time falls outside the
+    years 1-9999 (``0001-01-01T00:00+01:00``) is None too: it has no UTC day to compare or
+    write.
     """
     if not text:
         return None
