@@ -29,6 +29,7 @@ from trafilatura.utils import load_html
 from pipeline.config import CleanConfig
 from pipeline.document import Document, count_words, make_id
 from pipeline.errors import Drop
+from pipeline.logonce import OncePerKind
 from pipeline.metadata import read_metadata
 from pipeline.prune import prune_chrome
 
@@ -63,7 +64,6 @@ _BLOCK_TAGS = frozenset(
 _DENSE_ROOM = 1.5
 _DENSE_MIN_WORDS = 5
 
-_warned: set[str] = set()
 # Libraries that log a warning per odd page ("discarding data: None", "SAX input contains nested
 # A elements"): what they mean for the run is logged once here and counted in the run summary.
 _CHATTY_LIBRARIES = ("trafilatura", "boilerpy3", "htmldate", "courlan", "justext")
@@ -77,13 +77,8 @@ def quiet_extractors(level: int = logging.CRITICAL) -> None:
         logging.getLogger(name).setLevel(level)
 
 
-def _warn_once(reason: str, message: str, *args: object) -> None:
-    """Log one warning per reason per process; the run summary counts every occurrence."""
-    if reason in _warned:
-        log.debug(message, *args)
-        return
-    _warned.add(reason)
-    log.warning(message + " (further cases are counted, not logged)", *args)
+# One warning per reason per process; the run summary counts every occurrence.
+_warn_once = OncePerKind(log, " (further cases are counted, not logged)", logging.DEBUG)
 
 
 def extract(doc: Document, cfg: CleanConfig) -> Document:

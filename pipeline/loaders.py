@@ -76,6 +76,7 @@ from pipeline.config import holds_state
 from pipeline.dates import iso, parse_when
 from pipeline.document import Document, make_id, without_surrogates
 from pipeline.errors import Drop, NewsdedupError
+from pipeline.logonce import OncePerKind
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -665,17 +666,9 @@ def _jsonl_item(line: bytes | str, source: str, legacy: str | None = None) -> Do
     return doc
 
 
-_warned_fields: set[str] = set()
-
-
-def _field_warning(kind: str, message: str, *args: object) -> None:
-    """A JSONL field ignored: the first of each kind in a process is a warning, the rest are
-    logged at info (``-v``), so a file of a million such lines does not flood the log."""
-    if kind in _warned_fields:
-        log.info(message, *args)
-    else:
-        _warned_fields.add(kind)
-        log.warning(message + " (further ones logged with -v)", *args)
+# A JSONL field ignored: the first of each kind in a process is a warning, the rest are logged
+# at info (``-v``), so a file of a million such lines does not flood the log.
+_field_warning = OncePerKind(log, " (further ones logged with -v)")
 
 
 def _str_field(obj: dict[str, Any], key: str, source: str) -> str | None:

@@ -29,6 +29,7 @@ from pipeline.document import Document
 from pipeline.errors import Drop, NewsdedupError
 from pipeline.group import Index, group, open_index
 from pipeline.lock import OutputLock, StateLock
+from pipeline.logonce import OncePerKind
 from pipeline.output import RUNS, publish, recover_outputs, stage_outputs
 from pipeline.process import process_or_drop
 
@@ -311,7 +312,7 @@ class Run:
         self._lock: StateLock | None = None
         self._out_lock: OutputLock | None = None
         self._state_id = ""  # the state's own id, read when the run opens
-        self._warned: set[str] = set()  # drop reasons logged as a warning so far
+        self._warn = OncePerKind(log, " (further cases are counted, logged with -v)")
         self._index: Index | None = None
         # Called once the run is saved and published, with its articles the state holds, new
         # and already known (a crawl remembers their URLs; a crawl stopped before this
@@ -403,11 +404,7 @@ class Run:
         """Count a drop; log the run's first of each reason as a warning, the rest at info
         (shown with ``-v``)."""
         self.summary.dropped[reason] += 1
-        if reason in self._warned:
-            log.info(message, *args)
-        else:
-            self._warned.add(reason)
-            log.warning(message + " (further cases are counted, logged with -v)", *args)
+        self._warn(reason, message, *args)
 
     def count_drops(self, reason: str, count: int) -> None:
         """Inputs dropped before they reached the run (by the crawler, which logged each)."""

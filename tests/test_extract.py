@@ -39,7 +39,7 @@ EMPTY_PAGE = (
 @pytest.fixture
 def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Warnings are once per process; start this test as a fresh process would."""
-    monkeypatch.setattr(pipeline.extract, "_warned", set())
+    monkeypatch.setattr(pipeline.extract._warn_once, "seen", set())
 
 
 def load(name: str) -> tuple[str, dict[str, Any]]:

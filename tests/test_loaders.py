@@ -832,7 +832,7 @@ def test_ignored_jsonl_fields_warn_once_of_each_kind_then_at_info(
 ) -> None:
     """A file of many lines with the same fault does not flood the log: the first of each
     kind is a warning, the others are logged at info (``-v``), every one naming its line."""
-    monkeypatch.setattr(pipeline.loaders, "_warned_fields", set())
+    monkeypatch.setattr(pipeline.loaders._field_warning, "seen", set())
     path = tmp_path / "dump.jsonl"
     path.write_text(
         "".join(
