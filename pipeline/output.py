@@ -165,20 +165,16 @@ def run_id(articles: bytes, when: datetime | None = None, after: str | None = No
     processes on one Redis state): the state records the one that committed, and the other's
     leftovers must not pass for it.
     """
+    return _new_id(_digest(articles), when, after)
+
+
+def _new_id(digest: str, when: datetime | None, after: str | None) -> str:
+    """``run_id`` for articles of hash ``digest``."""
     moment = (when or datetime.now(UTC)).replace(microsecond=0)
     if after is not None:
         with contextlib.suppress(ValueError):
             newest = datetime.strptime(after[:_STAMP_LEN], _STAMP).replace(tzinfo=UTC)
             moment = max(moment, newest + timedelta(seconds=1))
-    return f"{moment.strftime(_STAMP)}-{_digest(articles)}-{secrets.token_hex(3)}"
-
-
-def _later_id(staged: str, after: str) -> str:
-    """A new id for a staged run published after ``after``, a newer run: the same hash of its
-    articles, a time stamp after that run's."""
-    digest = staged[_STAMP_LEN + 1 :].split("-", 1)[0]
-    moment = datetime.strptime(after[:_STAMP_LEN], _STAMP).replace(tzinfo=UTC)
-    moment = max(datetime.now(UTC).replace(microsecond=0), moment + timedelta(seconds=1))
     return f"{moment.strftime(_STAMP)}-{digest}-{secrets.token_hex(3)}"
 
 
@@ -299,7 +295,8 @@ def recover_outputs(
             ):
                 # Runs of another state were published since: as the newest, under a new id,
                 # so that a reader who goes by the last id read does not pass it by.
-                staged = Staged(_later_id(staged_as, newest), folder)
+                # (The hash of its articles stays: the id's second part.)
+                staged = Staged(_new_id(staged_as.split("-")[1], None, newest), folder)
             publish(out_dir, staged)
             renamed = f" (staged as {staged_as})" if staged.run_id != staged_as else ""
             done.append(f"published run {staged.run_id}{renamed}, saved by a run that stopped")
