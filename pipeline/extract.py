@@ -19,9 +19,9 @@ from collections import Counter
 from dataclasses import replace
 
 import lxml.etree
-import lxml.html
 import trafilatura
 from boilerpy3 import extractors as boilerpy3_extractors
+from boilerpy3 import parser as boilerpy3_parser
 from boilerpy3.exceptions import HTMLExtractionError
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
@@ -186,9 +186,8 @@ def _trafilatura_text(tree: HtmlElement, doc: Document) -> str:
 
 
 def _boilerpy3_text(tree: HtmlElement, doc: Document) -> str:
-    html = lxml.html.tostring(tree, encoding="unicode")
     try:
-        text = boilerpy3_extractors.ArticleExtractor(raise_on_failure=True).get_content(html)
+        text = _boilerpy3_article(tree)
     except (HTMLExtractionError, ValueError, AttributeError, IndexError) as exc:
         _warn_once("boilerpy3_error", "boilerpy3 failed on %s: %r", doc.source, exc)
         return ""
@@ -196,6 +195,41 @@ def _boilerpy3_text(tree: HtmlElement, doc: Document) -> str:
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     text = _SPACE_AFTER_OPEN.sub(r"\1", text)
     return _dedup_paragraphs(text.strip())
+
+
+def _boilerpy3_article(tree: HtmlElement) -> str:
+    """boilerpy3's ArticleExtractor on the parsed page.
+
+    boilerpy3 reads a page as a stream of start tags, text and end tags, which it gets from
+    Python's ``html.parser`` when given a string. The stream is made here from the tree the page
+    was parsed into, every element closed (a void element's end tag, ``</br>``, ends a block
+    its start tag has already ended): writing the tree out for boilerpy3 to parse again gave
+    the same text on every WCXB dev and wire-dev page but one (where ``html.parser`` read a
+    script's code as text), at twice the cost.
+    """
+    handler = boilerpy3_parser.BoilerpipeHTMLParser(raise_on_failure=True)
+    start, end, text = handler.handle_starttag, handler.handle_endtag, handler.handle_data
+    handler.start_document()
+    # (element, True once its content has been sent and only its end tag is left)
+    stack: list[tuple[HtmlElement, bool]] = [(tree, False)]
+    while stack:
+        el, closing = stack.pop()
+        if closing:
+            end(el.tag)
+        elif isinstance(el.tag, str):
+            start(el.tag, el.items())
+            if el.text:
+                text(el.text)
+            stack.append((el, True))
+            stack.extend((child, False) for child in reversed(el))
+            continue
+        # a comment or processing instruction says nothing itself; what follows it does
+        if el.tail:
+            text(el.tail)
+    handler.end_document()
+    article = handler.to_text_document()
+    boilerpy3_extractors.ArticleExtractor(raise_on_failure=True).filter.process(article)
+    return str(article.content)
 
 
 def _text_room(tree: HtmlElement) -> tuple[int, int]:
