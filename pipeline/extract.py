@@ -1,10 +1,10 @@
 """The ``extract`` step: an HTML page to its article text and metadata.
 
-The page is parsed once. Metadata is read from the whole page, then page chrome is pruned
-(``pipeline.prune``) and trafilatura extracts the main text from the pruned tree. boilerpy3 takes
-over when trafilatura finds nothing, fails, or finds far too little next to it
-(``CleanConfig.fallback_ratio``). Paragraphs repeated verbatim (pages that carry the same block
-for mobile and desktop) are kept once.
+The page is parsed once. Metadata is read from the whole page, then its scripts and style
+sheets are removed, page chrome is pruned (``pipeline.prune``) and trafilatura extracts the main
+text from what is left. boilerpy3 takes over when trafilatura finds nothing, fails, or finds far
+too little next to it (``CleanConfig.fallback_ratio``). Paragraphs repeated verbatim (pages that
+carry the same block for mobile and desktop) are kept once.
 
 trafilatura runs with ``include_comments=False`` (its default keeps reader comments) and
 ``deduplicate=False`` (its cache is process-global, which would make results depend on the order
@@ -45,6 +45,7 @@ _FALLBACK_MAX_CHARS = 500
 _SUPERSET_GROWTH = 1.2
 _SUPERSET_SHARED = 0.8
 _WORD = re.compile(r"\w+")
+_JSON_LD = "application/ld+json"
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?)\]])")
 _SPACE_AFTER_OPEN = re.compile(r"([(\[])[ \t]+")
 _INVISIBLE = frozenset(
@@ -97,6 +98,7 @@ def extract(doc: Document, cfg: CleanConfig) -> Document:
         raise Drop("extract_failed", source=doc.source, detail="unparseable HTML")
 
     meta = read_metadata(tree, doc.url)
+    _drop_code(tree)
     prune_chrome(tree)
     text = _main_text(tree, doc, cfg)
     if not text:
@@ -117,6 +119,20 @@ def extract(doc: Document, cfg: CleanConfig) -> Document:
         language=meta.language or doc.language,
         sitename=meta.sitename or doc.sitename,
     )
+
+
+def _drop_code(tree: HtmlElement) -> None:
+    """Remove scripts and style sheets (not their tails), once the metadata has been read.
+
+    No extractor keeps their contents, but trafilatura copies the tree several times and runs
+    its searches over all of it: without them it took 4% less time on the WCXB dev pages, with
+    the same text on all but one (a forum thread, where it found more of the posts). JSON-LD
+    stays: trafilatura's last resort reads an ``articleBody`` from it.
+    """
+    for el in list(tree.iter("script", "style")):
+        if el.tag == "script" and (el.get("type") or "").strip().lower() == _JSON_LD:
+            continue
+        el.drop_tree()
 
 
 def parse_html(html: str) -> HtmlElement | None:

@@ -138,6 +138,49 @@ def test_boilerpy3_takes_over_when_trafilatura_finds_nothing(
     assert any("boilerpy3" in r.getMessage() for r in caplog.records)
 
 
+def test_scripts_and_styles_go_before_extraction_but_json_ld_stays() -> None:
+    tree = parse_html(
+        page(
+            "<p>Before<script>var a = '<p>not text</p>';</script> the storm<style>p{}</style>"
+            " came.</p><script type='module'>load()</script><script src='x.js'></script>"
+            '<script type=\' Application/LD+JSON \'>{"@type": "NewsArticle"}</script>',
+            "<style>body{}</style><script>track()</script>",
+        )
+    )
+    assert tree is not None
+    pipeline.extract._drop_code(tree)
+    assert [el.tag for el in tree.iter("script", "style")] == ["script"]
+    assert tree.find(".//script").get("type").strip().lower() == "application/ld+json"
+    assert tree.find(".//p").text_content() == "Before the storm came."
+
+
+def test_an_article_only_in_its_json_ld_is_found() -> None:
+    """A page drawn by a script: the text is in the JSON-LD ``articleBody`` only, which
+    trafilatura's last resort reads, so it must survive the removal of scripts."""
+    body = " ".join(
+        f"Report {i} from the harbour says what the pilots saw at dawn." for i in range(30)
+    )
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "articleBody": body}
+    html = page(
+        "<div id='app'></div><script>render()</script>",
+        f"<title>Harbour</title><script type='application/ld+json'>{json.dumps(ld)}</script>",
+    )
+    doc = extract(document_from_html(html, source="app", url=None), CFG)
+    assert words(doc.text) == words(body)
+
+
+@pytest.mark.parametrize("name", [*WCXB, *WIRE])
+def test_removing_scripts_and_styles_leaves_the_text_as_it_was(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html, _ = load(name)
+    fast = extract(document_from_html(html, source=name, url=None), CFG)
+    monkeypatch.setattr(pipeline.extract, "_drop_code", lambda tree: None)
+    kept = extract(document_from_html(html, source=name, url=None), CFG)
+    assert fast.text == kept.text
+    assert len(fast.text.split()) > 100
+
+
 # Markup whose written form differs from its tree: void elements (no end tag written), a void
 # element the parser gave content to (libxml2 does not know <source> as void), an empty <li>
 # (written without its end tag), a comment between paragraphs.
