@@ -259,35 +259,61 @@ def _text_room(tree: HtmlElement) -> tuple[int, int]:
     body = tree.find("body")
     if body is None:
         return 0, 0
-    # block element -> [chars, link chars, words]. Keyed by the element itself, which keeps
-    # its proxy alive: an lxml proxy's id() can be reused by another element once it is
-    # freed, which merged unrelated blocks' counts depending on memory reuse.
-    blocks: dict[HtmlElement, list[int]] = {}
-
-    def add(block: HtmlElement, piece: str, in_link: bool) -> None:
-        chars = len(piece.strip())
-        if chars:
-            totals = blocks.setdefault(block, [0, 0, 0])
-            totals[0] += chars
-            totals[1] += chars if in_link else 0
-            totals[2] += count_words(piece)
-
+    # block element -> its characters, link characters and pieces of text (words are counted
+    # once a block is complete: a call per piece was half the cost). Keyed by the element
+    # itself, which keeps its proxy alive: an lxml proxy's id() can be reused by another
+    # element once it is freed, which merged unrelated blocks' counts depending on memory reuse.
+    blocks: dict[HtmlElement, _Block] = {}
     # (element, the block and link state of its parent)
     stack: list[tuple[HtmlElement, HtmlElement, bool]] = [(body, body, False)]
+    push = stack.append
     while stack:
         el, block, in_link = stack.pop()
-        if el.tail:
-            add(block, el.tail, in_link)
-        if not isinstance(el.tag, str) or el.tag in _INVISIBLE:
+        tail = el.tail
+        if tail and (chars := len(tail.strip())):
+            if (totals := blocks.get(block)) is None:
+                totals = blocks[block] = _Block()
+            totals.add(tail, chars, in_link)
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _INVISIBLE:
             continue
-        own_block = el if el.tag in _BLOCK_TAGS else block
-        own_link = in_link or el.tag == "a"
-        if el.text:
-            add(own_block, el.text, own_link)
-        stack.extend((child, own_block, own_link) for child in el)
-    visible = sum(t[0] for t in blocks.values())
-    dense = sum(t[0] for t in blocks.values() if t[2] >= _DENSE_MIN_WORDS and t[1] * 3 < t[0])
+        if tag in _BLOCK_TAGS:
+            block = el
+        if tag == "a":
+            in_link = True
+        text = el.text
+        if text and (chars := len(text.strip())):
+            if (totals := blocks.get(block)) is None:
+                totals = blocks[block] = _Block()
+            totals.add(text, chars, in_link)
+        for child in el:
+            push((child, block, in_link))
+    visible = dense = 0
+    for totals in blocks.values():
+        visible += totals.chars
+        if (
+            totals.link_chars * 3 < totals.chars
+            and count_words(" ".join(totals.pieces)) >= _DENSE_MIN_WORDS
+        ):
+            dense += totals.chars
     return visible, dense
+
+
+class _Block:
+    """What ``_text_room`` gathers for one block."""
+
+    __slots__ = ("chars", "link_chars", "pieces")
+
+    def __init__(self) -> None:
+        self.chars = 0
+        self.link_chars = 0
+        self.pieces: list[str] = []
+
+    def add(self, piece: str, chars: int, in_link: bool) -> None:
+        self.chars += chars
+        if in_link:
+            self.link_chars += chars
+        self.pieces.append(piece)
 
 
 def _dedup_paragraphs(text: str) -> str:

@@ -474,6 +474,23 @@ def test_room_counts_every_block_on_its_own() -> None:
     assert {_text_room(tree) for _ in range(20)} == {expected}
 
 
+def test_room_counts_a_blocks_words_across_its_pieces_and_skips_what_is_not_shown() -> None:
+    five = "<p>one <b>two</b> three <i>four</i> five</p>"  # five words in five pieces
+    four = "<p>one <b>two</b> three four</p>"
+    hidden = "<div><select><option>not shown</option></select>shown after</div>"
+    linked = "<p><a href='/x'>a b c d e f</a> g</p>"
+    tree = parse_html(page(five + four + hidden + linked))
+    assert tree is not None
+    # each piece counted without the spaces around it
+    chars = {
+        "five": len("onetwothreefourfive"),
+        "four": len("onetwothree four"),
+        "hidden": len("shown after"),
+        "linked": len("a b c d e fg"),
+    }
+    assert _text_room(tree) == (sum(chars.values()), chars["five"])
+
+
 # --- pruning and layout ------------------------------------------------------------------------
 
 
