@@ -42,6 +42,7 @@ STEPS = [
     (extract_module, "parse_html", "parse"),
     (extract_module, "read_metadata", "metadata"),
     (metadata_module, "_htmldate", "  of which htmldate"),
+    (extract_module, "_drop_code", "scripts and styles removed"),
     (extract_module, "prune_chrome", "chrome pruning"),
     (extract_module, "_trafilatura_text", "trafilatura"),
     (extract_module, "_text_room", "room for more text"),
