@@ -22,7 +22,6 @@ import lxml.etree
 import trafilatura
 from boilerpy3 import extractors as boilerpy3_extractors
 from boilerpy3 import parser as boilerpy3_parser
-from boilerpy3.exceptions import HTMLExtractionError
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
@@ -204,7 +203,10 @@ def _trafilatura_text(tree: HtmlElement, doc: Document) -> str:
 def _boilerpy3_text(tree: HtmlElement, doc: Document) -> str:
     try:
         text = _boilerpy3_article(tree)
-    except (HTMLExtractionError, ValueError, AttributeError, IndexError) as exc:
+    # boilerpy3 is the fallback: whatever it fails with, the page keeps trafilatura's text (its
+    # own parse used to turn every error into HTMLExtractionError; its handlers, called here
+    # directly, raise what they raise)
+    except Exception as exc:  # noqa: BLE001
         _warn_once("boilerpy3_error", "boilerpy3 failed on %s: %r", doc.source, exc)
         return ""
     # boilerpy3 joins text nodes with a space: "a link ." and "( see )"

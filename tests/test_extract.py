@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import trafilatura
 from boilerpy3 import extractors as boilerpy3_extractors
+from boilerpy3 import parser as boilerpy3_parser
 from lxml import html as lxml_html
 
 import pipeline.extract
@@ -209,6 +210,28 @@ def test_boilerpy3_reads_the_parsed_tree_as_it_reads_the_page(name: str) -> None
     expected = boilerpy3_extractors.ArticleExtractor(raise_on_failure=True).get_content(written)
     assert len(expected.split()) > 20
     assert pipeline.extract._boilerpy3_article(tree) == expected
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_whatever_boilerpy3_fails_with_the_page_is_not_lost_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """boilerpy3's handlers are called directly: an error of any kind in them is boilerpy3
+    finding nothing, not a failure of the page."""
+
+    def broken(self: object, tag: str) -> None:
+        raise KeyError(tag)
+
+    monkeypatch.setattr(boilerpy3_parser.BoilerpipeHTMLParser, "handle_endtag", broken)
+    # trafilatura finds nothing on this page, so boilerpy3 is all there is: a counted drop
+    html, _ = load("wcxb-4111")
+    with pytest.raises(Drop) as dropped:
+        extract(document_from_html(html, source="wcxb-4111", url=None), CFG)
+    assert dropped.value.reason == "extract_failed"
+    # where trafilatura found text, boilerpy3 adds none (and the page keeps trafilatura's)
+    tree = parse_html(_TAG_STREAM_PAGE)
+    assert tree is not None
+    assert pipeline.extract._boilerpy3_text(tree, Document(id="x", source="x", text="")) == ""
 
 
 @pytest.mark.usefixtures("fresh_warnings")
@@ -489,6 +512,14 @@ def test_room_counts_a_blocks_words_across_its_pieces_and_skips_what_is_not_show
         "linked": len("a b c d e fg"),
     }
     assert _text_room(tree) == (sum(chars.values()), chars["five"])
+
+
+def test_room_counts_the_words_of_a_block_of_unspaced_script_as_a_whole() -> None:
+    """Six Chinese characters in six pieces are three words (one for every two characters),
+    under the five a prose-like block needs: counted piece by piece they were six."""
+    tree = parse_html(page("<p><a>中</a>文<b>字</b>很<i>好</i>看</p>"))
+    assert tree is not None
+    assert _text_room(tree) == (6, 0)
 
 
 # --- pruning and layout ------------------------------------------------------------------------
