@@ -175,11 +175,11 @@ def test_removing_scripts_and_styles_leaves_the_text_as_it_was(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     html, _ = load(name)
-    fast = extract(document_from_html(html, source=name, url=None), CFG)
+    code_removed = extract(document_from_html(html, source=name, url=None), CFG)
     monkeypatch.setattr(pipeline.extract, "_drop_code", lambda tree: None)
-    kept = extract(document_from_html(html, source=name, url=None), CFG)
-    assert fast.text == kept.text
-    assert len(fast.text.split()) > 100
+    code_kept = extract(document_from_html(html, source=name, url=None), CFG)
+    assert code_removed.text == code_kept.text
+    assert len(code_removed.text.split()) > 100
 
 
 # Markup whose written form differs from its tree: void elements (no end tag written), a void
