@@ -29,7 +29,7 @@ from pipeline.config import CleanConfig
 from pipeline.document import Document, count_words, make_id
 from pipeline.errors import Drop
 from pipeline.logonce import OncePerKind
-from pipeline.metadata import read_metadata
+from pipeline.metadata import is_json_ld, read_metadata
 from pipeline.prune import prune_chrome
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,6 @@ _FALLBACK_MAX_CHARS = 500
 _SUPERSET_GROWTH = 1.2
 _SUPERSET_SHARED = 0.8
 _WORD = re.compile(r"\w+")
-_JSON_LD = "application/ld+json"
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?)\]])")
 _SPACE_AFTER_OPEN = re.compile(r"([(\[])[ \t]+")
 _INVISIBLE = frozenset(
@@ -129,7 +128,7 @@ def _drop_code(tree: HtmlElement) -> None:
     posts). JSON-LD stays: trafilatura's last resort reads an ``articleBody`` from it.
     """
     for el in list(tree.iter("script", "style")):
-        if el.tag == "script" and (el.get("type") or "").strip().lower() == _JSON_LD:
+        if el.tag == "script" and is_json_ld(el):
             continue
         el.drop_tree()
 

@@ -147,10 +147,15 @@ def _meta_tags(tree: HtmlElement) -> dict[str, str]:
     return found
 
 
+def is_json_ld(script: HtmlElement) -> bool:
+    """Whether a ``<script>`` element holds JSON-LD."""
+    return (script.get("type") or "").strip().lower() == "application/ld+json"
+
+
 def _json_ld(tree: HtmlElement) -> Iterator[dict[str, object]]:
     """Every JSON-LD object on the page, ``@graph`` members and nested lists flattened."""
     for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json" or not script.text:
+        if not is_json_ld(script) or not script.text:
             continue
         try:
             data = json.loads(script.text)
