@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import replace
 
 import lxml.etree
@@ -265,7 +265,7 @@ def _text_room(tree: HtmlElement) -> tuple[int, int]:
     # element itself, which keeps its proxy alive: an lxml proxy's id() can be reused by
     # another element once it is freed, which merged unrelated blocks' counts depending on
     # memory reuse.
-    blocks: dict[HtmlElement, _Block] = {}
+    blocks: defaultdict[HtmlElement, _Block] = defaultdict(_Block)
     # (element, the block and link state of its parent)
     stack: list[tuple[HtmlElement, HtmlElement, bool]] = [(body, body, False)]
     push = stack.append
@@ -273,9 +273,7 @@ def _text_room(tree: HtmlElement) -> tuple[int, int]:
         el, block, in_link = stack.pop()
         tail = el.tail
         if tail and (chars := len(tail.strip())):
-            if (totals := blocks.get(block)) is None:
-                totals = blocks[block] = _Block()
-            totals.add(tail, chars, in_link)
+            blocks[block].add(tail, chars, in_link)
         tag = el.tag
         if not isinstance(tag, str) or tag in _INVISIBLE:
             continue
@@ -285,9 +283,7 @@ def _text_room(tree: HtmlElement) -> tuple[int, int]:
             in_link = True
         text = el.text
         if text and (chars := len(text.strip())):
-            if (totals := blocks.get(block)) is None:
-                totals = blocks[block] = _Block()
-            totals.add(text, chars, in_link)
+            blocks[block].add(text, chars, in_link)
         for child in el:
             push((child, block, in_link))
     visible = dense = 0
